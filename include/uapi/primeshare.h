@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: (GPL-2.0-only WITH Linux-syscall-note) OR MIT */
+/*
+ * primeshare: global, access-checked handles for dma-bufs.
+ *
+ * Every open() of /dev/primeshare is a session.  A session turns a dma-buf
+ * file descriptor into a handle, a 64-bit number that another process of
+ * the same IPC namespace may turn back into a dma-buf file descriptor if
+ * the handle's access mode lets it.  See Documentation/uapi.rst.
+ *
+ * Conventions shared by every ioctl:
+ *
+ * - All structures are made of fixed-size types, have explicit padding and
+ *   are multiples of 8 bytes, so 32-bit callers on a 64-bit kernel use the
+ *   same layout.  User pointers travel as __u64.
+ * - Unknown flag bits and nonzero padding fields fail with EINVAL.
+ * - Structures may grow at their end in later versions.  The size encoded
+ *   in the ioctl number is the caller's idea of the structure: the kernel
+ *   accepts any size at least as large as the first published one, ignores
+ *   nothing (bytes it does not know must be zero, or EINVAL) and writes back
+ *   only as many bytes as the caller passed.
+ */
+#ifndef _UAPI_PRIMESHARE_H
+#define _UAPI_PRIMESHARE_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define PRIMESHARE_UAPI_VERSION_MAJOR	1
+#define PRIMESHARE_UAPI_VERSION_MINOR	0
+
+/** PRIMESHARE_IOC_MAGIC - ioctl type byte of every primeshare ioctl */
+#define PRIMESHARE_IOC_MAGIC		0xBC
+
+/* Features reported by PRIMESHARE_IOCTL_INFO. */
+/** PRIMESHARE_FEATURE_EXPORT - EXPORT, IMPORT, RELEASE and QUERY work */
+#define PRIMESHARE_FEATURE_EXPORT	(1ULL << 0)
+/** PRIMESHARE_FEATURE_REFCOUNTED - the refcounted lifetime is supported */
+#define PRIMESHARE_FEATURE_REFCOUNTED	(1ULL << 1)
+/** PRIMESHARE_FEATURE_ONESHOT - the oneshot lifetime is supported */
+#define PRIMESHARE_FEATURE_ONESHOT	(1ULL << 2)
+/** PRIMESHARE_FEATURE_METADATA - handles carry an opaque metadata blob */
+#define PRIMESHARE_FEATURE_METADATA	(1ULL << 3)
+/** PRIMESHARE_FEATURE_LIST - PRIMESHARE_IOCTL_LIST works */
+#define PRIMESHARE_FEATURE_LIST		(1ULL << 4)
+
+/**
+ * struct primeshare_info - version, features and limits of the module
+ * @flags: in: must be 0.
+ * @version_major: out: PRIMESHARE_UAPI_VERSION_MAJOR of the running module.
+ *	A change of major version means an incompatible uAPI.
+ * @version_minor: out: PRIMESHARE_UAPI_VERSION_MINOR of the running module.
+ * @features: out: PRIMESHARE_FEATURE_* bits.
+ * @max_metadata_size: out: largest metadata blob EXPORT accepts, in bytes.
+ * @max_handles_per_session: out: live handles one session may export.
+ * @max_handles_per_user: out: live handles one user (real uid of the
+ *	exporter) may have across all sessions.
+ * @max_handles: out: live handles the whole system may have.
+ */
+struct primeshare_info {
+	__u32 flags;
+	__u32 version_major;
+	__u32 version_minor;
+	__u32 max_metadata_size;
+	__u64 features;
+	__u32 max_handles_per_session;
+	__u32 max_handles_per_user;
+	__u32 max_handles;
+	__u32 __pad;
+};
+
+/*
+ * Lifetimes, chosen at export.  At most one of the two flags may be set;
+ * neither selects the owned lifetime.
+ */
+/**
+ * PRIMESHARE_EXPORT_REFCOUNTED - the handle lives while any session holds
+ * it.  The exporting session holds it from the start; importers add holds
+ * with PRIMESHARE_IMPORT_HOLD.
+ */
+#define PRIMESHARE_EXPORT_REFCOUNTED	(1U << 0)
+/** PRIMESHARE_EXPORT_ONESHOT - the first successful import ends the handle */
+#define PRIMESHARE_EXPORT_ONESHOT	(1U << 1)
+#define PRIMESHARE_EXPORT_FLAGS		(PRIMESHARE_EXPORT_REFCOUNTED | \
+					 PRIMESHARE_EXPORT_ONESHOT)
+
+/*
+ * Access mode: the read bit of a class lets that class import and query.
+ * Only these three bits are accepted; 0 selects the default, owner only.
+ */
+#define PRIMESHARE_MODE_OWNER		0400
+#define PRIMESHARE_MODE_GROUP		0040
+#define PRIMESHARE_MODE_OTHER		0004
+#define PRIMESHARE_MODE_MASK		0444
+#define PRIMESHARE_MODE_DEFAULT		PRIMESHARE_MODE_OWNER
+
+/**
+ * struct primeshare_export - make a handle for a dma-buf
+ * @fd: in: a dma-buf file descriptor.  The registry takes its own
+ *	reference to the dma-buf; the caller may close @fd afterwards.
+ * @flags: in: PRIMESHARE_EXPORT_* lifetime flags.
+ * @mode: in: PRIMESHARE_MODE_* bits, or 0 for PRIMESHARE_MODE_DEFAULT.
+ * @metadata_size: in: length of the metadata blob in bytes, 0 for none.
+ * @metadata: in: user pointer to the blob; ignored when @metadata_size is 0.
+ * @handle: out: the new handle, never 0 and never reused within a boot.
+ *
+ * The owner of the handle is the caller's effective uid and gid.
+ *
+ * Errors: EBADF (@fd is not open), EINVAL (@fd is not a dma-buf, unknown
+ * flags, both lifetime flags, bad mode, nonzero padding), E2BIG
+ * (@metadata_size above the limit), ENOSPC (a handle limit is reached),
+ * EFAULT, ENOMEM.
+ */
+struct primeshare_export {
+	__s32 fd;
+	__u32 flags;
+	__u32 mode;
+	__u32 metadata_size;
+	__u64 metadata;
+	__u64 handle;
+};
+
+/** PRIMESHARE_IMPORT_CLOEXEC - the new file descriptor is close-on-exec */
+#define PRIMESHARE_IMPORT_CLOEXEC	(1U << 0)
+/** PRIMESHARE_IMPORT_HOLD - add a hold on a refcounted handle */
+#define PRIMESHARE_IMPORT_HOLD		(1U << 1)
+#define PRIMESHARE_IMPORT_FLAGS		(PRIMESHARE_IMPORT_CLOEXEC | \
+					 PRIMESHARE_IMPORT_HOLD)
+
+/**
+ * struct primeshare_import - open the dma-buf behind a handle
+ * @handle: in: the handle.
+ * @flags: in: PRIMESHARE_IMPORT_* flags.
+ * @fd: out: a new file descriptor of the dma-buf, installed only when the
+ *	call succeeds.
+ * @size: out: size of the dma-buf in bytes.
+ * @metadata: in: user pointer to a buffer for the metadata blob, or 0 to
+ *	not receive it.
+ * @metadata_size: in: capacity of @metadata in bytes.  out: length of the
+ *	handle's metadata, also when the call fails with ERANGE.
+ * @__pad: must be 0.
+ *
+ * Every importer receives the same open file of the dma-buf, so every
+ * importer gets the access mode the dma-buf was created with.
+ *
+ * Errors: ENOENT (no such handle in the caller's IPC namespace, or it has
+ * ended), EACCES (the mode does not let the caller import), ERANGE
+ * (@metadata is too small; nothing is installed), EINVAL (unknown flags,
+ * PRIMESHARE_IMPORT_HOLD on a handle that is not refcounted, nonzero
+ * padding), EMFILE, EFAULT, ENOMEM.
+ */
+struct primeshare_import {
+	__u64 handle;
+	__u32 flags;
+	__s32 fd;
+	__u64 size;
+	__u64 metadata;
+	__u32 metadata_size;
+	__u32 __pad;
+};
+
+/**
+ * struct primeshare_release - end a handle or drop a hold on it
+ * @handle: in: the handle.
+ * @flags: in: must be 0.
+ * @__pad: must be 0.
+ *
+ * For an owned or oneshot handle, only the exporting session may release
+ * it, and the handle ends.  For a refcounted handle, the calling session
+ * drops one of its holds, and the handle ends with its last hold.
+ * Ending a handle stops new imports only: file descriptors already
+ * imported stay valid.
+ *
+ * Errors: ENOENT (no such handle), EPERM (the caller neither exported an
+ * owned or oneshot handle nor holds a refcounted one), EINVAL.
+ */
+struct primeshare_release {
+	__u64 handle;
+	__u32 flags;
+	__u32 __pad;
+};
+
+/**
+ * struct primeshare_query - describe a handle
+ * @handle: in: the handle.
+ * @flags: in: must be 0.
+ * @mode: out: PRIMESHARE_MODE_* bits.
+ * @size: out: size of the dma-buf in bytes.
+ * @uid: out: owner uid as seen from the caller's user namespace (the
+ *	overflow uid when it has no mapping there).
+ * @gid: out: owner gid, likewise.
+ * @lifetime: out: the PRIMESHARE_EXPORT_* lifetime flags of the handle.
+ * @metadata_size: out: length of the metadata blob.
+ * @imports: out: successful imports so far.
+ * @holders: out: holds currently kept (refcounted handles), else 0.
+ * @exporter_pid: out: the exporting process in the caller's pid
+ *	namespace; 0 when it is not visible there or has exited.
+ * @__pad: must be 0.
+ * @age_ns: out: nanoseconds since the export (boot-time clock).
+ * @exporter_comm: out: the exporting task's name at export, NUL-terminated.
+ *
+ * The same access rule as import applies.
+ *
+ * Errors: ENOENT, EACCES, EINVAL, EFAULT.
+ */
+struct primeshare_query {
+	__u64 handle;
+	__u32 flags;
+	__u32 mode;
+	__u64 size;
+	__u32 uid;
+	__u32 gid;
+	__u32 lifetime;
+	__u32 metadata_size;
+	__u32 imports;
+	__u32 holders;
+	__s32 exporter_pid;
+	__u32 __pad;
+	__u64 age_ns;
+	char exporter_comm[16];
+};
+
+/** PRIMESHARE_LIST_MAX - most handles one PRIMESHARE_IOCTL_LIST returns */
+#define PRIMESHARE_LIST_MAX		1024
+
+/**
+ * struct primeshare_list - enumerate the handles the caller may import
+ * @cursor: in: 0 to start, else the value the previous call returned.
+ *	out: where the next call continues.
+ * @handles: in: user pointer to an array of @count __u64 handles.
+ * @count: in: capacity of @handles, 1 to PRIMESHARE_LIST_MAX.
+ *	out: number of handles written; 0 when the enumeration is complete.
+ * @flags: in: must be 0.
+ *
+ * Handles come in export order.  Handles exported or ended while an
+ * enumeration runs may or may not be seen; none is seen twice.
+ *
+ * Errors: EINVAL (bad @count or flags), EFAULT.
+ */
+struct primeshare_list {
+	__u64 cursor;
+	__u64 handles;
+	__u32 count;
+	__u32 flags;
+};
+
+/** PRIMESHARE_IOCTL_INFO - version, features and limits */
+#define PRIMESHARE_IOCTL_INFO \
+	_IOWR(PRIMESHARE_IOC_MAGIC, 0x00, struct primeshare_info)
+/** PRIMESHARE_IOCTL_EXPORT - make a handle for a dma-buf */
+#define PRIMESHARE_IOCTL_EXPORT \
+	_IOWR(PRIMESHARE_IOC_MAGIC, 0x01, struct primeshare_export)
+/** PRIMESHARE_IOCTL_IMPORT - open the dma-buf behind a handle */
+#define PRIMESHARE_IOCTL_IMPORT \
+	_IOWR(PRIMESHARE_IOC_MAGIC, 0x02, struct primeshare_import)
+/** PRIMESHARE_IOCTL_RELEASE - end a handle or drop a hold */
+#define PRIMESHARE_IOCTL_RELEASE \
+	_IOW(PRIMESHARE_IOC_MAGIC, 0x03, struct primeshare_release)
+/** PRIMESHARE_IOCTL_QUERY - describe a handle */
+#define PRIMESHARE_IOCTL_QUERY \
+	_IOWR(PRIMESHARE_IOC_MAGIC, 0x04, struct primeshare_query)
+/** PRIMESHARE_IOCTL_LIST - enumerate importable handles */
+#define PRIMESHARE_IOCTL_LIST \
+	_IOWR(PRIMESHARE_IOC_MAGIC, 0x05, struct primeshare_list)
+
+#endif /* _UAPI_PRIMESHARE_H */

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * primeshare: global, access-checked handles for dma-bufs.
+ *
+ * /dev/primeshare is a misc device; every open file is a session.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/dma-buf.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/version.h>
+
+#include "uapi/primeshare.h"
+
+static unsigned int max_metadata_size = 4096;
+module_param(max_metadata_size, uint, 0444);
+MODULE_PARM_DESC(max_metadata_size, "Largest metadata blob per handle in bytes (at most 4096)");
+
+static unsigned int max_handles_per_session = 4096;
+module_param(max_handles_per_session, uint, 0644);
+MODULE_PARM_DESC(max_handles_per_session, "Live handles one session may export");
+
+static unsigned int max_handles_per_user = 16384;
+module_param(max_handles_per_user, uint, 0644);
+MODULE_PARM_DESC(max_handles_per_user, "Live handles one user may export");
+
+static unsigned int max_handles = 65536;
+module_param(max_handles, uint, 0644);
+MODULE_PARM_DESC(max_handles, "Live handles in the whole system");
+
+#define PRIMESHARE_METADATA_LIMIT 4096
+
+/*
+ * Copy an ioctl argument in.  @usize is the size the caller encoded in the
+ * ioctl number; the kernel knows @ksize.  A caller structure smaller than
+ * the first published version is refused, a larger one must have zeros in
+ * every byte the kernel does not know.
+ */
+static int ps_copy_in(void *karg, size_t ksize, size_t minsize,
+		      const void __user *uarg, size_t usize)
+{
+	int ret;
+
+	if (usize < minsize)
+		return -EINVAL;
+	ret = copy_struct_from_user(karg, ksize, uarg, usize);
+	if (ret == -E2BIG)
+		return -EINVAL;
+	return ret;
+}
+
+static int ps_copy_out(void __user *uarg, size_t usize, const void *karg,
+		       size_t ksize)
+{
+	if (copy_to_user(uarg, karg, min(usize, ksize)))
+		return -EFAULT;
+	return 0;
+}
+
+static int ps_ioctl_info(void __user *uarg, size_t usize)
+{
+	struct primeshare_info info;
+	int ret;
+
+	ret = ps_copy_in(&info, sizeof(info), sizeof(info), uarg, usize);
+	if (ret)
+		return ret;
+	if (info.flags || info.__pad)
+		return -EINVAL;
+
+	info.version_major = PRIMESHARE_UAPI_VERSION_MAJOR;
+	info.version_minor = PRIMESHARE_UAPI_VERSION_MINOR;
+	info.features = 0;
+	info.max_metadata_size = min_t(unsigned int, max_metadata_size,
+				       PRIMESHARE_METADATA_LIMIT);
+	info.max_handles_per_session = READ_ONCE(max_handles_per_session);
+	info.max_handles_per_user = READ_ONCE(max_handles_per_user);
+	info.max_handles = READ_ONCE(max_handles);
+
+	return ps_copy_out(uarg, usize, &info, sizeof(info));
+}
+
+static long ps_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+	size_t usize = _IOC_SIZE(cmd);
+
+	if (_IOC_TYPE(cmd) != PRIMESHARE_IOC_MAGIC)
+		return -ENOTTY;
+
+	switch (_IOC_NR(cmd)) {
+	case _IOC_NR(PRIMESHARE_IOCTL_INFO):
+		if (_IOC_DIR(cmd) != _IOC_DIR(PRIMESHARE_IOCTL_INFO))
+			return -EINVAL;
+		return ps_ioctl_info(uarg, usize);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int ps_open(struct inode *inode, struct file *file)
+{
+	return nonseekable_open(inode, file);
+}
+
+static const struct file_operations ps_fops = {
+	.owner = THIS_MODULE,
+	.open = ps_open,
+	.unlocked_ioctl = ps_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice ps_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "primeshare",
+	.fops = &ps_fops,
+	.mode = 0666,
+};
+
+static int __init ps_init(void)
+{
+	int ret;
+
+	if (max_metadata_size > PRIMESHARE_METADATA_LIMIT) {
+		pr_err("max_metadata_size %u is above the limit of %u\n",
+		       max_metadata_size, PRIMESHARE_METADATA_LIMIT);
+		return -EINVAL;
+	}
+
+	ret = misc_register(&ps_misc);
+	if (ret)
+		pr_err("cannot register /dev/primeshare: %d\n", ret);
+	return ret;
+}
+
+static void __exit ps_exit(void)
+{
+	misc_deregister(&ps_misc);
+}
+
+module_init(ps_init);
+module_exit(ps_exit);
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+MODULE_IMPORT_NS("DMA_BUF");
+#else
+MODULE_IMPORT_NS(DMA_BUF);
+#endif
+MODULE_DESCRIPTION("Global, access-checked handles for dma-bufs");
+MODULE_AUTHOR("The primeshare developers");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,156 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# Install everything primeshare needs on a Debian bookworm machine:
+# toolchain, Autotools, libdrm, Vulkan, QEMU, the pieces of the VM's
+# initramfs, and the stock Debian kernels (6.1 from bookworm, 6.12 from
+# bookworm-backports) with their headers.  Idempotent: when everything is
+# present it returns in about a second and downloads nothing.
+#
+# The backports suite is added with the mirror URI the machine's apt sources
+# already use, so no host name is written anywhere in the project.
+
+set -euo pipefail
+
+PACKAGES=(
+	build-essential autoconf automake libtool pkg-config
+	libdrm-dev libvulkan-dev vulkan-tools mesa-vulkan-drivers
+	vulkan-validationlayers glslang-tools
+	qemu-system-x86 busybox-static cpio kmod xz-utils zstd
+	linux-source sparse perl python3 valgrind gnuplot-nox
+	libpng-dev
+)
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		exec sudo -E "$0" "$@"
+	fi
+	die "must run as root (or with sudo available) to install packages"
+fi
+
+. /etc/os-release
+codename=${VERSION_CODENAME:-}
+[ "$ID" = debian ] || die "this script supports Debian only (found '$ID')"
+[ -n "$codename" ] || die "cannot tell the Debian release from /etc/os-release"
+
+export DEBIAN_FRONTEND=noninteractive
+
+installed() {
+	dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q '^install ok installed$'
+}
+
+# Print the first archive mirror URI configured for $codename itself (not
+# -security, not -updates), from either deb822 .sources files or the
+# one-line sources.list format.
+mirror_uri() {
+	local f
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -r "$f" ] || continue
+		awk -v want="$codename" '
+			function flush() {
+				if (uris != "" && enabled && types ~ /(^| )deb( |$)/) {
+					n = split(suites, s, " ")
+					for (i = 1; i <= n; i++)
+						if (s[i] == want) { split(uris, u, " "); print u[1]; exit }
+				}
+				uris = ""; suites = ""; types = ""; enabled = 1
+			}
+			BEGIN { enabled = 1 }
+			/^[ \t]*$/ { flush(); next }
+			/^#/ { next }
+			tolower($1) == "uris:" { $1 = ""; uris = $0; sub(/^ +/, "", uris) }
+			tolower($1) == "suites:" { $1 = ""; suites = $0 }
+			tolower($1) == "types:" { $1 = ""; types = $0 }
+			tolower($1) == "enabled:" { enabled = (tolower($2) != "no") }
+			END { flush() }
+		' "$f"
+	done | head -n 1
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -r "$f" ] || continue
+		awk -v want="$codename" '
+			$1 == "deb" {
+				i = 2
+				if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
+				if ($(i + 1) == want) { print $i; exit }
+			}
+		' "$f"
+	done | head -n 1
+}
+
+backports_source=/etc/apt/sources.list.d/primeshare-backports.sources
+
+add_backports() {
+	local uri
+	if apt-cache policy 2>/dev/null | grep -q "$codename-backports/main"; then
+		return 0
+	fi
+	[ -e "$backports_source" ] && return 0
+	uri=$(mirror_uri | head -n 1)
+	[ -n "$uri" ] || die "no apt source for '$codename' found to derive a backports mirror from"
+	log "adding $codename-backports from the configured mirror $uri"
+	cat >"$backports_source" <<EOF
+Types: deb
+URIs: $uri
+Suites: $codename-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+	NEED_UPDATE=1
+}
+
+# Kernels: the 6.1 line from the release itself and the newest line in
+# backports.  Both are installed by their versioned package names, so the
+# two can stand side by side.
+kernels_present() {
+	ls /boot/vmlinuz-6.1.* >/dev/null 2>&1 &&
+		ls /boot/vmlinuz-6.12.* >/dev/null 2>&1 &&
+		for v in /boot/vmlinuz-*; do
+			v=${v#/boot/vmlinuz-}
+			[ -e "/lib/modules/$v/build/Makefile" ] || exit 1
+		done
+}
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	installed "$p" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ] && kernels_present; then
+	log "everything is already installed"
+	exit 0
+fi
+
+NEED_UPDATE=0
+add_backports
+if [ "$NEED_UPDATE" = 1 ] || [ ! -e /var/lib/apt/lists/partial ] ||
+	[ -z "$(ls /var/lib/apt/lists/*_Packages 2>/dev/null | head -n 1)" ] ||
+	! apt-cache policy 2>/dev/null | grep -q "$codename-backports/main"; then
+	log "refreshing package lists"
+	apt-get update -q
+fi
+
+# The metapackages name the current ABI of each kernel line.
+dep_of() { # suite metapackage prefix
+	apt-cache depends -t "$1" "$2" 2>/dev/null |
+		awk -v p="$3" '$1 == "Depends:" && index($2, p) == 1 { print $2; exit }'
+}
+k61=$(dep_of "$codename" linux-image-amd64 linux-image-6.1)
+k612=$(dep_of "$codename-backports" linux-image-amd64 linux-image-6.12)
+[ -n "$k61" ] || die "cannot find the 6.1 kernel image package in $codename"
+[ -n "$k612" ] || die "cannot find a 6.12 kernel image package in $codename-backports"
+h61=${k61/linux-image-/linux-headers-}
+h612=${k612/linux-image-/linux-headers-}
+
+log "installing: ${missing[*]} $k61 $h61 $k612 $h612"
+# The kernels' initramfs hooks are not needed (the VM builds its own), and
+# linux-base/initramfs-tools work in containers, so a plain install is fine.
+apt-get install -y -q --no-install-recommends "${PACKAGES[@]}" \
+	"$k61" "$h61" initramfs-tools
+apt-get install -y -q --no-install-recommends -t "$codename-backports" \
+	"$k612" "$h612"
+
+kernels_present || die "kernel images or headers still missing after install"
+log "done"
