@@ -24,14 +24,25 @@ PACKAGES=(
 log() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
-if [ "$(id -u)" -ne 0 ]; then
+# For tests: where apt's configuration and os-release are read from.
+APT_ETC=${PRIMESHARE_APT_ETC:-/etc/apt}
+OS_RELEASE=${PRIMESHARE_OS_RELEASE:-/etc/os-release}
+
+print_only=0
+case ${1:-} in
+--print-backports-source) print_only=1 ;;
+"") ;;
+*) die "usage: setup.sh [--print-backports-source]" ;;
+esac
+
+if [ "$print_only" = 0 ] && [ "$(id -u)" -ne 0 ]; then
 	if command -v sudo >/dev/null 2>&1; then
 		exec sudo -E "$0" "$@"
 	fi
 	die "must run as root (or with sudo available) to install packages"
 fi
 
-. /etc/os-release
+. "$OS_RELEASE"
 codename=${VERSION_CODENAME:-}
 [ "$ID" = debian ] || die "this script supports Debian only (found '$ID')"
 [ -n "$codename" ] || die "cannot tell the Debian release from /etc/os-release"
@@ -47,7 +58,7 @@ installed() {
 # one-line sources.list format.
 mirror_uri() {
 	local f
-	for f in /etc/apt/sources.list.d/*.sources; do
+	for f in "$APT_ETC"/sources.list.d/*.sources; do
 		[ -r "$f" ] || continue
 		awk -v want="$codename" '
 			function flush() {
@@ -68,7 +79,7 @@ mirror_uri() {
 			END { flush() }
 		' "$f"
 	done | head -n 1
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+	for f in "$APT_ETC"/sources.list "$APT_ETC"/sources.list.d/*.list; do
 		[ -r "$f" ] || continue
 		awk -v want="$codename" '
 			$1 == "deb" {
@@ -80,24 +91,30 @@ mirror_uri() {
 	done | head -n 1
 }
 
-backports_source=/etc/apt/sources.list.d/primeshare-backports.sources
+backports_source=$APT_ETC/sources.list.d/primeshare-backports.sources
+
+backports_stanza() {
+	local uri
+	uri=$(mirror_uri | head -n 1)
+	[ -n "$uri" ] || die "no apt source for '$codename' found to derive a backports mirror from"
+	printf 'Types: deb\nURIs: %s\nSuites: %s-backports\nComponents: main\n' "$uri" "$codename"
+	printf 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n'
+}
+
+if [ "$print_only" = 1 ]; then
+	backports_stanza
+	exit 0
+fi
 
 add_backports() {
-	local uri
+	local stanza
 	if apt-cache policy 2>/dev/null | grep -q "$codename-backports/main"; then
 		return 0
 	fi
 	[ -e "$backports_source" ] && return 0
-	uri=$(mirror_uri | head -n 1)
-	[ -n "$uri" ] || die "no apt source for '$codename' found to derive a backports mirror from"
-	log "adding $codename-backports from the configured mirror $uri"
-	cat >"$backports_source" <<EOF
-Types: deb
-URIs: $uri
-Suites: $codename-backports
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
+	stanza=$(backports_stanza) || exit 1
+	log "adding $codename-backports from the configured mirror $(sed -n 's/^URIs: //p' <<<"$stanza")"
+	printf '%s\n' "$stanza" >"$backports_source"
 	NEED_UPDATE=1
 }
 
