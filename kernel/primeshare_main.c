@@ -13,7 +13,6 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/version.h>
 
 #include "uapi/primeshare.h"
 
@@ -146,7 +145,7 @@ static void __exit ps_exit(void)
 module_init(ps_init);
 module_exit(ps_exit);
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#ifdef PRIMESHARE_IMPORT_NS_STRING
 MODULE_IMPORT_NS("DMA_BUF");
 #else
 MODULE_IMPORT_NS(DMA_BUF);

@@ -21,20 +21,20 @@ static int dmabuf_sync(int fd, __u64 flags)
 	return ps_ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync);
 }
 
-static void fill(uint32_t *p, size_t n, uint32_t seed)
+static void fill(__u32 *p, size_t n, __u32 seed)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		p[i] = seed ^ (uint32_t)(i * 2654435761u);
+		p[i] = seed ^ (__u32)(i * 2654435761u);
 }
 
-static size_t first_mismatch(const uint32_t *p, size_t n, uint32_t seed)
+static size_t first_mismatch(const __u32 *p, size_t n, __u32 seed)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (p[i] != (seed ^ (uint32_t)(i * 2654435761u)))
+		if (p[i] != (seed ^ (__u32)(i * 2654435761u)))
 			return i;
 	return n;
 }
@@ -112,7 +112,7 @@ TEST_F(vgem, dmabuf_bytes_cross_processes)
 {
 	int fd = ps_vgem_dmabuf(self->drm, BUF_SIZE);
 	int sv[2], status;
-	uint32_t *map;
+	__u32 *map;
 	pid_t pid;
 
 	ASSERT_LE(0, fd);
@@ -128,7 +128,7 @@ TEST_F(vgem, dmabuf_bytes_cross_processes)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		int rfd = recv_fd(sv[1]);
-		uint32_t *p;
+		__u32 *p;
 		size_t bad;
 
 		if (rfd < 0)
