@@ -30,6 +30,6 @@ modules-all:
 
 clean-local: clean-module
 clean-module:
-	-rm -rf kernel/build tests/provoke
+	-rm -rf kernel/build vm
 
 .PHONY: module modules-all clean-module
