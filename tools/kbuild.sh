@@ -11,7 +11,9 @@
 # linked into a directory per kernel: one tree serves every kernel and a
 # read-only source tree (make distcheck) works.
 #
-# PS_KMOD_SRC names the module's directory below SRCDIR (default: kernel).
+# PS_KMOD_SRC names the module's directory below SRCDIR (default: kernel);
+# PS_KBUILD_TARGET the kbuild target (default: modules; make install uses
+# modules_install on the tree a build left in OUTBASE).
 set -euo pipefail
 
 kdir=$1 srcdir=$2 outbase=$3
@@ -32,9 +34,13 @@ done
 for f in "$out"/*.[ch]; do
 	[ -L "$f" ] && [ ! -e "$f" ] && rm -f "$f"
 done
-# Debian's headers have no vmlinux for BTF; kbuild says so on every build.
+# Debian's headers have no vmlinux for BTF and no System.map for depmod;
+# kbuild says so on every build and install (make install runs depmod).
 set +e
-make -s -C "$kdir" M="$out" PRIMESHARE_INCLUDE="$srcdir/include" "$@" modules 2>&1 |
-	grep -v '^Skipping BTF generation'
+make -s --no-print-directory -C "$kdir" M="$out" \
+	PRIMESHARE_INCLUDE="$srcdir/include" "$@" \
+	"${PS_KBUILD_TARGET:-modules}" 2>&1 |
+	grep -v -e '^Skipping BTF generation' \
+		-e "^Warning: modules_install: missing 'System.map' file"
 status=${PIPESTATUS[0]}
 exit "$status"
