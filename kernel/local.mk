@@ -8,7 +8,10 @@ KBUILD_FLAGS =
 
 kernel_sources = \
 	kernel/Kbuild \
-	kernel/primeshare_main.c
+	kernel/primeshare.h \
+	kernel/primeshare_main.c \
+	kernel/primeshare_handle.c \
+	kernel/primeshare_debugfs.c
 
 EXTRA_DIST += $(kernel_sources) include/uapi/primeshare.h \
 	tests/provoke/Kbuild tests/provoke/ps_provoke.c

@@ -11,6 +11,7 @@ tools_scripts = \
 	tools/vm-run-selftest \
 	tools/run-demo \
 	tools/run-tests \
+	tools/lint \
 	tools/demo-skeleton \
 	tools/build.sh
 
@@ -42,3 +43,32 @@ demo: all modules-all
 		-- $(abs_top_srcdir)/tools/demo-skeleton $(abs_top_builddir)/tools/pipeline-demo
 
 .PHONY: demo
+
+# make lint: checkpatch --strict on the kernel-style C, sparse (C=2) with
+# W=1 for every kernel in VM_KERNELS, kernel-doc -Wall on the module's
+# sources and the uAPI header.  Fails on any finding; see tools/lint.
+lint_selftest_sources = $(foreach p,$(selftest_progs),\
+	$($(subst -,_,$(subst /,_,$(p)))_SOURCES))
+lint_checkpatch_files = \
+	$(filter %.c %.h %/Kbuild,$(kernel_sources)) \
+	include/uapi/primeshare.h \
+	$(sort $(filter %.c %.h,$(lint_selftest_sources))) \
+	tests/provoke/ps_provoke.c
+lint_kernel_doc_files = \
+	$(filter %.c %.h,$(kernel_sources)) \
+	include/uapi/primeshare.h
+
+lint: kernel-tools/source
+	$(AM_V_at)$(SHELL) $(top_srcdir)/tools/lint \
+		--srcdir '$(abs_top_srcdir)' \
+		--outdir '$(abs_top_builddir)/kernel/lint' \
+		--checkpatch '$(abs_top_builddir)/kernel-tools/checkpatch/checkpatch.pl' \
+		--kernels '$(VM_KERNELS)' --linux '$(LINUX)' \
+		$(addprefix --kernel-doc ,$(lint_kernel_doc_files)) \
+		-- $(lint_checkpatch_files)
+
+clean-local: clean-lint
+clean-lint:
+	-rm -rf kernel/lint
+
+.PHONY: lint clean-lint
