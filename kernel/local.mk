@@ -35,4 +35,44 @@ clean-local: clean-module
 clean-module:
 	-rm -rf kernel/build vm
 
-.PHONY: module modules-all clean-module
+# make install: primeshare.ko for $(LINUX) through kbuild's modules_install,
+# into $(DESTDIR)$(moduleroot)/lib/modules/RELEASE/$(MODULE_INSTALL_DIR).
+# depmod runs only on the system's own module tree (no DESTDIR, no
+# --with-module-root); make install DEPMOD=true skips it there too.  kbuild
+# signs the module only when the kernel tree has its signing certificate
+# (distribution headers do not).
+moduleroot = @moduleroot@
+MODULE_INSTALL_DIR = updates
+ps_release = sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+	'$(LINUX)/include/generated/utsrelease.h'
+
+install-exec-local: install-module
+uninstall-local: uninstall-module
+
+install-module: module
+	@rel=$$($(ps_release)); \
+	echo "  INSTALL  primeshare.ko -> $(DESTDIR)$(moduleroot)/lib/modules/$$rel/$(MODULE_INSTALL_DIR)"; \
+	sign=; test -f '$(LINUX)/certs/signing_key.x509' || \
+		sign=CONFIG_MODULE_SIG_ALL=; \
+	PS_KBUILD_TARGET=modules_install $(SHELL) $(top_srcdir)/tools/kbuild.sh \
+		'$(LINUX)' '$(abs_top_srcdir)' '$(abs_top_builddir)/kernel/build' \
+		INSTALL_MOD_PATH='$(DESTDIR)$(moduleroot)' \
+		INSTALL_MOD_DIR='$(MODULE_INSTALL_DIR)' DEPMOD=true $$sign && \
+	if test -z '$(DESTDIR)$(moduleroot)'; then \
+		echo "  DEPMOD   $$rel"; $(DEPMOD) -a "$$rel"; \
+	fi
+
+uninstall-module:
+	@rel=$$($(ps_release)); \
+	dir='$(DESTDIR)$(moduleroot)'/lib/modules/$$rel/'$(MODULE_INSTALL_DIR)'; \
+	echo "  RM       $$dir/primeshare.ko"; \
+	for z in '' .gz .xz .zst; do rm -f "$$dir/primeshare.ko$$z"; done; \
+	rmdir "$$dir" 2>/dev/null; \
+	if test -z '$(DESTDIR)$(moduleroot)'; then \
+		echo "  DEPMOD   $$rel"; $(DEPMOD) -a "$$rel"; \
+	fi
+
+# distcheck installs as a user under its own prefix: the module too.
+AM_DISTCHECK_CONFIGURE_FLAGS = --with-module-root='$${prefix}'
+
+.PHONY: module modules-all clean-module install-module uninstall-module

@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: MIT
+#
+# The udev rule for /dev/primeshare, installed into $(udevrulesdir)
+# (configure --with-udevrulesdir).
+
+udevrulesdir = @udevrulesdir@
+dist_udevrules_DATA = udev/70-primeshare.rules
