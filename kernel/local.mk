@@ -72,6 +72,10 @@ uninstall-module:
 		echo "  DEPMOD   $$rel"; $(DEPMOD) -a "$$rel"; \
 	fi
 
+# dkms.conf (made by configure) goes into the tarball, whose top directory
+# is then a DKMS source tree.
+EXTRA_DIST += dkms.conf.in dkms.conf
+
 # distcheck installs as a user under its own prefix: the module too.
 AM_DISTCHECK_CONFIGURE_FLAGS = --with-module-root='$${prefix}'
 
