@@ -7,32 +7,32 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/dma-buf.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
-#include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "uapi/primeshare.h"
-
-static unsigned int max_metadata_size = 4096;
-module_param(max_metadata_size, uint, 0444);
-MODULE_PARM_DESC(max_metadata_size, "Largest metadata blob per handle in bytes (at most 4096)");
-
-static unsigned int max_handles_per_session = 4096;
-module_param(max_handles_per_session, uint, 0644);
-MODULE_PARM_DESC(max_handles_per_session, "Live handles one session may export");
-
-static unsigned int max_handles_per_user = 16384;
-module_param(max_handles_per_user, uint, 0644);
-MODULE_PARM_DESC(max_handles_per_user, "Live handles one user may export");
-
-static unsigned int max_handles = 65536;
-module_param(max_handles, uint, 0644);
-MODULE_PARM_DESC(max_handles, "Live handles in the whole system");
+#include "primeshare.h"
 
 #define PRIMESHARE_METADATA_LIMIT 4096
+
+unsigned int ps_max_metadata_size = PRIMESHARE_METADATA_LIMIT;
+module_param_named(max_metadata_size, ps_max_metadata_size, uint, 0444);
+MODULE_PARM_DESC(max_metadata_size, "Largest metadata blob per handle in bytes (at most 4096)");
+
+unsigned int ps_max_handles_per_session = 4096;
+module_param_named(max_handles_per_session, ps_max_handles_per_session,
+		   uint, 0644);
+MODULE_PARM_DESC(max_handles_per_session, "Live handles one session may export");
+
+unsigned int ps_max_handles_per_user = 16384;
+module_param_named(max_handles_per_user, ps_max_handles_per_user, uint, 0644);
+MODULE_PARM_DESC(max_handles_per_user, "Live handles one user (real uid) may export");
+
+unsigned int ps_max_handles = 65536;
+module_param_named(max_handles, ps_max_handles, uint, 0644);
+MODULE_PARM_DESC(max_handles, "Live handles in the whole system");
 
 /*
  * Copy an ioctl argument in.  @usize is the size the caller encoded in the
@@ -40,8 +40,8 @@ MODULE_PARM_DESC(max_handles, "Live handles in the whole system");
  * the first published version is refused, a larger one must have zeros in
  * every byte the kernel does not know.
  */
-static int ps_copy_in(void *karg, size_t ksize, size_t minsize,
-		      const void __user *uarg, size_t usize)
+int ps_copy_in(void *karg, size_t ksize, size_t minsize,
+	       const void __user *uarg, size_t usize)
 {
 	int ret;
 
@@ -53,8 +53,8 @@ static int ps_copy_in(void *karg, size_t ksize, size_t minsize,
 	return ret;
 }
 
-static int ps_copy_out(void __user *uarg, size_t usize, const void *karg,
-		       size_t ksize)
+int ps_copy_out(void __user *uarg, size_t usize, const void *karg,
+		size_t ksize)
 {
 	if (copy_to_user(uarg, karg, min(usize, ksize)))
 		return -EFAULT;
@@ -74,29 +74,59 @@ static int ps_ioctl_info(void __user *uarg, size_t usize)
 
 	info.version_major = PRIMESHARE_UAPI_VERSION_MAJOR;
 	info.version_minor = PRIMESHARE_UAPI_VERSION_MINOR;
-	info.features = 0;
-	info.max_metadata_size = min_t(unsigned int, max_metadata_size,
-				       PRIMESHARE_METADATA_LIMIT);
-	info.max_handles_per_session = READ_ONCE(max_handles_per_session);
-	info.max_handles_per_user = READ_ONCE(max_handles_per_user);
-	info.max_handles = READ_ONCE(max_handles);
+	info.features = PRIMESHARE_FEATURE_EXPORT |
+			PRIMESHARE_FEATURE_REFCOUNTED |
+			PRIMESHARE_FEATURE_ONESHOT |
+			PRIMESHARE_FEATURE_METADATA |
+			PRIMESHARE_FEATURE_LIST;
+	info.max_metadata_size = ps_max_metadata_size;
+	info.max_handles_per_session = READ_ONCE(ps_max_handles_per_session);
+	info.max_handles_per_user = READ_ONCE(ps_max_handles_per_user);
+	info.max_handles = READ_ONCE(ps_max_handles);
 
 	return ps_copy_out(uarg, usize, &info, sizeof(info));
 }
 
+/*
+ * The ioctl number carries the size of the caller's structure, so the
+ * dispatch goes by number and checks the direction; the handlers check the
+ * size.
+ */
 static long ps_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
+	struct ps_session *sess = file->private_data;
 	void __user *uarg = (void __user *)arg;
 	size_t usize = _IOC_SIZE(cmd);
+	unsigned int dir = _IOC_DIR(cmd);
 
 	if (_IOC_TYPE(cmd) != PRIMESHARE_IOC_MAGIC)
 		return -ENOTTY;
 
 	switch (_IOC_NR(cmd)) {
 	case _IOC_NR(PRIMESHARE_IOCTL_INFO):
-		if (_IOC_DIR(cmd) != _IOC_DIR(PRIMESHARE_IOCTL_INFO))
+		if (dir != _IOC_DIR(PRIMESHARE_IOCTL_INFO))
 			return -EINVAL;
 		return ps_ioctl_info(uarg, usize);
+	case _IOC_NR(PRIMESHARE_IOCTL_EXPORT):
+		if (dir != _IOC_DIR(PRIMESHARE_IOCTL_EXPORT))
+			return -EINVAL;
+		return ps_ioctl_export(sess, uarg, usize);
+	case _IOC_NR(PRIMESHARE_IOCTL_IMPORT):
+		if (dir != _IOC_DIR(PRIMESHARE_IOCTL_IMPORT))
+			return -EINVAL;
+		return ps_ioctl_import(sess, uarg, usize);
+	case _IOC_NR(PRIMESHARE_IOCTL_RELEASE):
+		if (dir != _IOC_DIR(PRIMESHARE_IOCTL_RELEASE))
+			return -EINVAL;
+		return ps_ioctl_release(sess, uarg, usize);
+	case _IOC_NR(PRIMESHARE_IOCTL_QUERY):
+		if (dir != _IOC_DIR(PRIMESHARE_IOCTL_QUERY))
+			return -EINVAL;
+		return ps_ioctl_query(sess, uarg, usize);
+	case _IOC_NR(PRIMESHARE_IOCTL_LIST):
+		if (dir != _IOC_DIR(PRIMESHARE_IOCTL_LIST))
+			return -EINVAL;
+		return ps_ioctl_list(sess, uarg, usize);
 	default:
 		return -ENOTTY;
 	}
@@ -104,12 +134,29 @@ static long ps_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 static int ps_open(struct inode *inode, struct file *file)
 {
-	return nonseekable_open(inode, file);
+	struct ps_session *sess;
+	int ret;
+
+	ret = nonseekable_open(inode, file);
+	if (ret)
+		return ret;
+	sess = ps_session_new();
+	if (!sess)
+		return -ENOMEM;
+	file->private_data = sess;
+	return 0;
+}
+
+static int ps_release(struct inode *inode, struct file *file)
+{
+	ps_session_close(file->private_data);
+	return 0;
 }
 
 static const struct file_operations ps_fops = {
 	.owner = THIS_MODULE,
 	.open = ps_open,
+	.release = ps_release,
 	.unlocked_ioctl = ps_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
@@ -125,21 +172,31 @@ static int __init ps_init(void)
 {
 	int ret;
 
-	if (max_metadata_size > PRIMESHARE_METADATA_LIMIT) {
+	if (ps_max_metadata_size > PRIMESHARE_METADATA_LIMIT) {
 		pr_err("max_metadata_size %u is above the limit of %u\n",
-		       max_metadata_size, PRIMESHARE_METADATA_LIMIT);
+		       ps_max_metadata_size, PRIMESHARE_METADATA_LIMIT);
 		return -EINVAL;
 	}
 
-	ret = misc_register(&ps_misc);
+	ret = ps_handle_init();
 	if (ret)
+		return ret;
+	ps_debugfs_init();
+
+	ret = misc_register(&ps_misc);
+	if (ret) {
 		pr_err("cannot register /dev/primeshare: %d\n", ret);
+		ps_debugfs_exit();
+		ps_handle_exit();
+	}
 	return ret;
 }
 
 static void __exit ps_exit(void)
 {
 	misc_deregister(&ps_misc);
+	ps_debugfs_exit();
+	ps_handle_exit();
 }
 
 module_init(ps_init);

@@ -18,7 +18,7 @@ PACKAGES=(
 	vulkan-validationlayers glslang-tools
 	qemu-system-x86 busybox-static cpio kmod xz-utils zstd
 	linux-source sparse perl python3 valgrind gnuplot-nox
-	libpng-dev
+	libpng-dev gcc-multilib
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }

@@ -8,10 +8,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <drm/drm.h>
@@ -92,6 +96,158 @@ static inline int ps_count_fds(void)
 			n++;
 	closedir(d);
 	return n - 1; /* the directory's own fd */
+}
+
+#define PS_DEBUGFS "/sys/kernel/debug/primeshare"
+#define PS_PARAMS "/sys/module/primeshare/parameters"
+
+static inline int ps_open(void)
+{
+	return open(PS_DEVICE, O_RDWR | O_CLOEXEC);
+}
+
+/* EXPORT with every input given; the handle lands in *@handle. */
+static inline int ps_export_md(int sess, int fd, __u32 flags, __u32 mode,
+			       const void *md, __u32 md_size, __u64 *handle)
+{
+	struct primeshare_export e = {
+		.fd = fd, .flags = flags, .mode = mode,
+		.metadata_size = md_size, .metadata = (uintptr_t)md,
+	};
+	int ret = ps_ioctl(sess, PRIMESHARE_IOCTL_EXPORT, &e);
+
+	if (!ret && handle)
+		*handle = e.handle;
+	return ret;
+}
+
+static inline int ps_export(int sess, int fd, __u32 flags, __u32 mode,
+			    __u64 *handle)
+{
+	return ps_export_md(sess, fd, flags, mode, NULL, 0, handle);
+}
+
+/* IMPORT without metadata; the new fd or -errno. */
+static inline int ps_import(int sess, __u64 handle, __u32 flags)
+{
+	struct primeshare_import im = { .handle = handle, .flags = flags };
+	int ret = ps_ioctl(sess, PRIMESHARE_IOCTL_IMPORT, &im);
+
+	return ret ? ret : im.fd;
+}
+
+static inline int ps_release(int sess, __u64 handle)
+{
+	struct primeshare_release r = { .handle = handle };
+
+	return ps_ioctl(sess, PRIMESHARE_IOCTL_RELEASE, &r);
+}
+
+static inline int ps_query(int sess, __u64 handle, struct primeshare_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->handle = handle;
+	return ps_ioctl(sess, PRIMESHARE_IOCTL_QUERY, q);
+}
+
+/* A value from debugfs primeshare/stats, or -1. */
+static inline long ps_stat(const char *key)
+{
+	char line[128];
+	size_t n = strlen(key);
+	long v = -1;
+	FILE *f = fopen(PS_DEBUGFS "/stats", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':')
+			v = strtol(line + n + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/* Number of dma-bufs in the system, from debugfs dma_buf/bufinfo. */
+static inline long ps_dmabuf_count(void)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen("/sys/kernel/debug/dma_buf/bufinfo", "r");
+
+	if (!f)
+		return -1;
+	/* "Total N devices attached" lines come before "Total N objects". */
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, " objects") &&
+		    sscanf(line, "Total %ld objects", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static inline long ps_get_param(const char *name)
+{
+	char path[128], buf[32] = "";
+	int fd, n;
+
+	snprintf(path, sizeof(path), PS_PARAMS "/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? strtol(buf, NULL, 10) : -1;
+}
+
+static inline int ps_set_param(const char *name, long value)
+{
+	char path[128], buf[32];
+	int fd, n, len;
+
+	snprintf(path, sizeof(path), PS_PARAMS "/%s", name);
+	len = snprintf(buf, sizeof(buf), "%ld\n", value);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, buf, len);
+	close(fd);
+	return n == len ? 0 : -EIO;
+}
+
+/*
+ * Become another user in a forked child: supplementary groups first, then
+ * gid, then uid (which drops every capability).  0 or -errno.
+ */
+static inline int ps_become(uid_t uid, gid_t gid, int ngroups,
+			    const gid_t *groups)
+{
+	if (setgroups(ngroups, groups) || setresgid(gid, gid, gid) ||
+	    setresuid(uid, uid, uid))
+		return -errno;
+	return 0;
+}
+
+/* Wait for @pid; its exit status, or 128 + signal, or -1. */
+static inline int ps_wait(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return -1;
+}
+
+/*
+ * Result of an ioctl in a child, as an exit status: 0 for success, else
+ * the errno (all below 128).
+ */
+static inline int ps_status(int ret)
+{
+	return ret < 0 ? -ret : 0;
 }
 
 #endif /* PS_TEST_H */
