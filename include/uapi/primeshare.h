@@ -55,6 +55,7 @@
  * @max_handles_per_user: out: live handles one user (real uid of the
  *	exporter) may have across all sessions.
  * @max_handles: out: live handles the whole system may have.
+ * @__pad: must be 0.
  */
 struct primeshare_info {
 	__u32 flags;

@@ -18,7 +18,10 @@
 
 enum op { OP_IMPORT, OP_QUERY, OP_RELEASE, OP_LISTED };
 
-/* Do @op on @h in a fresh session; 0 or the errno.  OP_LISTED: 0 if seen. */
+/*
+ * Do @op on @h in a fresh session.  The result is an exit status: 0 or the
+ * errno; OP_LISTED gives 0 if LIST shows @h, else ENOENT.
+ */
 static int do_op(enum op op, __u64 h)
 {
 	struct primeshare_list l = { 0 };
@@ -47,7 +50,7 @@ static int do_op(enum op op, __u64 h)
 			if (ret)
 				return ps_status(ret);
 			if (!l.count)
-				return ENOENT;
+				return ps_status(-ENOENT);
 			for (i = 0; i < l.count; i++)
 				if (buf[i] == h)
 					return 0;

@@ -113,7 +113,7 @@ TEST_F(ps, export_rejects_mode_bits_other_than_read)
 				     01000, 0400 | 0200, 0x10000 };
 	unsigned int i;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		EXPECT_EQ(-EINVAL, ps_export(self->sess, self->buf, 0, bad[i],
 					     NULL)) TH_LOG("mode %o", bad[i]);
 }
