@@ -143,7 +143,7 @@ TEST_F(ps, import_unknown_handle_is_enoent)
 TEST_F(ps, import_rejects_flags_padding_and_bad_sizes)
 {
 	struct primeshare_import im;
-	int fds = ps_count_fds();
+	int fds = ps_count_fds(), next = ps_next_fd();
 	__u64 h, r;
 
 	ASSERT_EQ(0, ps_export(self->sess, self->buf, 0, 0, &h));
@@ -164,6 +164,7 @@ TEST_F(ps, import_rejects_flags_padding_and_bad_sizes)
 	EXPECT_EQ(-EFAULT, ps_ioctl(self->sess, PRIMESHARE_IOCTL_IMPORT,
 				    (void *)8));
 	EXPECT_EQ(fds, ps_count_fds());
+	EXPECT_EQ(next, ps_next_fd());
 	/* The oneshot handle was not used up by the failures. */
 	im = (struct primeshare_import){ .handle = r };
 	ASSERT_EQ(0, ps_ioctl(self->sess, PRIMESHARE_IOCTL_IMPORT, &im));
@@ -237,7 +238,7 @@ TEST_F(ps, import_short_metadata_buffer_is_erange_and_installs_nothing)
 	struct primeshare_import im;
 	struct primeshare_query q;
 	char md[64] = "x", out[64];
-	int fds = ps_count_fds();
+	int fds = ps_count_fds(), next = ps_next_fd();
 	__u64 h;
 
 	ASSERT_EQ(0, ps_export_md(self->sess, self->buf,
@@ -252,6 +253,7 @@ TEST_F(ps, import_short_metadata_buffer_is_erange_and_installs_nothing)
 	EXPECT_EQ(-1, im.fd);
 	EXPECT_EQ((char)0xee, out[0]);
 	EXPECT_EQ(fds, ps_count_fds());
+	EXPECT_EQ(next, ps_next_fd());
 	ASSERT_EQ(0, ps_query(self->sess, h, &q));
 	EXPECT_EQ(0, q.imports);
 	/* Retried with the size reported: works, and the oneshot is used. */
@@ -265,7 +267,7 @@ TEST_F(ps, import_efault_leaks_no_fd_and_uses_nothing_up)
 {
 	struct primeshare_import im;
 	struct primeshare_query q;
-	int fds = ps_count_fds();
+	int fds = ps_count_fds(), next = ps_next_fd();
 	char md[16] = "meta";
 	void *ro;
 	__u64 h;
@@ -279,6 +281,7 @@ TEST_F(ps, import_efault_leaks_no_fd_and_uses_nothing_up)
 	};
 	EXPECT_EQ(-EFAULT, ps_ioctl(self->sess, PRIMESHARE_IOCTL_IMPORT, &im));
 	EXPECT_EQ(fds, ps_count_fds());
+	EXPECT_EQ(next, ps_next_fd());
 
 	/* The structure itself is readable but not writable. */
 	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
@@ -289,6 +292,7 @@ TEST_F(ps, import_efault_leaks_no_fd_and_uses_nothing_up)
 	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
 	EXPECT_EQ(-EFAULT, ps_ioctl(self->sess, PRIMESHARE_IOCTL_IMPORT, ro));
 	EXPECT_EQ(fds, ps_count_fds());
+	EXPECT_EQ(next, ps_next_fd());
 	munmap(ro, 4096);
 
 	ASSERT_EQ(0, ps_query(self->sess, h, &q));
@@ -297,6 +301,7 @@ TEST_F(ps, import_efault_leaks_no_fd_and_uses_nothing_up)
 	ASSERT_EQ(0, ps_ioctl(self->sess, PRIMESHARE_IOCTL_IMPORT, &im));
 	close(im.fd);
 	EXPECT_EQ(fds, ps_count_fds());
+	EXPECT_EQ(next, ps_next_fd());
 }
 
 TEST_F(ps, import_without_free_fd_is_emfile)

@@ -98,6 +98,20 @@ static inline int ps_count_fds(void)
 	return n - 1; /* the directory's own fd */
 }
 
+/*
+ * The descriptor number the next open() would get.  A number reserved but
+ * never installed does not show in /proc/self/fd, so leak checks compare
+ * this as well as ps_count_fds().
+ */
+static inline int ps_next_fd(void)
+{
+	int fd = dup(0);
+
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
 #define PS_DEBUGFS "/sys/kernel/debug/primeshare"
 #define PS_PARAMS "/sys/module/primeshare/parameters"
 
