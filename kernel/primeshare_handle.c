@@ -250,12 +250,20 @@ static void ps_handle_end(struct ps_handle *obj)
 	ps_handle_put(obj);
 }
 
-/* Drop @n holds on a refcounted handle; the last one ends it. */
+/*
+ * Drop @n holds on a refcounted handle; the last one ends it.  A handle
+ * that has ended before its last hold went (PRIMESHARE_RELEASE_FORCE) has
+ * no holds left to drop.
+ */
 static void ps_drop_holds(struct ps_handle *obj, unsigned long n)
 {
 	bool end = false;
 
 	spin_lock(&obj->lock);
+	if (obj->dead) {
+		spin_unlock(&obj->lock);
+		return;
+	}
 	obj->holders -= n;
 	if (!obj->holders && !obj->dead) {
 		WRITE_ONCE(obj->dead, true);
@@ -301,8 +309,8 @@ void ps_session_close(struct ps_session *sess)
 		if (obj && !kref_get_unless_zero(&obj->ref))
 			obj = NULL;
 		rcu_read_unlock();
-		/* A held handle cannot have ended. */
-		if (WARN_ON_ONCE(!obj))
+		/* Ended by PRIMESHARE_RELEASE_FORCE: its holds are gone. */
+		if (!obj)
 			continue;
 		ps_drop_holds(obj, xa_to_value(entry));
 		ps_handle_put(obj);
@@ -632,6 +640,33 @@ out:
 	return ret;
 }
 
+/*
+ * End a handle for its owner or an administrator, whatever its lifetime.
+ * Sessions may still list holds on it; they find it gone and skip them.
+ */
+static int ps_force_end(struct ps_handle *obj)
+{
+	unsigned long holds;
+
+	if (!uid_eq(current_euid(), obj->uid) &&
+	    !ns_capable(current->nsproxy->ipc_ns->user_ns, CAP_SYS_ADMIN))
+		return -EPERM;
+
+	spin_lock(&obj->lock);
+	if (obj->dead) {
+		spin_unlock(&obj->lock);
+		return -ENOENT;
+	}
+	WRITE_ONCE(obj->dead, true);
+	holds = obj->holders;
+	obj->holders = 0;
+	spin_unlock(&obj->lock);
+
+	atomic_long_sub(holds, &ps_stats.holds);
+	ps_handle_end(obj);
+	return 0;
+}
+
 int ps_ioctl_release(struct ps_session *sess, void __user *uarg, size_t usize)
 {
 	struct primeshare_release arg;
@@ -643,7 +678,7 @@ int ps_ioctl_release(struct ps_session *sess, void __user *uarg, size_t usize)
 	ret = ps_copy_in(&arg, sizeof(arg), sizeof(arg), uarg, usize);
 	if (ret)
 		return ret;
-	if (arg.flags || arg.__pad)
+	if ((arg.flags & ~PRIMESHARE_RELEASE_FLAGS) || arg.__pad)
 		return -EINVAL;
 
 	obj = ps_lookup(arg.handle);
@@ -651,7 +686,9 @@ int ps_ioctl_release(struct ps_session *sess, void __user *uarg, size_t usize)
 		return -ENOENT;
 
 	ret = 0;
-	if (obj->lifetime == PRIMESHARE_EXPORT_REFCOUNTED) {
+	if (arg.flags & PRIMESHARE_RELEASE_FORCE) {
+		ret = ps_force_end(obj);
+	} else if (obj->lifetime == PRIMESHARE_EXPORT_REFCOUNTED) {
 		mutex_lock(&sess->holds_lock);
 		entry = xa_load(&sess->holds, obj->seq);
 		holds = entry ? xa_to_value(entry) : 0;

@@ -78,7 +78,8 @@ static int ps_ioctl_info(void __user *uarg, size_t usize)
 			PRIMESHARE_FEATURE_REFCOUNTED |
 			PRIMESHARE_FEATURE_ONESHOT |
 			PRIMESHARE_FEATURE_METADATA |
-			PRIMESHARE_FEATURE_LIST;
+			PRIMESHARE_FEATURE_LIST |
+			PRIMESHARE_FEATURE_FORCE_RELEASE;
 	info.max_metadata_size = ps_max_metadata_size;
 	info.max_handles_per_session = READ_ONCE(ps_max_handles_per_session);
 	info.max_handles_per_user = READ_ONCE(ps_max_handles_per_user);

@@ -42,6 +42,8 @@
 #define PRIMESHARE_FEATURE_METADATA	(1ULL << 3)
 /** PRIMESHARE_FEATURE_LIST - PRIMESHARE_IOCTL_LIST works */
 #define PRIMESHARE_FEATURE_LIST		(1ULL << 4)
+/** PRIMESHARE_FEATURE_FORCE_RELEASE - PRIMESHARE_RELEASE_FORCE works */
+#define PRIMESHARE_FEATURE_FORCE_RELEASE	(1ULL << 5)
 
 /**
  * struct primeshare_info - version, features and limits of the module
@@ -160,19 +162,31 @@ struct primeshare_import {
 };
 
 /**
+ * PRIMESHARE_RELEASE_FORCE - end the handle whatever its lifetime, as
+ * ipcrm does: allowed to the handle's owner (the caller's effective uid is
+ * the handle's uid) and to CAP_SYS_ADMIN in the user namespace that owns
+ * the handle's IPC namespace.  Every hold on it is dropped.
+ */
+#define PRIMESHARE_RELEASE_FORCE	(1U << 0)
+#define PRIMESHARE_RELEASE_FLAGS	PRIMESHARE_RELEASE_FORCE
+
+/**
  * struct primeshare_release - end a handle or drop a hold on it
  * @handle: in: the handle.
- * @flags: in: must be 0.
+ * @flags: in: PRIMESHARE_RELEASE_* flags.
  * @__pad: must be 0.
  *
- * For an owned or oneshot handle, only the exporting session may release
- * it, and the handle ends.  For a refcounted handle, the calling session
- * drops one of its holds, and the handle ends with its last hold.
+ * Without flags: for an owned or oneshot handle, only the exporting
+ * session may release it, and the handle ends.  For a refcounted handle,
+ * the calling session drops one of its holds, and the handle ends with its
+ * last hold.  With PRIMESHARE_RELEASE_FORCE the handle ends at once.
  * Ending a handle stops new imports only: file descriptors already
  * imported stay valid.
  *
- * Errors: ENOENT (no such handle), EPERM (the caller neither exported an
- * owned or oneshot handle nor holds a refcounted one), EINVAL.
+ * Errors: ENOENT (no such handle), EPERM (without flags: the caller
+ * neither exported an owned or oneshot handle nor holds a refcounted one;
+ * with PRIMESHARE_RELEASE_FORCE: the caller neither owns the handle nor
+ * has CAP_SYS_ADMIN), EINVAL (unknown flags, nonzero padding), EFAULT.
  */
 struct primeshare_release {
 	__u64 handle;

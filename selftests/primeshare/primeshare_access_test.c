@@ -16,7 +16,7 @@
 #define OTHER_UID 2000
 #define OTHER_GID 2000
 
-enum op { OP_IMPORT, OP_QUERY, OP_RELEASE, OP_LISTED };
+enum op { OP_IMPORT, OP_QUERY, OP_RELEASE, OP_FORCE, OP_LISTED };
 
 /*
  * Do @op on @h in a fresh session.  The result is an exit status: 0 or the
@@ -42,6 +42,9 @@ static int do_op(enum op op, __u64 h)
 		return ps_status(ps_query(s, h, &q));
 	case OP_RELEASE:
 		return ps_status(ps_release(s, h));
+	case OP_FORCE:
+		return ps_status(ps_release_flags(s, h,
+						  PRIMESHARE_RELEASE_FORCE));
 	case OP_LISTED:
 		for (;;) {
 			l.handles = (uintptr_t)buf;
@@ -253,6 +256,28 @@ TEST_F(acc, cap_sys_admin_overrides_the_mode)
 	EXPECT_EQ(EACCES, as_root_without_sys_admin(OP_QUERY, h));
 	EXPECT_EQ(ENOENT, as_root_without_sys_admin(OP_LISTED, h));
 	EXPECT_EQ(0, ps_release(self->sess, h));
+}
+
+TEST_F(acc, force_release_needs_ownership_or_cap_sys_admin)
+{
+	__u64 h;
+
+	ASSERT_EQ(0, export_as(self->sess, self->buf, OWNER_UID, OWNER_GID,
+			       PRIMESHARE_EXPORT_REFCOUNTED,
+			       PRIMESHARE_MODE_MASK, &h));
+	EXPECT_EQ(EPERM, as_user(OTHER_UID, OWNER_GID, 0, NULL, OP_FORCE, h));
+	EXPECT_EQ(EPERM, as_root_without_sys_admin(OP_FORCE, h));
+	EXPECT_EQ(EPERM, in_new_ns(CLONE_NEWUSER, OP_FORCE, h));
+	EXPECT_EQ(0, as_user(OWNER_UID, OTHER_GID, 0, NULL, OP_FORCE, h));
+	EXPECT_EQ(ENOENT, do_op(OP_IMPORT, h));
+
+	ASSERT_EQ(0, export_as(self->sess, self->buf, OWNER_UID, OWNER_GID, 0,
+			       PRIMESHARE_MODE_OWNER, &h));
+	EXPECT_EQ(0, do_op(OP_FORCE, h));
+	EXPECT_EQ(ENOENT, do_op(OP_FORCE, h));
+	EXPECT_EQ(-ENOENT, ps_release(self->sess, h));
+	EXPECT_EQ(0, ps_stat("handles"));
+	EXPECT_EQ(0, ps_stat("holds"));
 }
 
 TEST_F(acc, capabilities_of_a_child_user_namespace_do_not_count)

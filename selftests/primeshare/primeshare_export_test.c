@@ -278,7 +278,9 @@ TEST_F(ps, release_rejects_flags_padding_and_bad_sizes)
 	__u64 h;
 
 	ASSERT_EQ(0, ps_export(self->sess, self->buf, 0, 0, &h));
-	r = (struct primeshare_release){ .handle = h, .flags = 1 };
+	r = (struct primeshare_release){ .handle = h, .flags = 1U << 1 };
+	EXPECT_EQ(-EINVAL, ps_ioctl(self->sess, PRIMESHARE_IOCTL_RELEASE, &r));
+	r = (struct primeshare_release){ .handle = h, .flags = 1U << 31 };
 	EXPECT_EQ(-EINVAL, ps_ioctl(self->sess, PRIMESHARE_IOCTL_RELEASE, &r));
 	r = (struct primeshare_release){ .handle = h, .__pad = 1 };
 	EXPECT_EQ(-EINVAL, ps_ioctl(self->sess, PRIMESHARE_IOCTL_RELEASE, &r));
@@ -290,6 +292,42 @@ TEST_F(ps, release_rejects_flags_padding_and_bad_sizes)
 	EXPECT_EQ(-EFAULT, ps_ioctl(self->sess, PRIMESHARE_IOCTL_RELEASE,
 				    (void *)8));
 	EXPECT_EQ(0, ps_ioctl(self->sess, PRIMESHARE_IOCTL_RELEASE, &r));
+}
+
+TEST_F(ps, force_release_by_the_owner_ends_every_lifetime)
+{
+	int other = ps_open(), holder = ps_open(), fd, i;
+	static const __u32 lifetimes[] = {
+		0, PRIMESHARE_EXPORT_ONESHOT, PRIMESHARE_EXPORT_REFCOUNTED,
+	};
+	__u64 h;
+
+	ASSERT_LE(0, other);
+	ASSERT_LE(0, holder);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, ps_export(self->sess, self->buf, lifetimes[i], 0,
+				       &h));
+		if (lifetimes[i] == PRIMESHARE_EXPORT_REFCOUNTED) {
+			fd = ps_import(holder, h, PRIMESHARE_IMPORT_HOLD);
+			ASSERT_LE(0, fd);
+			close(fd);
+			EXPECT_EQ(2, ps_stat("holds"));
+		}
+		/* Another session of the same owner. */
+		EXPECT_EQ(0, ps_release_flags(other, h,
+					      PRIMESHARE_RELEASE_FORCE));
+		EXPECT_EQ(-ENOENT, ps_import(other, h, 0));
+		EXPECT_EQ(-ENOENT, ps_release(self->sess, h));
+		EXPECT_EQ(-ENOENT, ps_release(holder, h));
+		EXPECT_EQ(-ENOENT, ps_release_flags(other, h,
+						    PRIMESHARE_RELEASE_FORCE));
+		EXPECT_EQ(0, ps_stat("handles"));
+		EXPECT_EQ(0, ps_stat("holds"));
+	}
+	/* The holder's session closes with a hold on an ended handle. */
+	close(holder);
+	close(other);
+	EXPECT_EQ(0, ps_stat("holds"));
 }
 
 TEST_F(ps, closing_the_session_ends_its_handles)

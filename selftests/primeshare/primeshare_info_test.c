@@ -48,7 +48,8 @@ TEST_F(dev, info_reports_version_and_limits)
 	EXPECT_EQ(0, info.__pad);
 	EXPECT_EQ(PRIMESHARE_FEATURE_EXPORT | PRIMESHARE_FEATURE_REFCOUNTED |
 		  PRIMESHARE_FEATURE_ONESHOT | PRIMESHARE_FEATURE_METADATA |
-		  PRIMESHARE_FEATURE_LIST, info.features);
+		  PRIMESHARE_FEATURE_LIST | PRIMESHARE_FEATURE_FORCE_RELEASE,
+		  info.features);
 	EXPECT_EQ(4096, info.max_metadata_size);
 	EXPECT_EQ(4096, info.max_handles_per_session);
 	EXPECT_EQ(16384, info.max_handles_per_user);

@@ -150,11 +150,16 @@ static inline int ps_import(int sess, __u64 handle, __u32 flags)
 	return ret ? ret : im.fd;
 }
 
-static inline int ps_release(int sess, __u64 handle)
+static inline int ps_release_flags(int sess, __u64 handle, __u32 flags)
 {
-	struct primeshare_release r = { .handle = handle };
+	struct primeshare_release r = { .handle = handle, .flags = flags };
 
 	return ps_ioctl(sess, PRIMESHARE_IOCTL_RELEASE, &r);
+}
+
+static inline int ps_release(int sess, __u64 handle)
+{
+	return ps_release_flags(sess, handle, 0);
 }
 
 static inline int ps_query(int sess, __u64 handle, struct primeshare_query *q)
