@@ -2,4 +2,7 @@
 
 EXTRA_DIST += \
 	Documentation/index.rst \
-	Documentation/testing.rst
+	Documentation/lifetime.rst \
+	Documentation/security.rst \
+	Documentation/testing.rst \
+	Documentation/uapi.rst

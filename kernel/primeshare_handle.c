@@ -5,11 +5,14 @@
  * Every export gets the next 64-bit sequence number.  The registry is an
  * xarray keyed by sequence number, so LIST walks handles in export order
  * and lookups need no lock of ours: readers use RCU.  The number user space
- * sees is a keyed permutation of the sequence number (a four-round Feistel
- * network over SipHash with a key drawn at load time), which makes it
- * unique for the life of the module, never 0, and as hard to guess as a
- * random 64-bit number, while IMPORT still finds the entry by inverting the
- * permutation rather than through a second index.
+ * sees is a keyed permutation of the sequence number (an eight-round
+ * Feistel network over SipHash with a key drawn at load time), which makes
+ * it unique for the life of the module and never 0, while IMPORT still
+ * finds the entry by inverting the permutation rather than through a second
+ * index.  Sequence numbers never leave the module (LIST's cursor is a
+ * handle), so a caller sees handles only, in export order; eight rounds
+ * rather than the four a pseudorandom permutation needs at minimum keep
+ * the handles of a long run of exports unpredictable from each other.
  *
  * Life of a handle: EXPORT publishes it with one registry reference.  It
  * ends (stops accepting imports) exactly once, when whoever first sets
@@ -73,7 +76,7 @@ struct ps_user {
 static DEFINE_SPINLOCK(ps_users_lock);
 static DEFINE_HASHTABLE(ps_users, 6);
 
-#define PS_FEISTEL_ROUNDS 4
+#define PS_FEISTEL_ROUNDS 8
 
 static u32 ps_round(u32 half, unsigned int round)
 {
@@ -598,16 +601,21 @@ int ps_ioctl_import(struct ps_session *sess, void __user *uarg, size_t usize)
 			goto out_unlock;
 	}
 
-	/* Commit: from here on nothing fails but a concurrent end. */
+	/*
+	 * Commit: from here on nothing fails but a concurrent end or a hold
+	 * count at its limit.
+	 */
 	spin_lock(&obj->lock);
-	if (obj->dead) {
+	if (obj->dead || (hold && obj->holders == U32_MAX)) {
+		ret = obj->dead ? -ENOENT : -EOVERFLOW;
 		spin_unlock(&obj->lock);
-		ret = -ENOENT;
 		if (hold && !holds)
 			xa_release(&sess->holds, obj->seq);
 		goto out_unlock;
 	}
-	obj->imports++;
+	/* A count for QUERY only: it stops at its maximum. */
+	if (obj->imports != U32_MAX)
+		obj->imports++;
 	if (hold)
 		obj->holders++;
 	if (obj->lifetime == PRIMESHARE_EXPORT_ONESHOT) {
@@ -633,6 +641,14 @@ int ps_ioctl_import(struct ps_session *sess, void __user *uarg, size_t usize)
 out_unlock:
 	if (hold)
 		mutex_unlock(&sess->holds_lock);
+	/*
+	 * The structure went out with the number of an fd that is now given
+	 * back: take it back too, so that a caller that closes arg.fd on
+	 * failure cannot close a file it opened later.  If that write
+	 * faults, EFAULT says so.
+	 */
+	ret = put_user(-1, &((struct primeshare_import __user *)uarg)->fd) ?:
+	      ret;
 out_fd:
 	put_unused_fd(fd);
 out:
@@ -724,7 +740,7 @@ int ps_ioctl_query(struct ps_session *sess, void __user *uarg, size_t usize)
 	ret = ps_copy_in(&arg, sizeof(arg), sizeof(arg), uarg, usize);
 	if (ret)
 		return ret;
-	if (arg.flags)
+	if (arg.flags || arg.__pad)
 		return -EINVAL;
 
 	obj = ps_lookup(arg.handle);
@@ -774,6 +790,7 @@ int ps_ioctl_list(struct ps_session *sess, void __user *uarg, size_t usize)
 	struct ps_handle *obj;
 	unsigned long index;
 	unsigned int n = 0, visited = 0;
+	u64 start = 0;
 	bool cap;
 	u64 *buf;
 	int ret;
@@ -783,9 +800,18 @@ int ps_ioctl_list(struct ps_session *sess, void __user *uarg, size_t usize)
 		return ret;
 	if (arg.flags || !arg.count || arg.count > PRIMESHARE_LIST_MAX)
 		return -EINVAL;
-	/* Every handle has a sequence number below the next one. */
-	if (arg.cursor > (u64)atomic64_read(&ps_next_seq))
-		goto done;
+	/*
+	 * The cursor is the last handle returned, not a sequence number:
+	 * sequence numbers never leave the module, so callers cannot pair
+	 * them with handles.  ps_next_seq is the last number issued.
+	 */
+	if (arg.cursor) {
+		start = ps_handle_to_seq(arg.cursor);
+		if (start >= (u64)atomic64_read(&ps_next_seq) ||
+		    start >= ULONG_MAX)
+			goto done;
+		start++;
+	}
 
 	buf = kvmalloc_array(arg.count, sizeof(*buf), GFP_KERNEL);
 	if (!buf)
@@ -794,11 +820,11 @@ int ps_ioctl_list(struct ps_session *sess, void __user *uarg, size_t usize)
 				 CAP_SYS_ADMIN);
 
 	rcu_read_lock();
-	xa_for_each_start(&ps_handles, index, obj, arg.cursor) {
+	xa_for_each_start(&ps_handles, index, obj, start) {
 		if (!READ_ONCE(obj->dead) && obj->ns_mnt == ns_mnt &&
 		    (cap || ps_mode_allows(obj))) {
 			buf[n++] = obj->handle;
-			arg.cursor = (u64)index + 1;
+			arg.cursor = obj->handle;
 			if (n == arg.count)
 				break;
 		}
@@ -824,7 +850,12 @@ done:
 
 int ps_handle_init(void)
 {
-	get_random_bytes(&ps_key, sizeof(ps_key));
+	int ret;
+
+	/* The key must not come from a pool that is not seeded yet. */
+	ret = get_random_bytes_wait(&ps_key, sizeof(ps_key));
+	if (ret)
+		return ret;
 	ps_handle_cache = KMEM_CACHE(ps_handle, SLAB_ACCOUNT);
 	if (!ps_handle_cache)
 		return -ENOMEM;

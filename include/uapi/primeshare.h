@@ -104,14 +104,17 @@ struct primeshare_info {
  * @mode: in: PRIMESHARE_MODE_* bits, or 0 for PRIMESHARE_MODE_DEFAULT.
  * @metadata_size: in: length of the metadata blob in bytes, 0 for none.
  * @metadata: in: user pointer to the blob; ignored when @metadata_size is 0.
- * @handle: out: the new handle, never 0 and never reused within a boot.
+ * @handle: out: the new handle, never 0 and never reused while the module
+ *	stays loaded (after a reload, a number comes back only by a 2^-64
+ *	chance).
  *
  * The owner of the handle is the caller's effective uid and gid.
  *
  * Errors: EBADF (@fd is not open), EINVAL (@fd is not a dma-buf, unknown
- * flags, both lifetime flags, bad mode, nonzero padding), E2BIG
- * (@metadata_size above the limit), ENOSPC (a handle limit is reached),
- * EFAULT, ENOMEM.
+ * flags, both lifetime flags, bad mode, nonzero bytes past the end of the
+ * structure the module knows), E2BIG (@metadata_size above the limit),
+ * ENOSPC (a handle limit is reached, or a 32-bit kernel has issued 2^32
+ * handles), EFAULT, ENOMEM.
  */
 struct primeshare_export {
 	__s32 fd;
@@ -134,7 +137,7 @@ struct primeshare_export {
  * @handle: in: the handle.
  * @flags: in: PRIMESHARE_IMPORT_* flags.
  * @fd: out: a new file descriptor of the dma-buf, installed only when the
- *	call succeeds.
+ *	call succeeds; -1 after a failure that wrote the structure back.
  * @size: out: size of the dma-buf in bytes.
  * @metadata: in: user pointer to a buffer for the metadata blob, or 0 to
  *	not receive it.
@@ -149,7 +152,8 @@ struct primeshare_export {
  * ended), EACCES (the mode does not let the caller import), ERANGE
  * (@metadata is too small; nothing is installed), EINVAL (unknown flags,
  * PRIMESHARE_IMPORT_HOLD on a handle that is not refcounted, nonzero
- * padding), EMFILE, EFAULT, ENOMEM.
+ * padding), EOVERFLOW (PRIMESHARE_IMPORT_HOLD on a handle that already has
+ * 2^32 - 1 holds), EMFILE, EFAULT, ENOMEM.
  */
 struct primeshare_import {
 	__u64 handle;
@@ -240,7 +244,8 @@ struct primeshare_query {
 /**
  * struct primeshare_list - enumerate the handles the caller may import
  * @cursor: in: 0 to start, else the value the previous call returned.
- *	out: where the next call continues.
+ *	out: the last handle written, where the next call continues;
+ *	unchanged when no handle was written.
  * @handles: in: user pointer to an array of @count __u64 handles.
  * @count: in: capacity of @handles, 1 to PRIMESHARE_LIST_MAX.
  *	out: number of handles written; 0 when the enumeration is complete.
@@ -249,7 +254,7 @@ struct primeshare_query {
  * Handles come in export order.  Handles exported or ended while an
  * enumeration runs may or may not be seen; none is seen twice.
  *
- * Errors: EINVAL (bad @count or flags), EFAULT.
+ * Errors: EINVAL (bad @count or flags), EFAULT, ENOMEM.
  */
 struct primeshare_list {
 	__u64 cursor;

@@ -400,6 +400,9 @@ TEST_F(ps, query_errors)
 	q.flags = 1;
 	EXPECT_EQ(-EINVAL, ps_ioctl(self->sess, PRIMESHARE_IOCTL_QUERY, &q));
 	q.flags = 0;
+	q.__pad = 1;
+	EXPECT_EQ(-EINVAL, ps_ioctl(self->sess, PRIMESHARE_IOCTL_QUERY, &q));
+	q.__pad = 0;
 	EXPECT_EQ(-EINVAL, ps_ioctl(self->sess,
 				    PS_IOC(_IOC_READ | _IOC_WRITE, 4, 16), &q));
 	EXPECT_EQ(-EINVAL, ps_ioctl(self->sess,
@@ -452,6 +455,39 @@ TEST_F(ps, list_walks_every_handle_once_in_export_order)
 		if (i != 4)
 			ASSERT_EQ(0, ps_release(self->sess, h[i]));
 	EXPECT_EQ(0, list_all(self->sess, 5, got, 20));
+}
+
+/*
+ * The cursor is the last handle returned, so it tells the caller nothing
+ * new; a walk resumes after it even when that handle has ended since.
+ */
+TEST_F(ps, list_cursor_is_the_last_handle)
+{
+	struct primeshare_list l = { 0 };
+	__u64 buf[4], h[3];
+	int i;
+
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, ps_export(self->sess, self->buf, 0, 0, &h[i]));
+	l.handles = (uintptr_t)buf;
+	l.count = 1;
+	ASSERT_EQ(0, ps_ioctl(self->sess, PRIMESHARE_IOCTL_LIST, &l));
+	ASSERT_EQ(1, l.count);
+	EXPECT_EQ(h[0], buf[0]);
+	EXPECT_EQ(h[0], l.cursor);
+	ASSERT_EQ(0, ps_release(self->sess, h[0]));
+	l.count = 4;
+	ASSERT_EQ(0, ps_ioctl(self->sess, PRIMESHARE_IOCTL_LIST, &l));
+	ASSERT_EQ(2, l.count);
+	EXPECT_EQ(h[1], buf[0]);
+	EXPECT_EQ(h[2], buf[1]);
+	EXPECT_EQ(h[2], l.cursor);
+	/* At the end: nothing written, the cursor stays. */
+	ASSERT_EQ(0, ps_ioctl(self->sess, PRIMESHARE_IOCTL_LIST, &l));
+	EXPECT_EQ(0, l.count);
+	EXPECT_EQ(h[2], l.cursor);
+	for (i = 1; i < 3; i++)
+		EXPECT_EQ(0, ps_release(self->sess, h[i]));
 }
 
 TEST_F(ps, list_cursor_past_the_end_is_empty)

@@ -701,4 +701,72 @@ TEST_F(ps, release_racing_import_is_safe)
 	EXPECT_EQ(0, ps_stat("holds"));
 }
 
+struct oneshot_race {
+	int sess;
+	__u64 handle;
+	pthread_barrier_t *go;
+	int ret;
+	int fd_after;
+};
+
+static void *oneshot_importer(void *p)
+{
+	struct oneshot_race *r = p;
+	struct primeshare_import im = { .handle = r->handle, .fd = -2 };
+
+	pthread_barrier_wait(r->go);
+	r->ret = ps_ioctl(r->sess, PRIMESHARE_IOCTL_IMPORT, &im);
+	r->fd_after = im.fd;
+	return NULL;
+}
+
+/*
+ * Two sessions import one oneshot handle at once: exactly one wins, and
+ * the loser never sees the number of an fd it does not have, even when it
+ * lost after the structure went back to user space.
+ */
+TEST_F(ps, oneshot_race_loser_gets_no_fd_number)
+{
+	struct oneshot_race r[2];
+	pthread_barrier_t go;
+	pthread_t t[2];
+	int i, k, wins;
+
+	for (k = 0; k < 2; k++) {
+		r[k].sess = ps_open();
+		ASSERT_LE(0, r[k].sess);
+		r[k].go = &go;
+	}
+	for (i = 0; i < 500; i++) {
+		__u64 h;
+
+		ASSERT_EQ(0, ps_export(self->sess, self->buf,
+				       PRIMESHARE_EXPORT_ONESHOT, 0, &h));
+		ASSERT_EQ(0, pthread_barrier_init(&go, NULL, 2));
+		for (k = 0; k < 2; k++) {
+			r[k].handle = h;
+			ASSERT_EQ(0, pthread_create(&t[k], NULL,
+						    oneshot_importer, &r[k]));
+		}
+		wins = 0;
+		for (k = 0; k < 2; k++) {
+			pthread_join(t[k], NULL);
+			if (r[k].ret == 0) {
+				wins++;
+				EXPECT_LE(0, r[k].fd_after);
+				close(r[k].fd_after);
+			} else {
+				EXPECT_EQ(-ENOENT, r[k].ret);
+				/* Untouched (-2) or taken back (-1). */
+				EXPECT_GT(0, r[k].fd_after);
+			}
+		}
+		pthread_barrier_destroy(&go);
+		ASSERT_EQ(1, wins);
+	}
+	for (k = 0; k < 2; k++)
+		close(r[k].sess);
+	EXPECT_EQ(0, ps_stat("handles"));
+}
+
 TEST_HARNESS_MAIN
