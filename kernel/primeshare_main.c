@@ -211,3 +211,5 @@ MODULE_IMPORT_NS(DMA_BUF);
 MODULE_DESCRIPTION("Global, access-checked handles for dma-bufs");
 MODULE_AUTHOR("The primeshare developers");
 MODULE_LICENSE("GPL");
+/* The release this module belongs to; tests/version.test keeps it in step. */
+MODULE_VERSION("0.1.0");

@@ -9,9 +9,17 @@ selftest_names = info vgem export import access
 # about in the harness itself.
 selftest_names32 = export import
 
+# Tests of libprimeshare and of the primeshare command against the module.
+# They need the library, so they are not part of the standalone kselftest
+# Makefile in selftests/primeshare.
+selftest_lib_progs = \
+	selftests/primeshare/libprimeshare_test \
+	selftests/primeshare/primeshare_cli_test
+
 selftest_progs = \
 	$(foreach t,$(selftest_names),selftests/primeshare/primeshare_$(t)_test) \
-	$(foreach t,$(selftest_names32),selftests/primeshare/primeshare_$(t)_test32)
+	$(foreach t,$(selftest_names32),selftests/primeshare/primeshare_$(t)_test32) \
+	$(selftest_lib_progs)
 
 noinst_PROGRAMS += \
 	selftests/primeshare/primeshare_info_test \
@@ -70,6 +78,20 @@ selftests_primeshare_primeshare_import_test32_CPPFLAGS = $(selftest_cppflags)
 selftests_primeshare_primeshare_import_test32_CFLAGS = $(selftest_cflags) -m32 -Wno-pointer-to-int-cast
 selftests_primeshare_primeshare_import_test32_LDFLAGS = -m32
 selftests_primeshare_primeshare_import_test32_LDADD = $(selftest_ldadd)
+
+noinst_PROGRAMS += $(selftest_lib_progs)
+
+selftests_primeshare_libprimeshare_test_SOURCES = \
+	selftests/primeshare/libprimeshare_test.c $(selftest_headers)
+selftests_primeshare_libprimeshare_test_CPPFLAGS = $(selftest_cppflags)
+selftests_primeshare_libprimeshare_test_CFLAGS = $(selftest_cflags)
+selftests_primeshare_libprimeshare_test_LDADD = lib/libprimeshare.la $(selftest_ldadd)
+
+selftests_primeshare_primeshare_cli_test_SOURCES = \
+	selftests/primeshare/primeshare_cli_test.c $(selftest_headers)
+selftests_primeshare_primeshare_cli_test_CPPFLAGS = $(selftest_cppflags)
+selftests_primeshare_primeshare_cli_test_CFLAGS = $(selftest_cflags)
+selftests_primeshare_primeshare_cli_test_LDADD = $(selftest_ldadd)
 
 EXTRA_DIST += selftests/primeshare/Makefile selftests/primeshare/config
 

@@ -21,9 +21,10 @@ VM_KERNELS = @VM_KERNELS@
 VM_RUNNER_TESTS = yes
 
 # Test programs vm-check runs in the guest, in this order.
-vm_test_programs = $(selftest_progs)
+vm_test_programs = $(selftest_progs) \
+	tests/consumer/consumer::$(consumer_root)$(libdir)
 
-vm-check: all modules-all
+vm-check: all modules-all tests/consumer/consumer
 	$(AM_V_at)$(SHELL) $(top_srcdir)/tools/vm-check \
 		--builddir '$(abs_top_builddir)' --kernels '$(VM_KERNELS)' \
 		$(if $(filter yes,$(VM_RUNNER_TESTS)),--runner-tests) \
@@ -47,8 +48,10 @@ demo: all modules-all
 # make lint: checkpatch --strict on the kernel-style C, sparse (C=2) with
 # W=1 for every kernel in VM_KERNELS, kernel-doc -Wall on the module's
 # sources and the uAPI header.  Fails on any finding; see tools/lint.
-lint_selftest_sources = $(foreach p,$(selftest_progs),\
-	$($(subst -,_,$(subst /,_,$(p)))_SOURCES))
+# libprimeshare_test is a client of the userspace library, whose interface
+# speaks <stdint.h> types; checkpatch would ask for kernel types there.
+lint_selftest_sources = $(foreach p,$(filter-out %/libprimeshare_test,\
+	$(selftest_progs)),$($(subst -,_,$(subst /,_,$(p)))_SOURCES))
 lint_checkpatch_files = \
 	$(filter %.c %.h %/Kbuild,$(kernel_sources)) \
 	include/uapi/primeshare.h \
@@ -72,3 +75,8 @@ clean-lint:
 	-rm -rf kernel/lint
 
 .PHONY: lint clean-lint
+
+# The primeshare command (ipcs/ipcrm for handles), installed.
+bin_PROGRAMS = tools/primeshare
+tools_primeshare_SOURCES = tools/primeshare.c
+tools_primeshare_LDADD = lib/libprimeshare.la

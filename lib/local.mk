@@ -1,0 +1,29 @@
+# SPDX-License-Identifier: MIT
+#
+# libprimeshare: the C library over /dev/primeshare.  Only the functions
+# of include/primeshare.h leave the shared object (-fvisibility=hidden and
+# PRIMESHARE_API), each versioned PRIMESHARE_1.0 by libprimeshare.map.
+
+lib_LTLIBRARIES = lib/libprimeshare.la
+include_HEADERS = include/primeshare.h
+
+lib_libprimeshare_la_SOURCES = \
+	lib/internal.h \
+	lib/context.c \
+	lib/handle.c \
+	lib/desc.c \
+	lib/iter.c \
+	lib/text.c \
+	lib/drm.c \
+	lib/transport.c
+lib_libprimeshare_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden \
+	$(LIBDRM_CFLAGS)
+lib_libprimeshare_la_LIBADD = $(LIBDRM_LIBS) $(PTHREAD_LIBS)
+lib_libprimeshare_la_LDFLAGS = -version-info 1:0:0 -no-undefined \
+	-Wl,--no-undefined \
+	-Wl,--version-script=$(srcdir)/lib/libprimeshare.map
+EXTRA_lib_libprimeshare_la_DEPENDENCIES = lib/libprimeshare.map
+
+pkgconfig_DATA = lib/primeshare.pc
+
+EXTRA_DIST += lib/libprimeshare.map lib/primeshare.pc.in
