@@ -5,6 +5,7 @@
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "kselftest_harness.h"
 #include "ps_test.h"
@@ -151,6 +152,45 @@ TEST_F(dev, device_is_not_seekable)
 {
 	EXPECT_EQ(-1, lseek(self->fd, 0, SEEK_SET));
 	EXPECT_EQ(ESPIPE, errno);
+}
+
+/* The module's reference count, from sysfs. */
+static long module_refcnt(void)
+{
+	char buf[32] = "";
+	int fd = open("/sys/module/primeshare/refcnt", O_RDONLY | O_CLOEXEC);
+	int n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? strtol(buf, NULL, 10) : -1;
+}
+
+/*
+ * Each session pins the module: it cannot be unloaded while one is open,
+ * and the pin goes with the session.
+ */
+TEST(module_is_pinned_while_a_session_is_open)
+{
+	long base = module_refcnt();
+	int a, b;
+
+	ASSERT_LE(0, base);
+	a = ps_open();
+	ASSERT_LE(0, a);
+	b = ps_open();
+	ASSERT_LE(0, b);
+	EXPECT_EQ(base + 2, module_refcnt());
+	EXPECT_EQ(-1, syscall(SYS_delete_module, "primeshare", O_NONBLOCK));
+	EXPECT_TRUE(errno == EWOULDBLOCK || errno == EBUSY)
+		TH_LOG("delete_module: %s", strerror(errno));
+	EXPECT_EQ(0, access("/sys/module/primeshare", F_OK));
+	close(b);
+	EXPECT_EQ(base + 1, module_refcnt());
+	close(a);
+	EXPECT_EQ(base, module_refcnt());
 }
 
 TEST_HARNESS_MAIN
