@@ -130,12 +130,55 @@ kernels_present() {
 		done
 }
 
+# A second lavapipe, from backports, unpacked beside the system's (which
+# the host tests keep using): the 6.12 VM tests run the layer's dma-buf
+# backend on it (VK_EXT_external_memory_dma_buf, Mesa 24.1 and later).
+# Programs select it with VK_ICD_FILENAMES=$LAVAPIPE_DIR/lvp_icd.json and
+# LD_LIBRARY_PATH=$LAVAPIPE_DIR/lib.
+LAVAPIPE_DIR=${PRIMESHARE_LAVAPIPE_DIR:-/opt/primeshare/lavapipe}
+LAVAPIPE_PACKAGES=(mesa-vulkan-drivers libdrm2 libdrm-amdgpu1)
+
+lavapipe_present() {
+	[ -r "$LAVAPIPE_DIR/lvp_icd.json" ] &&
+		[ -e "$LAVAPIPE_DIR/lib/libvulkan_lvp.so" ]
+}
+
+install_lavapipe() {
+	local tmp p deb version
+	tmp=$(mktemp -d)
+	# apt downloads as its own user where it can write.
+	chown _apt "$tmp" 2>/dev/null || true
+	for p in "${LAVAPIPE_PACKAGES[@]}"; do
+		(cd "$tmp" && apt-get download -q "$p/$codename-backports") ||
+			die "cannot download $p from $codename-backports"
+	done
+	version=$(dpkg-deb -f "$tmp"/mesa-vulkan-drivers_*.deb Version)
+	case $version in
+	2[4-9].*|[3-9][0-9].*) ;;
+	*) die "mesa-vulkan-drivers in $codename-backports is $version; the dma-buf backend needs 24.1 or later" ;;
+	esac
+	rm -rf "$LAVAPIPE_DIR"
+	mkdir -p "$LAVAPIPE_DIR/root"
+	for deb in "$tmp"/*.deb; do
+		dpkg-deb -x "$deb" "$LAVAPIPE_DIR/root"
+	done
+	ln -s "root/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)" \
+		"$LAVAPIPE_DIR/lib"
+	sed "s|\"library_path\": *\"[^\"]*\"|\"library_path\": \"$LAVAPIPE_DIR/lib/libvulkan_lvp.so\"|" \
+		"$LAVAPIPE_DIR/root/usr/share/vulkan/icd.d/lvp_icd.json" \
+		>"$LAVAPIPE_DIR/lvp_icd.json"
+	echo "$version" >"$LAVAPIPE_DIR/VERSION"
+	rm -rf "$tmp"
+	lavapipe_present || die "lavapipe from backports did not unpack as expected"
+	log "lavapipe $version unpacked in $LAVAPIPE_DIR"
+}
+
 missing=()
 for p in "${PACKAGES[@]}"; do
 	installed "$p" || missing+=("$p")
 done
 
-if [ ${#missing[@]} -eq 0 ] && kernels_present; then
+if [ ${#missing[@]} -eq 0 ] && kernels_present && lavapipe_present; then
 	log "everything is already installed"
 	exit 0
 fi
@@ -170,4 +213,5 @@ apt-get install -y -q --no-install-recommends -t "$codename-backports" \
 	"$k612" "$h612"
 
 kernels_present || die "kernel images or headers still missing after install"
+lavapipe_present || install_lavapipe
 log "done"
