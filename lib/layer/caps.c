@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vkGetPhysicalDeviceExternalImageFormatPropertiesNV.
+ *
+ * A handle type of 0 gets exactly vkGetPhysicalDeviceImageFormatProperties'
+ * answer.  Any other type is asked of the driver as the backend's KHR handle
+ * type through vkGetPhysicalDeviceImageFormatProperties2, and the answer is
+ * translated back: what the backend can carry is what is reported, nothing
+ * more.  The KMT types exist only with /dev/primeshare and a backend whose
+ * memory is a dma-buf.  An unsupported type gets the plain answer with no
+ * external memory features (VK_SUCCESS), several types at once are refused
+ * (VUID-...-externalHandleType-07721), and a driver that implements the
+ * query itself answers it.
+ */
+#include <string.h>
+
+#include "layer.h"
+
+VkExternalMemoryFeatureFlagsNV ps_features_to_nv(VkExternalMemoryFeatureFlags f)
+{
+	VkExternalMemoryFeatureFlagsNV nv = 0;
+
+	if (f & VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT)
+		nv |= VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT_NV;
+	if (f & VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT)
+		nv |= VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT_NV;
+	if (f & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT)
+		nv |= VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT_NV;
+	return nv;
+}
+
+/* The NV types carried by KHR types @t on @pd's backend. */
+VkExternalMemoryHandleTypeFlagsNV ps_types_to_nv(const struct ps_physdev *pd,
+						 VkExternalMemoryHandleTypeFlags t)
+{
+	if (!pd->khr_type || !(t & pd->khr_type))
+		return 0;
+	return pd->nv_types;
+}
+
+static bool ps_single_bit(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL ps_GetPhysicalDeviceExternalImageFormatPropertiesNV(
+	VkPhysicalDevice physicalDevice, VkFormat format, VkImageType type,
+	VkImageTiling tiling, VkImageUsageFlags usage, VkImageCreateFlags flags,
+	VkExternalMemoryHandleTypeFlagsNV externalHandleType,
+	VkExternalImageFormatPropertiesNV *out)
+{
+	struct ps_instance *inst = ps_instance_from(physicalDevice);
+	VkPhysicalDeviceExternalImageFormatInfo ext_info = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_IMAGE_FORMAT_INFO,
+	};
+	VkPhysicalDeviceImageFormatInfo2 info = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_FORMAT_INFO_2,
+		.pNext = &ext_info,
+		.format = format,
+		.type = type,
+		.tiling = tiling,
+		.usage = usage,
+		.flags = flags,
+	};
+	VkExternalImageFormatProperties ext_props = {
+		.sType = VK_STRUCTURE_TYPE_EXTERNAL_IMAGE_FORMAT_PROPERTIES,
+	};
+	VkImageFormatProperties2 props = {
+		.sType = VK_STRUCTURE_TYPE_IMAGE_FORMAT_PROPERTIES_2,
+		.pNext = &ext_props,
+	};
+	const VkExternalMemoryProperties *emp = &ext_props.externalMemoryProperties;
+	const struct ps_physdev *pd;
+	VkResult res;
+
+	if (!inst)
+		return VK_ERROR_INITIALIZATION_FAILED;
+	pd = ps_physdev_get(inst, physicalDevice);
+	if (!pd)
+		return VK_ERROR_OUT_OF_HOST_MEMORY;
+	if (pd->native_nv)
+		return inst->next.GetPhysicalDeviceExternalImageFormatPropertiesNV(
+			physicalDevice, format, type, tiling, usage, flags,
+			externalHandleType, out);
+	memset(out, 0, sizeof(*out));
+
+	if (!externalHandleType)
+		return inst->next.GetPhysicalDeviceImageFormatProperties(
+			physicalDevice, format, type, tiling, usage, flags,
+			&out->imageFormatProperties);
+
+	if (externalHandleType & ~PS_NV_ALL_TYPES) {
+		ps_error("vkGetPhysicalDeviceExternalImageFormatPropertiesNV: unknown handle type bits 0x%x (VUID-vkGetPhysicalDeviceExternalImageFormatPropertiesNV-externalHandleType-parameter)",
+			 externalHandleType & ~PS_NV_ALL_TYPES);
+		return VK_ERROR_FORMAT_NOT_SUPPORTED;
+	}
+	if (!ps_single_bit(externalHandleType)) {
+		ps_error("vkGetPhysicalDeviceExternalImageFormatPropertiesNV: handle types 0x%x: more than one bit set (VUID-vkGetPhysicalDeviceExternalImageFormatPropertiesNV-externalHandleType-07721)",
+			 externalHandleType);
+		return VK_ERROR_FORMAT_NOT_SUPPORTED;
+	}
+
+	/* A type the backend cannot carry: the image itself may still exist. */
+	if (!(externalHandleType & pd->nv_types) ||
+	    !inst->next.GetPhysicalDeviceImageFormatProperties2) {
+		ps_debug("NV caps: format %d, handle type 0x%x: not carried by backend %s",
+			 format, externalHandleType, ps_backend_name(pd->backend));
+		return inst->next.GetPhysicalDeviceImageFormatProperties(
+			physicalDevice, format, type, tiling, usage, flags,
+			&out->imageFormatProperties);
+	}
+
+	ext_info.handleType = pd->khr_type;
+	res = inst->next.GetPhysicalDeviceImageFormatProperties2(physicalDevice,
+								 &info, &props);
+	if (res == VK_ERROR_FORMAT_NOT_SUPPORTED) {
+		/*
+		 * The driver cannot share this image.  Report the plain answer
+		 * with no external memory features, or the plain error.
+		 */
+		ps_debug("NV caps: format %d, handle type 0x%x: the driver cannot export it as %s",
+			 format, externalHandleType, ps_backend_name(pd->backend));
+		return inst->next.GetPhysicalDeviceImageFormatProperties(
+			physicalDevice, format, type, tiling, usage, flags,
+			&out->imageFormatProperties);
+	}
+	if (res != VK_SUCCESS)
+		return res;
+
+	out->imageFormatProperties = props.imageFormatProperties;
+	out->externalMemoryFeatures = ps_features_to_nv(emp->externalMemoryFeatures);
+	out->compatibleHandleTypes = ps_types_to_nv(pd, emp->compatibleHandleTypes);
+	out->exportFromImportedHandleTypes =
+		ps_types_to_nv(pd, emp->exportFromImportedHandleTypes);
+	/* Every type reported must at least be compatible with itself. */
+	if (out->externalMemoryFeatures)
+		out->compatibleHandleTypes |= externalHandleType;
+	ps_debug("NV caps: format %d tiling %d usage 0x%x, handle type 0x%x: features 0x%x compatible 0x%x export-from-imported 0x%x",
+		 format, tiling, usage, externalHandleType,
+		 out->externalMemoryFeatures, out->compatibleHandleTypes,
+		 out->exportFromImportedHandleTypes);
+	return VK_SUCCESS;
+}

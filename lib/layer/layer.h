@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * VK_LAYER_PRIMESHARE_nv_external_memory: internal declarations.
+ *
+ * The layer implements VK_NV_external_memory_capabilities,
+ * VK_NV_external_memory and VK_NV_external_memory_win32 on top of the
+ * driver's KHR external memory, choosing a backend per physical device.
+ * Nothing here leaves the shared object except the loader entry points
+ * defined in layer.c.
+ */
+#ifndef PRIMESHARE_LAYER_H
+#define PRIMESHARE_LAYER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The layer calls nothing by its exported name, only through pointers. */
+#define VK_NO_PROTOTYPES
+#include "primeshare_vulkan_nv.h"
+#include <vulkan/vk_layer.h>
+
+#define PS_LAYER_NAME "VK_LAYER_PRIMESHARE_nv_external_memory"
+
+#define PS_NV_FD_TYPES (VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV | \
+			VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_BIT_NV)
+#define PS_NV_KMT_TYPES (VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_KMT_BIT_NV | \
+			 VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_KMT_BIT_NV)
+#define PS_NV_ALL_TYPES (PS_NV_FD_TYPES | PS_NV_KMT_TYPES)
+
+#define PS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Logging: ps_debug() only with PRIMESHARE_LAYER_DEBUG=1, ps_error() always. */
+bool ps_debug_enabled(void);
+void ps_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define ps_debug(...) do { if (ps_debug_enabled()) ps_log(__VA_ARGS__); } while (0)
+#define ps_error(...) ps_log(__VA_ARGS__)
+
+enum ps_backend {
+	PS_BACKEND_NONE,
+	PS_BACKEND_DMABUF,
+	PS_BACKEND_PRIME,
+	PS_BACKEND_OPAQUE_FD,
+};
+
+const char *ps_backend_name(enum ps_backend backend);
+
+/* What one physical device offers, gathered once from the driver. */
+struct ps_physdev {
+	VkPhysicalDevice handle;
+	uint32_t api_version;		/* min(instance, driver) */
+	VkExtensionProperties *exts;	/* the driver's device extensions */
+	uint32_t ext_count;
+	bool native_nv;			/* the driver implements the NV family */
+	bool native_nv_memory;		/* ... and VK_NV_external_memory */
+	bool native_nv_win32;		/* ... and VK_NV_external_memory_win32 */
+	bool has_ext_memory;		/* VK_KHR_external_memory */
+	bool has_ext_memory_fd;		/* VK_KHR_external_memory_fd */
+	bool has_dma_buf;		/* VK_EXT_external_memory_dma_buf */
+	bool has_host;			/* VK_EXT_external_memory_host */
+	bool has_dedicated;		/* VK_KHR_dedicated_allocation */
+	bool has_mem_req2;		/* VK_KHR_get_memory_requirements2 */
+	enum ps_backend backend;
+	/* The KHR handle type the backend uses for the NV fd types, or 0. */
+	VkExternalMemoryHandleTypeFlagBits khr_type;
+	/* The NV types the backend can carry at all (KMT needs primeshare). */
+	VkExternalMemoryHandleTypeFlagsNV nv_types;
+};
+
+struct ps_instance {
+	VkInstance handle;
+	uint32_t api_version;		/* the application's, 1.0 if none */
+	bool nv_caps_enabled;		/* the application enabled the NV caps */
+	bool nv_caps_down;		/* ... and the name was passed down */
+	bool khr_caps2;			/* ImageFormatProperties2 usable */
+
+	struct {
+		PFN_vkGetInstanceProcAddr GetInstanceProcAddr;
+		PFN_vkDestroyInstance DestroyInstance;
+		PFN_vkEnumerateDeviceExtensionProperties
+			EnumerateDeviceExtensionProperties;
+		PFN_vkGetPhysicalDeviceProperties GetPhysicalDeviceProperties;
+		PFN_vkGetPhysicalDeviceImageFormatProperties
+			GetPhysicalDeviceImageFormatProperties;
+		PFN_vkGetPhysicalDeviceImageFormatProperties2
+			GetPhysicalDeviceImageFormatProperties2;
+		PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV
+			GetPhysicalDeviceExternalImageFormatPropertiesNV;
+	} next;
+
+	pthread_mutex_t lock;		/* protects physdevs */
+	struct ps_physdev *physdevs;
+	uint32_t physdev_count;
+};
+
+struct ps_memory;
+struct ps_image;
+
+struct ps_device {
+	VkDevice handle;
+	struct ps_instance *instance;
+	const struct ps_physdev *physdev;
+	bool nv_memory;			/* layer implements VK_NV_external_memory */
+	bool nv_win32;			/* ... and VK_NV_external_memory_win32 */
+	bool khr_dedicated;		/* VkMemoryDedicatedAllocateInfo usable */
+
+	struct {
+		PFN_vkGetDeviceProcAddr GetDeviceProcAddr;
+		PFN_vkDestroyDevice DestroyDevice;
+		PFN_vkCreateImage CreateImage;
+		PFN_vkAllocateMemory AllocateMemory;
+		PFN_vkFreeMemory FreeMemory;
+		PFN_vkGetMemoryFdKHR GetMemoryFdKHR;
+		PFN_vkDestroyImage DestroyImage;
+		PFN_vkCmdPipelineBarrier CmdPipelineBarrier;
+	} next;
+
+	pthread_mutex_t lock;		/* protects memories and images */
+	struct ps_memory *memories;	/* exportable allocations */
+	struct ps_image *images;	/* shared images (debug only) */
+};
+
+/* map.c: dispatchable handle -> layer object, keyed by dispatch key. */
+static inline void *ps_key(const void *dispatchable)
+{
+	return *(void *const *)dispatchable;
+}
+
+int ps_map_insert(void *key, void *object);
+void *ps_map_lookup(void *key);
+void *ps_map_remove(void *key);
+
+static inline struct ps_instance *ps_instance_from(const void *handle)
+{
+	return ps_map_lookup(ps_key(handle));
+}
+
+static inline struct ps_device *ps_device_from(const void *handle)
+{
+	return ps_map_lookup(ps_key(handle));
+}
+
+/* backend.c */
+const struct ps_physdev *ps_physdev_get(struct ps_instance *inst,
+					VkPhysicalDevice pd);
+void ps_physdevs_free(struct ps_instance *inst);
+bool ps_primeshare_usable(void);
+bool ps_has_extension(const VkExtensionProperties *props, uint32_t count,
+		      const char *name);
+
+/* caps.c */
+VKAPI_ATTR VkResult VKAPI_CALL ps_GetPhysicalDeviceExternalImageFormatPropertiesNV(
+	VkPhysicalDevice physicalDevice, VkFormat format, VkImageType type,
+	VkImageTiling tiling, VkImageUsageFlags usage, VkImageCreateFlags flags,
+	VkExternalMemoryHandleTypeFlagsNV externalHandleType,
+	VkExternalImageFormatPropertiesNV *pExternalImageFormatProperties);
+VkExternalMemoryFeatureFlagsNV ps_features_to_nv(VkExternalMemoryFeatureFlags f);
+VkExternalMemoryHandleTypeFlagsNV ps_types_to_nv(const struct ps_physdev *pd,
+						 VkExternalMemoryHandleTypeFlags t);
+
+/* memory.c */
+VKAPI_ATTR VkResult VKAPI_CALL ps_CreateImage(VkDevice device,
+	const VkImageCreateInfo *pCreateInfo,
+	const VkAllocationCallbacks *pAllocator, VkImage *pImage);
+VKAPI_ATTR VkResult VKAPI_CALL ps_AllocateMemory(VkDevice device,
+	const VkMemoryAllocateInfo *pAllocateInfo,
+	const VkAllocationCallbacks *pAllocator, VkDeviceMemory *pMemory);
+VKAPI_ATTR void VKAPI_CALL ps_FreeMemory(VkDevice device, VkDeviceMemory memory,
+	const VkAllocationCallbacks *pAllocator);
+VKAPI_ATTR VkResult VKAPI_CALL ps_GetMemoryWin32HandleNV(VkDevice device,
+	VkDeviceMemory memory, VkExternalMemoryHandleTypeFlagsNV handleType,
+	HANDLE *pHandle);
+void ps_device_forget_memories(struct ps_device *dev);
+
+/* handover.c: the layout warning, with PRIMESHARE_LAYER_DEBUG=1 only. */
+void ps_image_remember(struct ps_device *dev, VkImage image);
+void ps_device_forget_images(struct ps_device *dev);
+VKAPI_ATTR void VKAPI_CALL ps_DestroyImage(VkDevice device, VkImage image,
+	const VkAllocationCallbacks *pAllocator);
+VKAPI_ATTR void VKAPI_CALL ps_CmdPipelineBarrier(VkCommandBuffer cb,
+	VkPipelineStageFlags srcStageMask, VkPipelineStageFlags dstStageMask,
+	VkDependencyFlags dependencyFlags, uint32_t memoryBarrierCount,
+	const VkMemoryBarrier *pMemoryBarriers,
+	uint32_t bufferMemoryBarrierCount,
+	const VkBufferMemoryBarrier *pBufferMemoryBarriers,
+	uint32_t imageMemoryBarrierCount,
+	const VkImageMemoryBarrier *pImageMemoryBarriers);
+
+/* chain.c: edit a const pNext chain without touching the caller's structs. */
+#define PS_CHAIN_MAX 32
+
+struct ps_chain {
+	/* Copies of the structures kept; each is at most this large. */
+	unsigned char copies[PS_CHAIN_MAX][128];
+	unsigned int count;
+	VkBaseOutStructure *head;	/* the copied top-level structure */
+};
+
+const void *ps_chain_find(const void *chain, VkStructureType type);
+VkResult ps_chain_copy(struct ps_chain *c, const void *top, size_t top_size,
+		       const VkStructureType *drop, unsigned int ndrop);
+void ps_chain_insert(struct ps_chain *c, void *st);
+
+#endif /* PRIMESHARE_LAYER_H */

@@ -1,0 +1,156 @@
+# SPDX-License-Identifier: MIT
+#
+# VK_LAYER_PRIMESHARE_nv_external_memory: VK_NV_external_memory and its
+# companions on Linux.  The layer is a loadable module (no soname, only the
+# loader entry points exported), installed in $(libdir) with its implicit
+# manifest in $(datadir)/vulkan/implicit_layer.d.  Its tests (tests/layer)
+# run against lavapipe, with manifests that point into the build tree.
+#
+# Include after lib/local.mk, which defines lib_LTLIBRARIES.  configure
+# defines ENABLE_VULKAN_LAYER, VULKAN_CFLAGS, VULKAN_LIBS and
+# VULKAN_API_VERSION.
+
+EXTRA_DIST += \
+	lib/layer/VkLayer_primeshare_nv_external_memory.json.in \
+	lib/layer/VkLayer_primeshare_nv_external_memory_explicit.json.in \
+	tests/layer/VkLayer_primeshare_test_native_nv.json.in \
+	tests/layer/layer-env.sh \
+	tests/layer/run-tests.sh
+
+if ENABLE_VULKAN_LAYER
+
+lib_LTLIBRARIES += lib/layer/libVkLayer_primeshare.la
+include_HEADERS += include/primeshare_vulkan_nv.h
+
+lib_layer_libVkLayer_primeshare_la_SOURCES = \
+	lib/layer/layer.h \
+	lib/layer/layer.c \
+	lib/layer/map.c \
+	lib/layer/chain.c \
+	lib/layer/backend.c \
+	lib/layer/caps.c \
+	lib/layer/memory.c \
+	lib/layer/handover.c
+lib_layer_libVkLayer_primeshare_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden \
+	$(VULKAN_CFLAGS)
+lib_layer_libVkLayer_primeshare_la_LIBADD = $(PTHREAD_LIBS)
+lib_layer_libVkLayer_primeshare_la_LDFLAGS = -module -avoid-version \
+	-shared -no-undefined -Wl,--no-undefined
+
+# The manifest that is installed names the installed library.
+vulkan_implicit_layerdir = $(datadir)/vulkan/implicit_layer.d
+vulkan_implicit_layer_DATA = lib/layer/VkLayer_primeshare_nv_external_memory.json
+
+# (The placeholders are split so that config.status leaves them alone.)
+layer_manifest_subst = $(SED) \
+	-e 's|@''VULKAN_API_VERSION''@|$(VULKAN_API_VERSION)|'
+
+lib/layer/VkLayer_primeshare_nv_external_memory.json: \
+		$(srcdir)/lib/layer/VkLayer_primeshare_nv_external_memory.json.in \
+		Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && $(layer_manifest_subst) \
+		-e 's|@''LAYER_LIBRARY_PATH''@|$(libdir)/libVkLayer_primeshare.so|' \
+		$(srcdir)/lib/layer/VkLayer_primeshare_nv_external_memory.json.in > $@
+
+# The tests' manifests name the library in the build tree.
+layer_build_library = $(abs_top_builddir)/lib/layer/.libs/libVkLayer_primeshare.so
+
+lib/layer/explicit/VkLayer_primeshare_nv_external_memory.json: \
+		$(srcdir)/lib/layer/VkLayer_primeshare_nv_external_memory_explicit.json.in \
+		Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && $(layer_manifest_subst) \
+		-e 's|@''LAYER_LIBRARY_PATH''@|$(layer_build_library)|' \
+		$(srcdir)/lib/layer/VkLayer_primeshare_nv_external_memory_explicit.json.in > $@
+
+lib/layer/test-implicit/VkLayer_primeshare_nv_external_memory.json: \
+		$(srcdir)/lib/layer/VkLayer_primeshare_nv_external_memory.json.in \
+		Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && $(layer_manifest_subst) \
+		-e 's|@''LAYER_LIBRARY_PATH''@|$(layer_build_library)|' \
+		$(srcdir)/lib/layer/VkLayer_primeshare_nv_external_memory.json.in > $@
+
+tests/layer/explicit/VkLayer_primeshare_test_native_nv.json: \
+		$(srcdir)/tests/layer/VkLayer_primeshare_test_native_nv.json.in \
+		Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && $(SED) \
+		-e 's|@''FAKE_LIBRARY_PATH''@|$(abs_top_builddir)/tests/layer/.libs/libVkLayer_primeshare_test_native_nv.so|' \
+		$(srcdir)/tests/layer/VkLayer_primeshare_test_native_nv.json.in > $@
+
+layer_test_manifests = \
+	lib/layer/explicit/VkLayer_primeshare_nv_external_memory.json \
+	lib/layer/test-implicit/VkLayer_primeshare_nv_external_memory.json \
+	tests/layer/explicit/VkLayer_primeshare_test_native_nv.json
+CLEANFILES += lib/layer/VkLayer_primeshare_nv_external_memory.json \
+	$(layer_test_manifests)
+
+# The test layer that plays a driver with native NV external memory: a
+# shared module even though it is never installed (hence -rpath).
+check_LTLIBRARIES = tests/layer/libVkLayer_primeshare_test_native_nv.la
+tests_layer_libVkLayer_primeshare_test_native_nv_la_SOURCES = \
+	tests/layer/fake_native.c
+tests_layer_libVkLayer_primeshare_test_native_nv_la_CFLAGS = $(AM_CFLAGS) \
+	-fvisibility=hidden $(VULKAN_CFLAGS)
+tests_layer_libVkLayer_primeshare_test_native_nv_la_LDFLAGS = -module \
+	-avoid-version -shared -rpath $(abs_builddir)/tests/layer
+
+# The test programs, each run by its tests/layer/NAME.test wrapper.
+layer_test_common = tests/layer/vkt.c tests/layer/vkt.h
+layer_test_cflags = $(AM_CFLAGS) $(VULKAN_CFLAGS)
+
+check_PROGRAMS += \
+	tests/layer/layer_enumerate \
+	tests/layer/layer_create \
+	tests/layer/layer_caps \
+	tests/layer/layer_memory \
+	tests/layer/layer_roundtrip \
+	tests/layer/layer_native
+
+tests_layer_layer_enumerate_SOURCES = tests/layer/layer_enumerate.c $(layer_test_common)
+tests_layer_layer_enumerate_CFLAGS = $(layer_test_cflags)
+tests_layer_layer_enumerate_LDADD = $(VULKAN_LIBS)
+tests_layer_layer_create_SOURCES = tests/layer/layer_create.c $(layer_test_common)
+tests_layer_layer_create_CFLAGS = $(layer_test_cflags)
+tests_layer_layer_create_LDADD = $(VULKAN_LIBS)
+tests_layer_layer_caps_SOURCES = tests/layer/layer_caps.c $(layer_test_common)
+tests_layer_layer_caps_CFLAGS = $(layer_test_cflags)
+tests_layer_layer_caps_LDADD = $(VULKAN_LIBS)
+tests_layer_layer_memory_SOURCES = tests/layer/layer_memory.c $(layer_test_common)
+tests_layer_layer_memory_CFLAGS = $(layer_test_cflags)
+tests_layer_layer_memory_LDADD = $(VULKAN_LIBS)
+tests_layer_layer_roundtrip_SOURCES = tests/layer/layer_roundtrip.c $(layer_test_common)
+tests_layer_layer_roundtrip_CFLAGS = $(layer_test_cflags)
+tests_layer_layer_roundtrip_LDADD = $(VULKAN_LIBS)
+tests_layer_layer_native_SOURCES = tests/layer/layer_native.c $(layer_test_common)
+tests_layer_layer_native_CFLAGS = $(layer_test_cflags)
+tests_layer_layer_native_LDADD = $(VULKAN_LIBS)
+
+layer_tests = \
+	tests/layer/enumerate.test \
+	tests/layer/create.test \
+	tests/layer/caps.test \
+	tests/layer/memory.test \
+	tests/layer/roundtrip.test \
+	tests/layer/native.test \
+	tests/layer/vulkaninfo.test
+TESTS += $(layer_tests)
+
+# The tests need the layer, the test layer and the manifests, built.
+$(layer_tests:.test=.log): lib/layer/libVkLayer_primeshare.la \
+	tests/layer/libVkLayer_primeshare_test_native_nv.la \
+	$(layer_test_manifests)
+
+endif ENABLE_VULKAN_LAYER
+
+EXTRA_DIST += \
+	tests/layer/enumerate.test \
+	tests/layer/create.test \
+	tests/layer/caps.test \
+	tests/layer/memory.test \
+	tests/layer/roundtrip.test \
+	tests/layer/native.test \
+	tests/layer/vulkaninfo.test
+
+clean-local: clean-layer
+clean-layer:
+	-rm -rf lib/layer/explicit lib/layer/test-implicit tests/layer/explicit
+.PHONY: clean-layer

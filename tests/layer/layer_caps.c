@@ -1,0 +1,448 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vkGetPhysicalDeviceExternalImageFormatPropertiesNV against the driver's
+ * own answers, over a grid of formats, types, tilings, usages and flags:
+ *
+ *   handle type 0     exactly vkGetPhysicalDeviceImageFormatProperties';
+ *   fd types          the driver's KHR answer for the backend's handle type
+ *                     (OPAQUE_FD on lavapipe 22.3), translated;
+ *   KMT types         unsupported without /dev/primeshare;
+ *   several bits      refused (VUID-...-externalHandleType-07721).
+ *
+ * Then the answers are held against what allocation does: DEDICATED_ONLY
+ * agrees with the driver's dedicated requirement for the created image.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vkt.h"
+
+static const VkFormat formats[] = {
+	VK_FORMAT_R8G8B8A8_UNORM,
+	VK_FORMAT_B8G8R8A8_SRGB,
+	VK_FORMAT_R16G16B16A16_SFLOAT,
+	VK_FORMAT_R32_UINT,
+	VK_FORMAT_R8G8B8_UNORM,
+	VK_FORMAT_D32_SFLOAT,
+	VK_FORMAT_D24_UNORM_S8_UINT,
+	VK_FORMAT_BC1_RGB_UNORM_BLOCK,
+	VK_FORMAT_ASTC_4x4_UNORM_BLOCK,
+};
+static const VkImageType types[] = {
+	VK_IMAGE_TYPE_1D, VK_IMAGE_TYPE_2D, VK_IMAGE_TYPE_3D,
+};
+static const VkImageTiling tilings[] = {
+	VK_IMAGE_TILING_OPTIMAL, VK_IMAGE_TILING_LINEAR,
+};
+static const VkImageUsageFlags usages[] = {
+	VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT,
+	VK_IMAGE_USAGE_SAMPLED_BIT,
+	VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_SAMPLED_BIT,
+	VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT,
+	VK_IMAGE_USAGE_STORAGE_BIT,
+};
+static const VkImageCreateFlags create_flags[] = {
+	0, VK_IMAGE_CREATE_MUTABLE_FORMAT_BIT,
+};
+
+static PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV get_nv;
+
+static bool same_props(const VkImageFormatProperties *a,
+		       const VkImageFormatProperties *b)
+{
+	return a->maxExtent.width == b->maxExtent.width &&
+	       a->maxExtent.height == b->maxExtent.height &&
+	       a->maxExtent.depth == b->maxExtent.depth &&
+	       a->maxMipLevels == b->maxMipLevels &&
+	       a->maxArrayLayers == b->maxArrayLayers &&
+	       a->sampleCounts == b->sampleCounts &&
+	       a->maxResourceSize == b->maxResourceSize;
+}
+
+struct combo {
+	VkFormat format;
+	VkImageType type;
+	VkImageTiling tiling;
+	VkImageUsageFlags usage;
+	VkImageCreateFlags flags;
+};
+
+static const char *combo_text(const struct combo *c)
+{
+	static char buf[128];
+
+	snprintf(buf, sizeof(buf), "format %d type %d tiling %d usage 0x%x flags 0x%x",
+		 c->format, c->type, c->tiling, c->usage, c->flags);
+	return buf;
+}
+
+/* The driver's KHR answer for one combination and KHR handle type. */
+static VkResult khr_query(struct vkt *t, const struct combo *c,
+			  VkExternalMemoryHandleTypeFlagBits type,
+			  VkImageFormatProperties *props,
+			  VkExternalMemoryProperties *emp)
+{
+	VkPhysicalDeviceExternalImageFormatInfo ei = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_IMAGE_FORMAT_INFO,
+		.handleType = type,
+	};
+	VkPhysicalDeviceImageFormatInfo2 info = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_IMAGE_FORMAT_INFO_2,
+		.pNext = &ei,
+		.format = c->format, .type = c->type, .tiling = c->tiling,
+		.usage = c->usage, .flags = c->flags,
+	};
+	VkExternalImageFormatProperties ep = {
+		.sType = VK_STRUCTURE_TYPE_EXTERNAL_IMAGE_FORMAT_PROPERTIES,
+	};
+	VkImageFormatProperties2 p = {
+		.sType = VK_STRUCTURE_TYPE_IMAGE_FORMAT_PROPERTIES_2,
+		.pNext = &ep,
+	};
+	VkResult res;
+
+	res = vkGetPhysicalDeviceImageFormatProperties2(t->pd, &info, &p);
+	*props = p.imageFormatProperties;
+	*emp = ep.externalMemoryProperties;
+	return res;
+}
+
+static VkExternalMemoryFeatureFlagsNV nv_features(VkExternalMemoryFeatureFlags f)
+{
+	VkExternalMemoryFeatureFlagsNV nv = 0;
+
+	if (f & VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT)
+		nv |= VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT_NV;
+	if (f & VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT)
+		nv |= VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT_NV;
+	if (f & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT)
+		nv |= VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT_NV;
+	return nv;
+}
+
+#define FD_TYPES (VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV | \
+		  VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_BIT_NV)
+#define KMT_TYPES (VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_KMT_BIT_NV | \
+		   VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_KMT_BIT_NV)
+
+static void grid(struct vkt *t, VkExternalMemoryHandleTypeFlagBits khr_type)
+{
+	unsigned int total = 0, zero_bad = 0, fd_bad = 0, kmt_bad = 0;
+	unsigned int supported = 0, exportable = 0, dedicated = 0;
+
+	size_t n = VKT_ARRAY_SIZE(formats) * VKT_ARRAY_SIZE(types) *
+		   VKT_ARRAY_SIZE(tilings) * VKT_ARRAY_SIZE(usages) *
+		   VKT_ARRAY_SIZE(create_flags);
+
+	for (size_t k = 0; k < n; k++) {
+		struct combo c;
+		size_t r = k;
+		VkImageFormatProperties plain, kp = { 0 };
+		VkExternalImageFormatPropertiesNV nv;
+		VkExternalMemoryProperties emp = { 0 };
+		VkResult pres, nres, kres;
+
+#define PICK(a) ((a)[r % VKT_ARRAY_SIZE(a)]); r /= VKT_ARRAY_SIZE(a)
+		c.flags = PICK(create_flags);
+		c.usage = PICK(usages);
+		c.tiling = PICK(tilings);
+		c.type = PICK(types);
+		c.format = PICK(formats);
+#undef PICK
+		total++;
+		pres = vkGetPhysicalDeviceImageFormatProperties(t->pd,
+			c.format, c.type, c.tiling, c.usage, c.flags, &plain);
+
+		/* Handle type 0. */
+		memset(&nv, 0xa5, sizeof(nv));
+		nres = get_nv(t->pd, c.format, c.type, c.tiling, c.usage,
+			      c.flags, 0, &nv);
+		if (nres != pres ||
+		    (pres == VK_SUCCESS &&
+		     (!same_props(&nv.imageFormatProperties, &plain) ||
+		      nv.externalMemoryFeatures || nv.compatibleHandleTypes ||
+		      nv.exportFromImportedHandleTypes))) {
+			if (!zero_bad++)
+				vkt_diag("type 0 differs: %s: %d vs %d",
+					 combo_text(&c), nres, pres);
+		}
+
+		/* The fd types. */
+		kres = khr_type ? khr_query(t, &c, khr_type, &kp, &emp) :
+				  VK_ERROR_FORMAT_NOT_SUPPORTED;
+		if (kres == VK_SUCCESS)
+			supported++;
+		for (uint32_t bit = 1; bit <= 8; bit <<= 1) {
+			bool fd = bit & FD_TYPES;
+			bool bad;
+
+			memset(&nv, 0xa5, sizeof(nv));
+			nres = get_nv(t->pd, c.format, c.type, c.tiling,
+				      c.usage, c.flags, bit, &nv);
+			if (fd && kres == VK_SUCCESS) {
+				VkExternalMemoryHandleTypeFlagsNV compat =
+					(emp.compatibleHandleTypes & khr_type) ?
+					FD_TYPES : 0;
+				VkExternalMemoryHandleTypeFlagsNV from =
+					(emp.exportFromImportedHandleTypes & khr_type) ?
+					FD_TYPES : 0;
+
+				if (nv_features(emp.externalMemoryFeatures))
+					compat |= bit;
+				bad = nres != VK_SUCCESS ||
+				      !same_props(&nv.imageFormatProperties, &kp) ||
+				      nv.externalMemoryFeatures !=
+				      nv_features(emp.externalMemoryFeatures) ||
+				      nv.compatibleHandleTypes != compat ||
+				      nv.exportFromImportedHandleTypes != from;
+				if (bit == 1 && !bad &&
+				    (nv.externalMemoryFeatures &
+				     VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT_NV))
+					exportable++;
+				if (bit == 1 && !bad &&
+				    (nv.externalMemoryFeatures &
+				     VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT_NV))
+					dedicated++;
+			} else {
+				/* Unsupported: the plain answer, no features. */
+				bad = nres != pres ||
+				      (pres == VK_SUCCESS &&
+				       (!same_props(&nv.imageFormatProperties, &plain) ||
+					nv.externalMemoryFeatures ||
+					nv.compatibleHandleTypes ||
+					nv.exportFromImportedHandleTypes));
+			}
+			if (bad && fd && !fd_bad++)
+				vkt_diag("type 0x%x differs: %s: %d (KHR %d) features 0x%x compat 0x%x from 0x%x",
+					 bit, combo_text(&c), nres, kres,
+					 nv.externalMemoryFeatures,
+					 nv.compatibleHandleTypes,
+					 nv.exportFromImportedHandleTypes);
+			if (bad && !fd && !kmt_bad++)
+				vkt_diag("type 0x%x differs: %s: %d", bit,
+					 combo_text(&c), nres);
+		}
+	}
+
+	vkt_ok(!zero_bad,
+	       "handle type 0: identical to vkGetPhysicalDeviceImageFormatProperties (%u of %u combinations differ)",
+	       zero_bad, total);
+	vkt_ok(!fd_bad,
+	       "OPAQUE_WIN32 and D3D11_IMAGE: the driver's KHR answer for handle type 0x%x, translated (%u differ)",
+	       khr_type, fd_bad);
+	vkt_diag("%u of %u combinations shareable, %u exportable, %u dedicated-only",
+		 supported, total, exportable, dedicated);
+	vkt_ok(!kmt_bad,
+	       "KMT types: unsupported without /dev/primeshare (%u differ)",
+	       kmt_bad);
+}
+
+static void several_bits(struct vkt *t)
+{
+	VkExternalImageFormatPropertiesNV nv;
+	VkResult res;
+
+	res = get_nv(t->pd, VK_FORMAT_R8G8B8A8_UNORM, VK_IMAGE_TYPE_2D,
+		     VK_IMAGE_TILING_OPTIMAL, VK_IMAGE_USAGE_TRANSFER_DST_BIT, 0,
+		     VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV |
+		     VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_BIT_NV, &nv);
+	vkt_ok(res == VK_ERROR_FORMAT_NOT_SUPPORTED,
+	       "more than one handle type bit: refused (VUID-07721) (%d)", res);
+}
+
+/* DEDICATED_ONLY against the driver's requirement for a created image. */
+static void dedicated_agrees(struct vkt *t)
+{
+	static const char *const exts[] = {
+		VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME,
+		VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME,
+	};
+	VkExternalMemoryImageCreateInfoNV ext = {
+		.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO_NV,
+		.handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
+	};
+	VkImageCreateInfo ici = {
+		.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+		.pNext = &ext,
+		.imageType = VK_IMAGE_TYPE_2D,
+		.extent = { 256, 256, 1 },
+		.mipLevels = 1,
+		.arrayLayers = 1,
+		.samples = VK_SAMPLE_COUNT_1_BIT,
+		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+		.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+	};
+	static const struct {
+		VkFormat format;
+		VkImageTiling tiling;
+		VkImageUsageFlags usage;
+	} cases[] = {
+		{ VK_FORMAT_R8G8B8A8_UNORM, VK_IMAGE_TILING_OPTIMAL,
+		  VK_IMAGE_USAGE_TRANSFER_SRC_BIT | VK_IMAGE_USAGE_TRANSFER_DST_BIT },
+		{ VK_FORMAT_B8G8R8A8_SRGB, VK_IMAGE_TILING_OPTIMAL,
+		  VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | VK_IMAGE_USAGE_SAMPLED_BIT },
+		{ VK_FORMAT_R16G16B16A16_SFLOAT, VK_IMAGE_TILING_LINEAR,
+		  VK_IMAGE_USAGE_TRANSFER_SRC_BIT },
+		{ VK_FORMAT_D32_SFLOAT, VK_IMAGE_TILING_OPTIMAL,
+		  VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT },
+	};
+	PFN_vkGetMemoryWin32HandleNV get_handle;
+	unsigned int checked = 0, agree = 0, exported = 0;
+	VkResult res;
+
+	res = vkt_device(t, exts, 2);
+	if (res != VK_SUCCESS) {
+		vkt_ok(false, "device with the NV extensions (%d)", res);
+		return;
+	}
+	get_handle = (PFN_vkGetMemoryWin32HandleNV)
+		vkGetDeviceProcAddr(t->device, "vkGetMemoryWin32HandleNV");
+
+	for (size_t i = 0; i < VKT_ARRAY_SIZE(cases); i++) {
+		VkExternalImageFormatPropertiesNV nv;
+		VkMemoryDedicatedRequirements dr = {
+			.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS,
+		};
+		VkMemoryRequirements2 mr = {
+			.sType = VK_STRUCTURE_TYPE_MEMORY_REQUIREMENTS_2,
+			.pNext = &dr,
+		};
+		VkImageMemoryRequirementsInfo2 mri = {
+			.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_REQUIREMENTS_INFO_2,
+		};
+		VkExportMemoryAllocateInfoNV exp = {
+			.sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO_NV,
+			.handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
+		};
+		VkMemoryAllocateInfo mai = {
+			.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+			.pNext = &exp,
+		};
+		VkDeviceMemory mem;
+		VkImage image;
+		HANDLE h;
+		bool dedicated_only;
+
+		res = get_nv(t->pd, cases[i].format, VK_IMAGE_TYPE_2D,
+			     cases[i].tiling, cases[i].usage, 0,
+			     VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
+			     &nv);
+		if (res != VK_SUCCESS || !(nv.externalMemoryFeatures &
+			VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT_NV))
+			continue;
+		dedicated_only = nv.externalMemoryFeatures &
+				 VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT_NV;
+		ici.format = cases[i].format;
+		ici.tiling = cases[i].tiling;
+		ici.usage = cases[i].usage;
+		if (vkCreateImage(t->device, &ici, NULL, &image) != VK_SUCCESS)
+			continue;
+		checked++;
+		mri.image = image;
+		vkGetImageMemoryRequirements2(t->device, &mri, &mr);
+		if (!!dr.requiresDedicatedAllocation == dedicated_only)
+			agree++;
+		else
+			vkt_diag("format %d: DEDICATED_ONLY %d, driver requires dedicated %d",
+				 cases[i].format, dedicated_only,
+				 dr.requiresDedicatedAllocation);
+		mai.allocationSize = mr.memoryRequirements.size;
+		mai.memoryTypeIndex = vkt_memory_type(t,
+			mr.memoryRequirements.memoryTypeBits, 0);
+		if (!dedicated_only &&
+		    vkAllocateMemory(t->device, &mai, NULL, &mem) == VK_SUCCESS) {
+			if (vkBindImageMemory(t->device, image, mem, 0) == VK_SUCCESS &&
+			    get_handle(t->device, mem,
+				       VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
+				       &h) == VK_SUCCESS &&
+			    PRIMESHARE_FD_FROM_HANDLE(h) >= 0) {
+				exported++;
+				close(PRIMESHARE_FD_FROM_HANDLE(h));
+			}
+			vkFreeMemory(t->device, mem, NULL);
+		}
+		vkDestroyImage(t->device, image, NULL);
+	}
+	vkt_ok(checked > 0 && agree == checked,
+	       "DEDICATED_ONLY agrees with the driver's requirement (%u of %u images)",
+	       agree, checked);
+	vkt_ok(checked > 0 && exported == checked,
+	       "every image reported EXPORTABLE was allocated, bound and exported (%u of %u)",
+	       exported, checked);
+}
+
+static void backend_override(void)
+{
+	static const char *const caps[] = {
+		VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
+	};
+	static const char *const names[] = { "none", "dma-buf" };
+
+	for (size_t i = 0; i < VKT_ARRAY_SIZE(names); i++) {
+		VkExternalImageFormatPropertiesNV nv;
+		PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV get;
+		struct vkt t;
+		VkResult res;
+
+		setenv("PRIMESHARE_LAYER_BACKEND", names[i], 1);
+		res = vkt_instance(&t, VK_API_VERSION_1_1, caps, 1);
+		if (res != VK_SUCCESS) {
+			vkt_ok(false, "instance with PRIMESHARE_LAYER_BACKEND=%s (%d)",
+			       names[i], res);
+			continue;
+		}
+		get = (PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV)
+			vkGetInstanceProcAddr(t.instance,
+				"vkGetPhysicalDeviceExternalImageFormatPropertiesNV");
+		res = get(t.pd, VK_FORMAT_R8G8B8A8_UNORM, VK_IMAGE_TYPE_2D,
+			  VK_IMAGE_TILING_OPTIMAL,
+			  VK_IMAGE_USAGE_TRANSFER_SRC_BIT, 0,
+			  VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV, &nv);
+		vkt_ok(res == VK_SUCCESS && !nv.externalMemoryFeatures &&
+		       !nv.compatibleHandleTypes,
+		       "PRIMESHARE_LAYER_BACKEND=%s: OPAQUE_WIN32 unsupported on lavapipe 22.3 (%d, features 0x%x)",
+		       names[i], res, nv.externalMemoryFeatures);
+		vkt_destroy(&t);
+	}
+	unsetenv("PRIMESHARE_LAYER_BACKEND");
+}
+
+int main(void)
+{
+	static const char *const caps[] = {
+		VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
+	};
+	VkExternalMemoryHandleTypeFlagBits khr_type;
+	const char *backend = getenv("LAYER_EXPECT_BACKEND");
+	struct vkt t;
+	VkResult res;
+
+	vkt_layers(true);
+	res = vkt_instance(&t, VK_API_VERSION_1_1, caps, 1);
+	if (res != VK_SUCCESS)
+		vkt_bail("instance with VK_NV_external_memory_capabilities: %d", res);
+	get_nv = (PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV)
+		vkGetInstanceProcAddr(t.instance,
+			"vkGetPhysicalDeviceExternalImageFormatPropertiesNV");
+	if (!get_nv)
+		vkt_bail("no vkGetPhysicalDeviceExternalImageFormatPropertiesNV");
+
+	/* lavapipe 22.3: opaque-fd.  Other drivers: say which. */
+	if (!backend || !strcmp(backend, "opaque-fd"))
+		khr_type = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT;
+	else if (!strcmp(backend, "dma-buf"))
+		khr_type = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT;
+	else
+		khr_type = 0;
+	vkt_diag("expected backend: %s", backend ? backend : "opaque-fd");
+
+	grid(&t, khr_type);
+	several_bits(&t);
+	dedicated_agrees(&t);
+	vkt_destroy(&t);
+	backend_override();
+	vkt_check_validation("capability queries");
+	return vkt_done();
+}

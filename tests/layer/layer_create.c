@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Instances and devices with the NV extensions enabled, and the NV command
+ * pointers: NULL until their extension is enabled, valid after.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "vkt.h"
+
+static const char *const nv_caps[] = {
+	VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
+};
+static const char *const nv_memory[] = {
+	VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME,
+};
+static const char *const nv_both[] = {
+	VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME,
+	VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME,
+};
+static const char *const nv_win32_only[] = {
+	VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME,
+};
+
+static const char *api_name(uint32_t api)
+{
+	static char buf[16];
+
+	snprintf(buf, sizeof(buf), "%u.%u", VK_API_VERSION_MAJOR(api),
+		 VK_API_VERSION_MINOR(api));
+	return buf;
+}
+
+static void device_pointers(struct vkt *t, const char *api)
+{
+	struct vkt d;
+	VkResult res;
+
+	/* A device without the NV extensions. */
+	d = *t;
+	res = vkt_device(&d, NULL, 0);
+	vkt_ok(res == VK_SUCCESS, "api %s: device without NV extensions (%d)",
+	       api, res);
+	if (res == VK_SUCCESS) {
+		vkt_ok(!vkGetDeviceProcAddr(d.device, "vkGetMemoryWin32HandleNV"),
+		       "api %s: vkGetMemoryWin32HandleNV is NULL on that device",
+		       api);
+		vkt_ok(vkGetDeviceProcAddr(d.device, "vkAllocateMemory") != NULL,
+		       "api %s: vkAllocateMemory is there", api);
+		vkDestroyCommandPool(d.device, d.pool, NULL);
+		vkDestroyDevice(d.device, NULL);
+	}
+
+	/* VK_NV_external_memory alone. */
+	d = *t;
+	res = vkt_device(&d, nv_memory, 1);
+	vkt_ok(res == VK_SUCCESS, "api %s: device with VK_NV_external_memory (%d)",
+	       api, res);
+	if (res == VK_SUCCESS) {
+		vkt_ok(!vkGetDeviceProcAddr(d.device, "vkGetMemoryWin32HandleNV"),
+		       "api %s: vkGetMemoryWin32HandleNV still NULL without the win32 extension",
+		       api);
+		vkDestroyCommandPool(d.device, d.pool, NULL);
+		vkDestroyDevice(d.device, NULL);
+	}
+
+	/* Both. */
+	d = *t;
+	res = vkt_device(&d, nv_both, 2);
+	vkt_ok(res == VK_SUCCESS,
+	       "api %s: device with VK_NV_external_memory and VK_NV_external_memory_win32 (%d)",
+	       api, res);
+	if (res == VK_SUCCESS) {
+		vkt_ok(vkGetDeviceProcAddr(d.device, "vkGetMemoryWin32HandleNV") != NULL,
+		       "api %s: vkGetMemoryWin32HandleNV is there once enabled",
+		       api);
+		vkDestroyCommandPool(d.device, d.pool, NULL);
+		vkDestroyDevice(d.device, NULL);
+	}
+
+	/* The win32 extension without the one it depends on. */
+	d = *t;
+	res = vkt_device(&d, nv_win32_only, 1);
+	vkt_ok(res != VK_SUCCESS,
+	       "api %s: VK_NV_external_memory_win32 alone is refused (%d)",
+	       api, res);
+	if (res == VK_SUCCESS)
+		vkDestroyDevice(d.device, NULL);
+}
+
+static void with_api(uint32_t api_version)
+{
+	const char *api = api_name(api_version);
+	struct vkt t;
+	VkResult res;
+
+	/* An instance without VK_NV_external_memory_capabilities. */
+	res = vkt_instance(&t, api_version, NULL, 0);
+	vkt_ok(res == VK_SUCCESS, "api %s: instance without NV extensions (%d)",
+	       api, res);
+	if (res == VK_SUCCESS) {
+		vkt_ok(!vkGetInstanceProcAddr(t.instance,
+			"vkGetPhysicalDeviceExternalImageFormatPropertiesNV"),
+		       "api %s: vkGetPhysicalDeviceExternalImageFormatPropertiesNV is NULL",
+		       api);
+		res = vkt_device(&t, nv_memory, 1);
+		vkt_ok(res != VK_SUCCESS,
+		       "api %s: VK_NV_external_memory refused without the capabilities extension (%d)",
+		       api, res);
+		if (res == VK_SUCCESS)
+			vkDestroyDevice(t.device, NULL);
+		t.device = VK_NULL_HANDLE;
+		vkt_destroy(&t);
+	}
+
+	res = vkt_instance(&t, api_version, nv_caps, 1);
+	vkt_ok(res == VK_SUCCESS,
+	       "api %s: instance with VK_NV_external_memory_capabilities (%d)",
+	       api, res);
+	if (res != VK_SUCCESS)
+		return;
+	vkt_ok(vkGetInstanceProcAddr(t.instance,
+		"vkGetPhysicalDeviceExternalImageFormatPropertiesNV") != NULL,
+	       "api %s: vkGetPhysicalDeviceExternalImageFormatPropertiesNV is there",
+	       api);
+	if (api_version == VK_API_VERSION_1_1)
+		vkt_validation_selftest(&t);
+	device_pointers(&t, api);
+	vkt_destroy(&t);
+}
+
+int main(void)
+{
+	vkt_layers(true);
+	with_api(VK_API_VERSION_1_0);
+	with_api(VK_API_VERSION_1_1);
+	with_api(VK_API_VERSION_1_3);
+	vkt_check_validation("instance and device creation");
+	return vkt_done();
+}

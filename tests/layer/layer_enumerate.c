@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Extension enumeration with and without the layer.
+ *
+ * Without it, none of the three NV extensions exists on lavapipe.  With it
+ * (explicit, through VK_INSTANCE_LAYERS), the layer answers queries for its
+ * own name with exactly its extensions, and adds its two device extensions
+ * to the driver's list.  With LAYER_IMPLICIT_MANIFEST set, the implicit
+ * manifest is tried too: the loader then lists the instance extension for
+ * everybody, unless PRIMESHARE_LAYER_DISABLE=1.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vkt.h"
+
+static VkExtensionProperties *instance_exts(const char *layer, uint32_t *n,
+					    VkResult *res)
+{
+	VkExtensionProperties *p;
+
+	*n = 0;
+	*res = vkEnumerateInstanceExtensionProperties(layer, n, NULL);
+	if (*res != VK_SUCCESS)
+		return NULL;
+	p = calloc(*n + 1, sizeof(*p));
+	*res = vkEnumerateInstanceExtensionProperties(layer, n, p);
+	return p;
+}
+
+static VkExtensionProperties *device_exts(VkPhysicalDevice pd,
+					  const char *layer, uint32_t *n,
+					  VkResult *res)
+{
+	VkExtensionProperties *p;
+
+	*n = 0;
+	*res = vkEnumerateDeviceExtensionProperties(pd, layer, n, NULL);
+	if (*res != VK_SUCCESS)
+		return NULL;
+	p = calloc(*n + 1, sizeof(*p));
+	*res = vkEnumerateDeviceExtensionProperties(pd, layer, n, p);
+	return p;
+}
+
+static bool has_layer(const char *name)
+{
+	VkLayerProperties p[64];
+	uint32_t n = VKT_ARRAY_SIZE(p);
+
+	if (vkEnumerateInstanceLayerProperties(&n, p) < 0)
+		return false;
+	for (uint32_t i = 0; i < n; i++)
+		if (!strcmp(p[i].layerName, name))
+			return true;
+	return false;
+}
+
+static uint32_t driver_device_ext_count;
+
+static void without_layer(void)
+{
+	static const char *const caps[] = {
+		VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
+	};
+	VkExtensionProperties *p;
+	struct vkt t;
+	uint32_t n;
+	VkResult res;
+
+	vkt_layers(false);
+	p = instance_exts(NULL, &n, &res);
+	vkt_ok(res == VK_SUCCESS &&
+	       !vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME),
+	       "without the layer: no VK_NV_external_memory_capabilities (%u instance extensions)",
+	       n);
+	free(p);
+
+	res = vkt_instance(&t, VK_API_VERSION_1_1, caps, 1);
+	vkt_ok(res == VK_ERROR_EXTENSION_NOT_PRESENT,
+	       "without the layer: enabling it fails with VK_ERROR_EXTENSION_NOT_PRESENT (%d)",
+	       res);
+	if (res == VK_SUCCESS)
+		vkt_destroy(&t);
+
+	res = vkt_instance(&t, VK_API_VERSION_1_1, NULL, 0);
+	if (res != VK_SUCCESS)
+		vkt_bail("no Vulkan instance without the layer: %d", res);
+	p = device_exts(t.pd, NULL, &n, &res);
+	vkt_ok(res == VK_SUCCESS &&
+	       !vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME) &&
+	       !vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME),
+	       "without the layer: the driver has no NV external memory (%u device extensions)",
+	       n);
+	vkt_diag("driver: VK_KHR_external_memory_fd %s, VK_EXT_external_memory_dma_buf %s, VK_EXT_external_memory_host %s",
+		 vkt_has_ext(p, n, VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME) ? "yes" : "no",
+		 vkt_has_ext(p, n, VK_EXT_EXTERNAL_MEMORY_DMA_BUF_EXTENSION_NAME) ? "yes" : "no",
+		 vkt_has_ext(p, n, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME) ? "yes" : "no");
+	driver_device_ext_count = n;
+	free(p);
+	/* The loader answers for a layer it knows, enabled or not. */
+	res = vkEnumerateDeviceExtensionProperties(t.pd, VKT_LAYER, &n, NULL);
+	vkt_ok(res == VK_SUCCESS && n == 2,
+	       "without the layer enabled: a query for its name still lists its 2 device extensions from the manifest (%d, %u)",
+	       res, n);
+	vkt_destroy(&t);
+}
+
+static void with_layer(void)
+{
+	VkExtensionProperties *p, one;
+	struct vkt t;
+	uint32_t n;
+	VkResult res;
+
+	vkt_layers(true);
+	vkt_ok(has_layer(VKT_LAYER), "the explicit manifest is found");
+
+	p = instance_exts(VKT_LAYER, &n, &res);
+	vkt_ok(res == VK_SUCCESS && n == 1 &&
+	       !strcmp(p[0].extensionName,
+		       VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME) &&
+	       p[0].specVersion == VK_NV_EXTERNAL_MEMORY_CAPABILITIES_SPEC_VERSION,
+	       "the layer's instance extensions: exactly VK_NV_external_memory_capabilities (%u)",
+	       n);
+	free(p);
+
+	res = vkt_instance(&t, VK_API_VERSION_1_1, NULL, 0);
+	if (res != VK_SUCCESS)
+		vkt_bail("no Vulkan instance with the layer: %d", res);
+
+	p = device_exts(t.pd, VKT_LAYER, &n, &res);
+	vkt_ok(res == VK_SUCCESS && n == 2 &&
+	       vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME) &&
+	       vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME),
+	       "the layer's device extensions: VK_NV_external_memory and VK_NV_external_memory_win32 (%u)",
+	       n);
+	free(p);
+
+	n = 1;
+	res = vkEnumerateDeviceExtensionProperties(t.pd, VKT_LAYER, &n, &one);
+	vkt_ok(res == VK_INCOMPLETE && n == 1,
+	       "a short buffer for the layer's list gives VK_INCOMPLETE (%d, %u)",
+	       res, n);
+
+	p = device_exts(t.pd, NULL, &n, &res);
+	vkt_ok(res == VK_SUCCESS &&
+	       vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME) &&
+	       vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME),
+	       "the full device list has both NV extensions");
+	vkt_ok(n == driver_device_ext_count + 2,
+	       "... and everything of the driver's (%u = %u + 2)", n,
+	       driver_device_ext_count);
+	for (uint32_t i = 0; p && i < n; i++)
+		if (!strncmp(p[i].extensionName, "VK_NV_external_memory", 21))
+			vkt_diag("%s revision %u", p[i].extensionName,
+				 p[i].specVersion);
+	free(p);
+
+	n = driver_device_ext_count + 1;
+	p = calloc(n, sizeof(*p));
+	res = vkEnumerateDeviceExtensionProperties(t.pd, NULL, &n, p);
+	vkt_ok(res == VK_INCOMPLETE && n == driver_device_ext_count + 1,
+	       "a buffer one short of the full list gives VK_INCOMPLETE (%d)",
+	       res);
+	free(p);
+
+	p = instance_exts(NULL, &n, &res);
+	vkt_ok(res == VK_SUCCESS,
+	       "the loader's own instance list (the layer explicit: %s)",
+	       vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME) ?
+	       "listed" : "listed under the layer only");
+	free(p);
+	vkt_destroy(&t);
+}
+
+/* The implicit manifest, through a private XDG_DATA_HOME. */
+static void implicit(void)
+{
+	static const char *const caps[] = {
+		VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
+	};
+	static const char *const nv_exts[] = {
+		VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME,
+		VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME,
+	};
+	const char *manifest = getenv("LAYER_IMPLICIT_MANIFEST");
+	char dir[] = "/tmp/ps-layer-implicit.XXXXXX", path[600], data[512];
+	VkExtensionProperties *p;
+	struct vkt t;
+	uint32_t n;
+	VkResult res;
+	bool ok;
+
+	if (!manifest || !*manifest) {
+		vkt_skip("LAYER_IMPLICIT_MANIFEST not set", "implicit layer");
+		return;
+	}
+	if (!mkdtemp(dir))
+		vkt_bail("mkdtemp: %s", strerror(errno));
+	snprintf(data, sizeof(data), "%s/vulkan", dir);
+	mkdir(data, 0700);
+	snprintf(data, sizeof(data), "%s/vulkan/implicit_layer.d", dir);
+	mkdir(data, 0700);
+	snprintf(path, sizeof(path), "%s/primeshare.json", data);
+	if (symlink(manifest, path))
+		vkt_bail("symlink: %s", strerror(errno));
+	snprintf(data, sizeof(data), "%s", dir);
+	setenv("XDG_DATA_HOME", data, 1);
+
+	vkt_layers(false);
+	p = instance_exts(NULL, &n, &res);
+	vkt_ok(res == VK_SUCCESS &&
+	       vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME),
+	       "implicit: the loader lists VK_NV_external_memory_capabilities");
+	free(p);
+	res = vkt_instance(&t, VK_API_VERSION_1_1, NULL, 0);
+	vkt_ok(res == VK_SUCCESS, "implicit: an instance (%d)", res);
+	if (res == VK_SUCCESS) {
+		p = device_exts(t.pd, NULL, &n, &res);
+		vkt_ok(res == VK_SUCCESS &&
+		       vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME) &&
+		       vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME),
+		       "implicit: the device list has both NV extensions");
+		free(p);
+		vkt_destroy(&t);
+	}
+
+	/* Implicit, the layer does the work, not just the listing. */
+	res = vkt_instance(&t, VK_API_VERSION_1_1, caps, 1);
+	vkt_ok(res == VK_SUCCESS,
+	       "implicit: an instance with VK_NV_external_memory_capabilities (%d)",
+	       res);
+	if (res == VK_SUCCESS) {
+		PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV get;
+		VkExternalImageFormatPropertiesNV nv = { 0 };
+
+		get = (PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV)
+			vkGetInstanceProcAddr(t.instance,
+				"vkGetPhysicalDeviceExternalImageFormatPropertiesNV");
+		res = get ? get(t.pd, VK_FORMAT_R8G8B8A8_UNORM, VK_IMAGE_TYPE_2D,
+				VK_IMAGE_TILING_OPTIMAL,
+				VK_IMAGE_USAGE_TRANSFER_SRC_BIT, 0,
+				VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
+				&nv) : VK_ERROR_EXTENSION_NOT_PRESENT;
+		vkt_ok(res == VK_SUCCESS && (nv.externalMemoryFeatures &
+			VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT_NV),
+		       "implicit: the layer answers the NV capability query itself (%d, features 0x%x)",
+		       res, nv.externalMemoryFeatures);
+		res = vkt_device(&t, nv_exts, 2);
+		vkt_ok(res == VK_SUCCESS &&
+		       vkGetDeviceProcAddr(t.device, "vkGetMemoryWin32HandleNV"),
+		       "implicit: a device with both NV extensions and vkGetMemoryWin32HandleNV (%d)",
+		       res);
+		vkt_destroy(&t);
+	}
+
+	setenv("PRIMESHARE_LAYER_DISABLE", "1", 1);
+	p = instance_exts(NULL, &n, &res);
+	ok = res == VK_SUCCESS &&
+	     !vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME);
+	free(p);
+	res = vkt_instance(&t, VK_API_VERSION_1_1, NULL, 0);
+	if (res == VK_SUCCESS) {
+		p = device_exts(t.pd, NULL, &n, &res);
+		ok = ok && !vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME);
+		free(p);
+		vkt_destroy(&t);
+	}
+	vkt_ok(ok, "implicit: PRIMESHARE_LAYER_DISABLE=1 turns it off");
+	unsetenv("PRIMESHARE_LAYER_DISABLE");
+
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/vulkan/implicit_layer.d", dir);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/vulkan", dir);
+	rmdir(path);
+	rmdir(dir);
+	unsetenv("XDG_DATA_HOME");
+}
+
+int main(void)
+{
+	without_layer();
+	with_layer();
+	implicit();
+	vkt_check_validation("enumeration");
+	return vkt_done();
+}

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The layer steps aside for a driver that implements the NV family itself.
+ *
+ * VK_LAYER_PRIMESHARE_test_native_nv (fake_native.c), put below the layer,
+ * plays such a driver: its answers are marked (maxArrayLayers 77, handle
+ * 0x5ec7e7).  With it, the marked answers must reach the program; without
+ * it, the layer's own.
+ */
+#include <string.h>
+
+#include "vkt.h"
+
+#define FAKE "VK_LAYER_PRIMESHARE_test_native_nv"
+
+static const char *const caps[] = {
+	VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
+};
+static const char *const exts[] = {
+	VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME,
+	VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME,
+};
+
+static void run(bool native)
+{
+	const char *who = native ? "native driver" : "no native driver";
+	PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV get;
+	PFN_vkGetMemoryWin32HandleNV get_handle;
+	VkExternalImageFormatPropertiesNV nv;
+	HANDLE h = NULL;
+	struct vkt t;
+	VkResult res;
+
+	vkt_layers_with(true, native ? FAKE : NULL);
+	res = vkt_instance(&t, VK_API_VERSION_1_1, caps, 1);
+	if (res != VK_SUCCESS) {
+		vkt_ok(false, "%s: instance (%d)", who, res);
+		return;
+	}
+	get = (PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV)
+		vkGetInstanceProcAddr(t.instance,
+			"vkGetPhysicalDeviceExternalImageFormatPropertiesNV");
+	memset(&nv, 0, sizeof(nv));
+	res = get(t.pd, VK_FORMAT_R8G8B8A8_UNORM, VK_IMAGE_TYPE_2D,
+		  VK_IMAGE_TILING_OPTIMAL, VK_IMAGE_USAGE_TRANSFER_SRC_BIT, 0,
+		  VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV, &nv);
+	if (native)
+		vkt_ok(res == VK_SUCCESS &&
+		       nv.imageFormatProperties.maxArrayLayers == 77,
+		       "%s: the capability query reaches the driver (maxArrayLayers %u)",
+		       who, nv.imageFormatProperties.maxArrayLayers);
+	else
+		vkt_ok(res == VK_SUCCESS &&
+		       nv.imageFormatProperties.maxArrayLayers != 77 &&
+		       (nv.externalMemoryFeatures &
+			VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT_NV),
+		       "%s: the layer answers the capability query (maxArrayLayers %u)",
+		       who, nv.imageFormatProperties.maxArrayLayers);
+
+	res = vkt_device(&t, exts, 2);
+	vkt_ok(res == VK_SUCCESS, "%s: device with both NV extensions (%d)",
+	       who, res);
+	if (res == VK_SUCCESS) {
+		get_handle = (PFN_vkGetMemoryWin32HandleNV)
+			vkGetDeviceProcAddr(t.device, "vkGetMemoryWin32HandleNV");
+		if (native) {
+			/* The fake ignores the memory: no allocation needed. */
+			res = get_handle ? get_handle(t.device, VK_NULL_HANDLE,
+				VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
+				&h) : VK_ERROR_EXTENSION_NOT_PRESENT;
+			vkt_ok(res == VK_SUCCESS && h == (HANDLE)(intptr_t)0x5ec7e7,
+			       "%s: vkGetMemoryWin32HandleNV is the driver's (%p)",
+			       who, h);
+		} else {
+			vkt_ok(get_handle != NULL,
+			       "%s: vkGetMemoryWin32HandleNV is the layer's",
+			       who);
+		}
+	}
+	vkt_destroy(&t);
+}
+
+static bool has_layer(const char *name)
+{
+	VkLayerProperties p[64];
+	uint32_t n = VKT_ARRAY_SIZE(p);
+
+	if (vkEnumerateInstanceLayerProperties(&n, p) < 0)
+		return false;
+	for (uint32_t i = 0; i < n; i++)
+		if (!strcmp(p[i].layerName, name))
+			return true;
+	return false;
+}
+
+int main(void)
+{
+	vkt_ok(has_layer(FAKE), "the test layer %s is found", FAKE);
+	run(false);
+	run(true);
+	vkt_check_validation("stepping aside");
+	return vkt_done();
+}

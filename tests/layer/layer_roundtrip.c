@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Two processes share an image through VK_NV_external_memory_win32 with an
+ * OPAQUE_WIN32 handle (a file descriptor under the layer).
+ *
+ * The child (A) creates an NV-exportable image, fills it by GPU commands
+ * (a clear, then a copy of a gradient into part of it), releases it to the
+ * external queue family in VK_IMAGE_LAYOUT_GENERAL, exports two handles and
+ * passes them over a Unix socket (SCM_RIGHTS), then exits.  Only after it
+ * has exited does the parent (B) import: both handles, each into its own
+ * image, and compares every pixel of each with the expected pattern.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vkt.h"
+
+#define W 96
+#define H 80
+#define RX 16		/* the copied rectangle */
+#define RY 8
+#define RW 48
+#define RH 40
+
+struct share_msg {
+	uint64_t size;
+	uint32_t memory_type;
+	uint32_t width, height;
+	int32_t status;		/* 0: the handles follow */
+};
+
+static const float clear_rgba[4] = { 32 / 255.0f, 64 / 255.0f, 96 / 255.0f, 1.0f };
+
+static uint32_t expected(uint32_t x, uint32_t y)
+{
+	if (x >= RX && x < RX + RW && y >= RY && y < RY + RH)
+		return 0xff000000u | ((x ^ y) & 0xff) << 16 | (y & 0xff) << 8 |
+		       (x & 0xff);
+	return 0xff604020u;
+}
+
+static const char *const caps[] = {
+	VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
+};
+static const char *const exts[] = {
+	VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME,
+	VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME,
+};
+
+static VkImage make_image(struct vkt *t)
+{
+	VkExternalMemoryImageCreateInfoNV ext = {
+		.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO_NV,
+		.handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
+	};
+	VkImageCreateInfo ici = {
+		.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+		.pNext = &ext,
+		.imageType = VK_IMAGE_TYPE_2D,
+		.format = VK_FORMAT_R8G8B8A8_UNORM,
+		.extent = { W, H, 1 },
+		.mipLevels = 1,
+		.arrayLayers = 1,
+		.samples = VK_SAMPLE_COUNT_1_BIT,
+		.tiling = VK_IMAGE_TILING_OPTIMAL,
+		.usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT |
+			 VK_IMAGE_USAGE_TRANSFER_DST_BIT,
+		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+		.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+	};
+	VkImage image = VK_NULL_HANDLE;
+
+	vkCreateImage(t->device, &ici, NULL, &image);
+	return image;
+}
+
+static VkBuffer host_buffer(struct vkt *t, VkBufferUsageFlags usage,
+			    VkDeviceMemory *mem, void **map)
+{
+	VkBufferCreateInfo bci = {
+		.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+		.size = W * H * 4,
+		.usage = usage,
+	};
+	VkMemoryAllocateInfo mai = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+	};
+	VkMemoryRequirements mr;
+	VkBuffer buf;
+
+	vkCreateBuffer(t->device, &bci, NULL, &buf);
+	vkGetBufferMemoryRequirements(t->device, buf, &mr);
+	mai.allocationSize = mr.size;
+	mai.memoryTypeIndex = vkt_memory_type(t, mr.memoryTypeBits,
+		VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+		VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+	vkAllocateMemory(t->device, &mai, NULL, mem);
+	vkBindBufferMemory(t->device, buf, *mem, 0);
+	vkMapMemory(t->device, *mem, 0, VK_WHOLE_SIZE, 0, map);
+	return buf;
+}
+
+static int send_handles(int sock, const struct share_msg *msg, const int *fds,
+			int nfds)
+{
+	char control[CMSG_SPACE(2 * sizeof(int))] = { 0 };
+	struct iovec iov = { (void *)msg, sizeof(*msg) };
+	struct msghdr mh = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+	};
+	struct cmsghdr *cm;
+
+	if (nfds) {
+		mh.msg_control = control;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	}
+	return sendmsg(sock, &mh, 0) == sizeof(*msg) ? 0 : -1;
+}
+
+static int recv_handles(int sock, struct share_msg *msg, int *fds, int max)
+{
+	char control[CMSG_SPACE(2 * sizeof(int))];
+	struct iovec iov = { msg, sizeof(*msg) };
+	struct msghdr mh = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control,
+		.msg_controllen = sizeof(control),
+	};
+	struct cmsghdr *cm;
+	int n = 0;
+
+	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != sizeof(*msg))
+		return -1;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (n > max)
+			n = max;
+		memcpy(fds, CMSG_DATA(cm), n * sizeof(int));
+	}
+	return n;
+}
+
+/* Process A: fill, export, send, exit. */
+static int exporter(int sock)
+{
+	VkExportMemoryAllocateInfoNV exp = {
+		.sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO_NV,
+		.handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
+	};
+	VkMemoryAllocateInfo mai = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+		.pNext = &exp,
+	};
+	VkImageSubresourceRange range = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 };
+	VkImageMemoryBarrier bar = {
+		.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+		.dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+		.oldLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+		.newLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+		.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+		.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+		.subresourceRange = range,
+	};
+	VkBufferImageCopy copy = {
+		.bufferRowLength = RW,
+		.imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
+		.imageOffset = { RX, RY, 0 },
+		.imageExtent = { RW, RH, 1 },
+	};
+	VkClearColorValue color;
+	PFN_vkGetMemoryWin32HandleNV get_handle;
+	struct share_msg msg = { .status = -1 };
+	VkMemoryRequirements mr;
+	VkDeviceMemory mem, smem;
+	VkCommandBuffer cb;
+	VkBuffer staging;
+	struct vkt t;
+	uint32_t *src;
+	VkImage image;
+	HANDLE h[2];
+	int fds[2];
+
+	memcpy(color.float32, clear_rgba, sizeof(clear_rgba));
+	vkt_layers(true);
+	if (vkt_instance(&t, VK_API_VERSION_1_1, caps, 1) != VK_SUCCESS ||
+	    vkt_device(&t, exts, 2) != VK_SUCCESS)
+		goto fail;
+	get_handle = (PFN_vkGetMemoryWin32HandleNV)
+		vkGetDeviceProcAddr(t.device, "vkGetMemoryWin32HandleNV");
+	image = make_image(&t);
+	if (!get_handle || !image)
+		goto fail;
+	vkGetImageMemoryRequirements(t.device, image, &mr);
+	mai.allocationSize = mr.size;
+	mai.memoryTypeIndex = vkt_memory_type(&t, mr.memoryTypeBits, 0);
+	if (vkAllocateMemory(t.device, &mai, NULL, &mem) != VK_SUCCESS ||
+	    vkBindImageMemory(t.device, image, mem, 0) != VK_SUCCESS)
+		goto fail;
+
+	staging = host_buffer(&t, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, &smem,
+			      (void **)&src);
+	for (uint32_t y = 0; y < RH; y++)
+		for (uint32_t x = 0; x < RW; x++)
+			src[y * RW + x] = expected(RX + x, RY + y);
+
+	cb = vkt_begin(&t);
+	bar.image = image;
+	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
+			     VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0,
+			     NULL, 1, &bar);
+	vkCmdClearColorImage(cb, image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+			     &color, 1, &range);
+	bar.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+	bar.dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+	bar.oldLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL;
+	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
+			     VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0,
+			     NULL, 1, &bar);
+	vkCmdCopyBufferToImage(cb, staging, image,
+			       VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &copy);
+	/* Hand over: GENERAL, released to the external queue family. */
+	bar.dstAccessMask = 0;
+	bar.newLayout = VK_IMAGE_LAYOUT_GENERAL;
+	bar.srcQueueFamilyIndex = t.queue_family;
+	bar.dstQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL;
+	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
+			     VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, NULL,
+			     0, NULL, 1, &bar);
+	if (vkt_submit(&t, cb) != VK_SUCCESS)
+		goto fail;
+
+	for (int i = 0; i < 2; i++) {
+		if (get_handle(t.device, mem,
+			       VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
+			       &h[i]) != VK_SUCCESS)
+			goto fail;
+		fds[i] = PRIMESHARE_FD_FROM_HANDLE(h[i]);
+	}
+	msg.size = mai.allocationSize;
+	msg.memory_type = mai.memoryTypeIndex;
+	msg.width = W;
+	msg.height = H;
+	msg.status = 0;
+	if (send_handles(sock, &msg, fds, 2))
+		return 2;
+	close(fds[0]);
+	close(fds[1]);
+
+	vkDestroyBuffer(t.device, staging, NULL);
+	vkFreeMemory(t.device, smem, NULL);
+	vkDestroyImage(t.device, image, NULL);
+	vkFreeMemory(t.device, mem, NULL);
+	vkt_destroy(&t);
+	return vkt_validation_errors ? 3 : 0;
+
+fail:
+	send_handles(sock, &msg, NULL, 0);
+	return 1;
+}
+
+/* Import @fd into a new image and count the pixels that differ. */
+static int import_and_compare(struct vkt *t, const struct share_msg *msg,
+			      int fd, const char *what)
+{
+	VkImportMemoryWin32HandleInfoNV imp = {
+		.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_WIN32_HANDLE_INFO_NV,
+		.handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
+		.handle = PRIMESHARE_HANDLE_FROM_FD(fd),
+	};
+	VkMemoryAllocateInfo mai = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+		.pNext = &imp,
+		.allocationSize = msg->size,
+		.memoryTypeIndex = msg->memory_type,
+	};
+	VkImageSubresourceRange range = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 };
+	VkImageMemoryBarrier acquire = {
+		.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+		.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT,
+		.oldLayout = VK_IMAGE_LAYOUT_GENERAL,
+		.newLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+		.srcQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL,
+		.dstQueueFamilyIndex = t->queue_family,
+		.subresourceRange = range,
+	};
+	VkBufferImageCopy copy = {
+		.imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
+		.imageExtent = { W, H, 1 },
+	};
+	VkMemoryRequirements mr;
+	VkDeviceMemory mem, bmem;
+	VkCommandBuffer cb;
+	VkBuffer buf;
+	uint32_t *px;
+	VkImage image;
+	int wrong = 0;
+	VkResult res;
+
+	image = make_image(t);
+	vkGetImageMemoryRequirements(t->device, image, &mr);
+	vkt_ok(mr.size == msg->size &&
+	       (mr.memoryTypeBits & (1u << msg->memory_type)),
+	       "%s: the importer's image needs the exporter's size and memory type",
+	       what);
+	res = vkAllocateMemory(t->device, &mai, NULL, &mem);
+	vkt_ok(res == VK_SUCCESS, "%s: VkImportMemoryWin32HandleInfoNV (%d)",
+	       what, res);
+	if (res != VK_SUCCESS) {
+		close(fd);
+		vkDestroyImage(t->device, image, NULL);
+		return -1;
+	}
+	vkt_ok(fcntl(fd, F_GETFD) < 0, "%s: the import took the descriptor",
+	       what);
+	vkBindImageMemory(t->device, image, mem, 0);
+
+	buf = host_buffer(t, VK_BUFFER_USAGE_TRANSFER_DST_BIT, &bmem,
+			  (void **)&px);
+	memset(px, 0, W * H * 4);
+	cb = vkt_begin(t);
+	acquire.image = image;
+	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
+			     VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0,
+			     NULL, 1, &acquire);
+	vkCmdCopyImageToBuffer(cb, image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+			       buf, 1, &copy);
+	res = vkt_submit(t, cb);
+	for (uint32_t y = 0; y < H; y++) {
+		for (uint32_t x = 0; x < W; x++) {
+			if (px[y * W + x] != expected(x, y) && !wrong++)
+				vkt_diag("%s: pixel (%u,%u) is 0x%08x, not 0x%08x",
+					 what, x, y, px[y * W + x],
+					 expected(x, y));
+		}
+	}
+	vkt_ok(res == VK_SUCCESS && !wrong,
+	       "%s: every pixel as the exporter drew it (%d of %d wrong)",
+	       what, wrong, W * H);
+
+	vkDestroyBuffer(t->device, buf, NULL);
+	vkFreeMemory(t->device, bmem, NULL);
+	vkDestroyImage(t->device, image, NULL);
+	vkFreeMemory(t->device, mem, NULL);
+	return wrong;
+}
+
+int main(void)
+{
+	struct share_msg msg;
+	struct vkt t;
+	int sv[2], fds[2] = { -1, -1 }, n, status;
+	pid_t pid;
+
+	/* Fork before any Vulkan call: the two sides share nothing. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		vkt_bail("socketpair");
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		vkt_bail("fork");
+	if (!pid) {
+		close(sv[0]);
+		/* The child speaks no TAP: its stdout is not the plan's. */
+		if (!freopen("/dev/null", "w", stdout))
+			_exit(4);
+		_exit(exporter(sv[1]));
+	}
+	close(sv[1]);
+
+	n = recv_handles(sv[0], &msg, fds, 2);
+	vkt_ok(n == 2 && msg.status == 0,
+	       "the exporting process sent two OPAQUE_WIN32 handles over SCM_RIGHTS (%d)",
+	       n);
+	waitpid(pid, &status, 0);
+	vkt_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       "the exporting process finished cleanly, with no validation errors (status %d)",
+	       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	if (n != 2 || msg.status)
+		return vkt_done();
+
+	vkt_layers(true);
+	if (vkt_instance(&t, VK_API_VERSION_1_1, caps, 1) != VK_SUCCESS ||
+	    vkt_device(&t, exts, 2) != VK_SUCCESS)
+		vkt_bail("the importing side has no device");
+	import_and_compare(&t, &msg, fds[0], "first import, after the exporter exited");
+	import_and_compare(&t, &msg, fds[1], "second import of the same memory");
+	vkt_destroy(&t);
+	vkt_check_validation("two-process round trip (importer)");
+	return vkt_done();
+}

@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers of the layer tests; see vkt.h.
+ */
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vkt.h"
+
+static unsigned int vkt_n, vkt_failed;
+unsigned int vkt_validation_errors;
+unsigned int vkt_validation_warnings;
+static bool vkt_validation_on;
+
+static void vkt_vline(const char *prefix, const char *fmt, va_list ap)
+{
+	fputs(prefix, stdout);
+	vprintf(fmt, ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+void vkt_ok(bool cond, const char *fmt, ...)
+{
+	char prefix[32];
+	va_list ap;
+
+	vkt_n++;
+	if (!cond)
+		vkt_failed++;
+	snprintf(prefix, sizeof(prefix), "%sok %u - ", cond ? "" : "not ",
+		 vkt_n);
+	va_start(ap, fmt);
+	vkt_vline(prefix, fmt, ap);
+	va_end(ap);
+}
+
+void vkt_skip(const char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	vkt_n++;
+	printf("ok %u - ", vkt_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf(" # SKIP %s\n", why);
+	fflush(stdout);
+}
+
+void vkt_diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vkt_vline("# ", fmt, ap);
+	va_end(ap);
+}
+
+void vkt_bail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vkt_vline("Bail out! ", fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+int vkt_done(void)
+{
+	printf("1..%u\n", vkt_n);
+	fflush(stdout);
+	return vkt_failed ? 1 : 0;
+}
+
+bool vkt_validation_active(void)
+{
+	return vkt_validation_on;
+}
+
+void vkt_check_validation(const char *what)
+{
+	if (!vkt_validation_on) {
+		vkt_skip("VK_LAYER_KHRONOS_validation not installed",
+			 "%s: no validation errors", what);
+		return;
+	}
+	vkt_ok(vkt_validation_errors == 0,
+	       "%s: no validation errors (%u errors, %u warnings)", what,
+	       vkt_validation_errors, vkt_validation_warnings);
+}
+
+void vkt_validation_selftest(struct vkt *t)
+{
+	unsigned int before = vkt_validation_errors;
+	VkImageFormatProperties p;
+
+	if (!vkt_validation_on) {
+		vkt_skip("VK_LAYER_KHRONOS_validation not installed",
+			 "the validation layer reports errors");
+		return;
+	}
+	vkt_diag("an invalid query on purpose (usage 0):");
+	vkGetPhysicalDeviceImageFormatProperties(t->pd, VK_FORMAT_R8G8B8A8_UNORM,
+						 VK_IMAGE_TYPE_2D,
+						 VK_IMAGE_TILING_OPTIMAL, 0, 0, &p);
+	vkt_ok(vkt_validation_errors > before,
+	       "the validation layer is active and reports errors");
+	vkt_validation_errors = before;
+}
+
+static bool vkt_have_validation(void)
+{
+	VkLayerProperties *props;
+	uint32_t n = 0;
+	bool found = false;
+
+	if (getenv("VKT_NO_VALIDATION"))
+		return false;
+	if (vkEnumerateInstanceLayerProperties(&n, NULL) != VK_SUCCESS)
+		return false;
+	props = calloc(n ? n : 1, sizeof(*props));
+	if (props && vkEnumerateInstanceLayerProperties(&n, props) >= 0)
+		for (uint32_t i = 0; i < n; i++)
+			if (!strcmp(props[i].layerName,
+				    "VK_LAYER_KHRONOS_validation"))
+				found = true;
+	free(props);
+	return found;
+}
+
+void vkt_layers_with(bool with_layer, const char *below)
+{
+	char value[256];
+
+	unsetenv("VK_INSTANCE_LAYERS");
+	vkt_validation_on = vkt_have_validation();
+	snprintf(value, sizeof(value), "%s%s%s%s%s",
+		 with_layer ? VKT_LAYER ":" : "",
+		 below ? below : "", below ? ":" : "",
+		 vkt_validation_on ? "VK_LAYER_KHRONOS_validation" : "", "");
+	/* No trailing separator. */
+	if (*value && value[strlen(value) - 1] == ':')
+		value[strlen(value) - 1] = 0;
+	if (*value)
+		setenv("VK_INSTANCE_LAYERS", value, 1);
+}
+
+void vkt_layers(bool with_layer)
+{
+	vkt_layers_with(with_layer, NULL);
+}
+
+static VKAPI_ATTR VkBool32 VKAPI_CALL vkt_message(
+	VkDebugUtilsMessageSeverityFlagBitsEXT severity,
+	VkDebugUtilsMessageTypeFlagsEXT types,
+	const VkDebugUtilsMessengerCallbackDataEXT *data, void *user)
+{
+	(void)types, (void)user;
+	/* The loader reports through the messenger too: a refused create. */
+	if (data->pMessageIdName &&
+	    !strcmp(data->pMessageIdName, "Loader Message")) {
+		if (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT)
+			vkt_diag("loader: %s", data->pMessage);
+		return VK_FALSE;
+	}
+	if (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) {
+		vkt_validation_errors++;
+		vkt_diag("validation error: %s", data->pMessage);
+	} else if (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT) {
+		vkt_validation_warnings++;
+		vkt_diag("validation warning: %s", data->pMessage);
+	}
+	return VK_FALSE;
+}
+
+VkResult vkt_instance(struct vkt *t, uint32_t api_version,
+		      const char *const *exts, uint32_t n)
+{
+	VkDebugUtilsMessengerCreateInfoEXT mci = {
+		.sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
+		.messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT |
+				   VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT,
+		.messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT |
+			       VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+			       VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
+		.pfnUserCallback = vkt_message,
+	};
+	VkApplicationInfo app = {
+		.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+		.pApplicationName = "primeshare layer test",
+		.apiVersion = api_version,
+	};
+	VkInstanceCreateInfo ci = {
+		.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+		.pNext = &mci,
+		.pApplicationInfo = &app,
+	};
+	PFN_vkCreateDebugUtilsMessengerEXT create_messenger;
+	const char *names[16];
+	uint32_t count = 1;
+	VkResult res;
+
+	memset(t, 0, sizeof(*t));
+	if (n > VKT_ARRAY_SIZE(names) - 1)
+		return VK_ERROR_TOO_MANY_OBJECTS;
+	names[0] = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
+	for (uint32_t i = 0; i < n; i++)
+		names[count++] = exts[i];
+	ci.enabledExtensionCount = count;
+	ci.ppEnabledExtensionNames = names;
+	res = vkCreateInstance(&ci, NULL, &t->instance);
+	if (res != VK_SUCCESS)
+		return res;
+
+	create_messenger = (PFN_vkCreateDebugUtilsMessengerEXT)
+		vkGetInstanceProcAddr(t->instance, "vkCreateDebugUtilsMessengerEXT");
+	if (create_messenger)
+		create_messenger(t->instance, &mci, NULL, &t->messenger);
+
+	count = 1;
+	res = vkEnumeratePhysicalDevices(t->instance, &count, &t->pd);
+	if (res < 0 || !count) {
+		vkt_destroy(t);
+		return res < 0 ? res : VK_ERROR_INITIALIZATION_FAILED;
+	}
+	return VK_SUCCESS;
+}
+
+VkResult vkt_device(struct vkt *t, const char *const *exts, uint32_t n)
+{
+	float priority = 1.0f;
+	VkQueueFamilyProperties qfp[8];
+	uint32_t nq = VKT_ARRAY_SIZE(qfp);
+	VkDeviceQueueCreateInfo qci = {
+		.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+		.queueCount = 1,
+		.pQueuePriorities = &priority,
+	};
+	VkDeviceCreateInfo ci = {
+		.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+		.queueCreateInfoCount = 1,
+		.pQueueCreateInfos = &qci,
+		.enabledExtensionCount = n,
+		.ppEnabledExtensionNames = exts,
+	};
+	VkCommandPoolCreateInfo pci = {
+		.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+		.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+	};
+	VkResult res;
+
+	vkGetPhysicalDeviceQueueFamilyProperties(t->pd, &nq, qfp);
+	for (uint32_t i = 0; i < nq; i++) {
+		if (qfp[i].queueFlags & VK_QUEUE_GRAPHICS_BIT) {
+			t->queue_family = i;
+			break;
+		}
+	}
+	qci.queueFamilyIndex = t->queue_family;
+	res = vkCreateDevice(t->pd, &ci, NULL, &t->device);
+	if (res != VK_SUCCESS)
+		return res;
+	vkGetDeviceQueue(t->device, t->queue_family, 0, &t->queue);
+	pci.queueFamilyIndex = t->queue_family;
+	return vkCreateCommandPool(t->device, &pci, NULL, &t->pool);
+}
+
+void vkt_destroy(struct vkt *t)
+{
+	PFN_vkDestroyDebugUtilsMessengerEXT destroy_messenger;
+
+	if (t->device) {
+		vkDeviceWaitIdle(t->device);
+		if (t->pool)
+			vkDestroyCommandPool(t->device, t->pool, NULL);
+		vkDestroyDevice(t->device, NULL);
+	}
+	if (t->instance) {
+		destroy_messenger = (PFN_vkDestroyDebugUtilsMessengerEXT)
+			vkGetInstanceProcAddr(t->instance,
+					      "vkDestroyDebugUtilsMessengerEXT");
+		if (destroy_messenger && t->messenger)
+			destroy_messenger(t->instance, t->messenger, NULL);
+		vkDestroyInstance(t->instance, NULL);
+	}
+	memset(t, 0, sizeof(*t));
+}
+
+bool vkt_has_ext(const VkExtensionProperties *p, uint32_t n, const char *name)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (!strcmp(p[i].extensionName, name))
+			return true;
+	return false;
+}
+
+uint32_t vkt_memory_type(struct vkt *t, uint32_t bits,
+			 VkMemoryPropertyFlags want)
+{
+	VkPhysicalDeviceMemoryProperties mp;
+
+	vkGetPhysicalDeviceMemoryProperties(t->pd, &mp);
+	for (uint32_t i = 0; i < mp.memoryTypeCount; i++)
+		if ((bits & (1u << i)) &&
+		    (mp.memoryTypes[i].propertyFlags & want) == want)
+			return i;
+	return UINT32_MAX;
+}
+
+VkCommandBuffer vkt_begin(struct vkt *t)
+{
+	VkCommandBufferAllocateInfo ai = {
+		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+		.commandPool = t->pool,
+		.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+		.commandBufferCount = 1,
+	};
+	VkCommandBufferBeginInfo bi = {
+		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+		.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+	};
+	VkCommandBuffer cb;
+
+	if (vkAllocateCommandBuffers(t->device, &ai, &cb) != VK_SUCCESS)
+		return VK_NULL_HANDLE;
+	vkBeginCommandBuffer(cb, &bi);
+	return cb;
+}
+
+VkResult vkt_submit(struct vkt *t, VkCommandBuffer cb)
+{
+	VkSubmitInfo si = {
+		.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+		.commandBufferCount = 1,
+		.pCommandBuffers = &cb,
+	};
+	VkResult res;
+
+	vkEndCommandBuffer(cb);
+	res = vkQueueSubmit(t->queue, 1, &si, VK_NULL_HANDLE);
+	if (res == VK_SUCCESS)
+		res = vkQueueWaitIdle(t->queue);
+	vkFreeCommandBuffers(t->device, t->pool, 1, &cb);
+	return res;
+}
+
+int vkt_fd_count(void)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;	/* the directory's own descriptor */
+}

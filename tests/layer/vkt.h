@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers of the layer tests: TAP output, and Vulkan instances and devices
+ * with a debug messenger that counts what the validation layer reports.
+ *
+ * The tests run with the explicit manifest of the layer found through
+ * VK_LAYER_PATH (tests/layer/run-tests.sh sets it up).  vkt_layers() puts
+ * the layer (optionally) and the Khronos validation layer into
+ * VK_INSTANCE_LAYERS, in that order, so that the layer is closest to the
+ * program and the validation layer checks every call the layer makes.
+ */
+#ifndef VKT_H
+#define VKT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "primeshare_vulkan_nv.h"
+
+#define VKT_LAYER PRIMESHARE_VULKAN_LAYER_NAME
+#define VKT_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* TAP */
+void vkt_ok(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vkt_skip(const char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vkt_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void vkt_bail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+int vkt_done(void);
+
+/* Messages of severity ERROR and WARNING the validation layer sent. */
+extern unsigned int vkt_validation_errors;
+extern unsigned int vkt_validation_warnings;
+bool vkt_validation_active(void);
+struct vkt;
+/* Report the validation count as one test (zero errors wanted). */
+void vkt_check_validation(const char *what);
+
+/*
+ * Provoke one error the validation layer must report (usage 0 in an image
+ * format query), as a test that it is really there; not counted.
+ */
+void vkt_validation_selftest(struct vkt *t);
+
+/* Select the layers of the next instances: ours or not, plus validation. */
+void vkt_layers(bool with_layer);
+/* The same, with layer @below (if not NULL) between ours and validation. */
+void vkt_layers_with(bool with_layer, const char *below);
+
+struct vkt {
+	VkInstance instance;
+	VkDebugUtilsMessengerEXT messenger;
+	VkPhysicalDevice pd;
+	VkDevice device;
+	VkQueue queue;
+	uint32_t queue_family;
+	VkCommandPool pool;
+};
+
+/* 0 on success; the VkResult of the failing call otherwise. */
+VkResult vkt_instance(struct vkt *t, uint32_t api_version,
+		      const char *const *exts, uint32_t n);
+VkResult vkt_device(struct vkt *t, const char *const *exts, uint32_t n);
+void vkt_destroy(struct vkt *t);
+
+bool vkt_has_ext(const VkExtensionProperties *p, uint32_t n, const char *name);
+uint32_t vkt_memory_type(struct vkt *t, uint32_t bits,
+			 VkMemoryPropertyFlags want);
+
+VkCommandBuffer vkt_begin(struct vkt *t);
+VkResult vkt_submit(struct vkt *t, VkCommandBuffer cb);
+
+/* Open file descriptors of this process. */
+int vkt_fd_count(void);
+
+#endif /* VKT_H */
