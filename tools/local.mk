@@ -80,3 +80,20 @@ clean-lint:
 bin_PROGRAMS = tools/primeshare
 tools_primeshare_SOURCES = tools/primeshare.c
 tools_primeshare_LDADD = lib/libprimeshare.la
+
+# make bench: primeshare-bench in the VM on every kernel of VM_KERNELS,
+# reports and plots in bench/ (tools/bench-run).  BENCH_ARGS=-q for a
+# short run.
+noinst_PROGRAMS += tools/primeshare-bench
+tools_primeshare_bench_SOURCES = tools/primeshare_bench.c
+tools_primeshare_bench_LDADD = -lpthread -lm
+EXTRA_DIST += tools/bench-run
+BENCH_ARGS =
+bench: all modules-all
+	$(AM_V_at)$(SHELL) $(top_srcdir)/tools/bench-run \
+		--builddir '$(abs_top_builddir)' --kernels '$(VM_KERNELS)' \
+		--out '$(abs_top_builddir)/bench' -- $(BENCH_ARGS)
+clean-local: clean-bench
+clean-bench:
+	-rm -rf bench
+.PHONY: bench clean-bench

@@ -1,0 +1,778 @@
+// SPDX-License-Identifier: MIT
+/*
+ * primeshare-bench: primeshare's operations measured side by side with the
+ * other ways Linux shares a buffer between processes, in one run, so that
+ * the ratios between them hold whatever the machine.  Run as root inside
+ * the VM with primeshare.ko and vgem loaded (make bench).
+ *
+ * Every operation is timed one call at a time after a warm-up; the clock's
+ * own cost (measured the same way) is subtracted.  Lines starting with
+ * "data " are for the plotting script; everything else is the report.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <drm/drm.h>
+#include <drm/drm_mode.h>
+
+#include "uapi/primeshare.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+#define PARAMS "/sys/module/primeshare/parameters/"
+#define BUF_SIZE 65536
+
+static unsigned long iters = 20000;
+static unsigned long warmup = 2000;
+static bool quick;
+
+static int sess, card, dmabuf;
+static uint32_t gem;
+static double clock_ns;
+static unsigned long scaling_max;
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("primeshare-bench: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static inline uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct stat_ns {
+	double median, p99;
+};
+
+static struct stat_ns summarize(uint64_t *s, unsigned long n, double minus)
+{
+	struct stat_ns r;
+
+	qsort(s, n, sizeof(*s), cmp_u64);
+	r.median = s[n / 2] - minus;
+	r.p99 = s[(n * 99) / 100] - minus;
+	if (r.median < 0)
+		r.median = 0;
+	if (r.p99 < 0)
+		r.p99 = 0;
+	return r;
+}
+
+/* One measured operation: called with its argument, i is the iteration. */
+typedef void (*op_fn)(void *arg, unsigned long i);
+
+static struct stat_ns measure(op_fn fn, void *arg, unsigned long n)
+{
+	uint64_t *s = malloc(n * sizeof(*s));
+	struct stat_ns r;
+	unsigned long i;
+
+	if (!s)
+		die("out of memory");
+	for (i = 0; i < warmup; i++)
+		fn(arg, i);
+	for (i = 0; i < n; i++) {
+		uint64_t t = now_ns();
+
+		fn(arg, i);
+		s[i] = now_ns() - t;
+	}
+	r = summarize(s, n, clock_ns);
+	free(s);
+	return r;
+}
+
+/* Results, kept for the ratios and the targets. */
+struct row {
+	const char *name;
+	struct stat_ns t;
+};
+
+static struct stat_ns scaling_max_t;
+
+static struct row rows[64];
+static unsigned int nrows;
+
+static struct stat_ns record(const char *name, struct stat_ns t)
+{
+	rows[nrows].name = name;
+	rows[nrows++].t = t;
+	printf("  %-44s %10.0f %10.0f\n", name, t.median, t.p99);
+	printf("data op \"%s\" %.1f %.1f\n", name, t.median, t.p99);
+	fflush(stdout);
+	return t;
+}
+
+static double median_of(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < nrows; i++)
+		if (!strcmp(rows[i].name, name))
+			return rows[i].t.median;
+	return NAN;
+}
+
+static void xioctl(int fd, unsigned long req, void *arg, const char *what)
+{
+	if (ioctl(fd, req, arg))
+		die("%s: %s", what, strerror(errno));
+}
+
+static void set_param(const char *name, unsigned long v)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "%lu\n", v) < 0 || fclose(f))
+		die("cannot set %s", path);
+}
+
+static uint64_t export_handle(uint32_t flags, uint32_t mode, const void *md,
+			      uint32_t md_size)
+{
+	struct primeshare_export e = {
+		.fd = dmabuf, .flags = flags, .mode = mode,
+		.metadata = (uintptr_t)md, .metadata_size = md_size,
+	};
+
+	xioctl(sess, PRIMESHARE_IOCTL_EXPORT, &e, "export");
+	return e.handle;
+}
+
+static void release_handle(uint64_t h)
+{
+	struct primeshare_release r = { .handle = h };
+
+	xioctl(sess, PRIMESHARE_IOCTL_RELEASE, &r, "release");
+}
+
+static int import_handle(int s, uint64_t h)
+{
+	struct primeshare_import im = {
+		.handle = h, .flags = PRIMESHARE_IMPORT_CLOEXEC,
+	};
+
+	xioctl(s, PRIMESHARE_IOCTL_IMPORT, &im, "import");
+	return im.fd;
+}
+
+/* ---- the operations ---------------------------------------------------- */
+
+static void op_nothing(void *arg, unsigned long i)
+{
+}
+
+static void op_syscall(void *arg, unsigned long i)
+{
+	syscall(SYS_getppid);
+}
+
+static void op_dup_close(void *arg, unsigned long i)
+{
+	close(dup(dmabuf));
+}
+
+struct getfd_arg {
+	int pidfd, target;
+};
+
+static void op_pidfd_getfd(void *arg, unsigned long i)
+{
+	struct getfd_arg *g = arg;
+	int fd = syscall(SYS_pidfd_getfd, g->pidfd, g->target, 0);
+
+	if (fd < 0)
+		die("pidfd_getfd: %s", strerror(errno));
+	close(fd);
+}
+
+static void op_scm_round_trip(void *arg, unsigned long i)
+{
+	int sock = *(int *)arg;
+	char byte = 0, cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &dmabuf, sizeof(int));
+	if (sendmsg(sock, &msg, 0) != 1 || read(sock, &byte, 1) != 1)
+		die("SCM_RIGHTS round trip failed");
+}
+
+/* The other end of op_scm_round_trip: receive, close, acknowledge. */
+static void scm_peer(int sock)
+{
+	char byte, cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+	};
+	int fd;
+
+	for (;;) {
+		msg.msg_control = cbuf;
+		msg.msg_controllen = sizeof(cbuf);
+		if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+			_exit(0);
+		memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(int));
+		close(fd);
+		if (write(sock, &byte, 1) != 1)
+			_exit(1);
+	}
+}
+
+static void op_flink_open_close(void *arg, unsigned long i)
+{
+	struct drm_gem_open o = { .name = *(uint32_t *)arg };
+	struct drm_gem_close c;
+
+	xioctl(card, DRM_IOCTL_GEM_OPEN, &o, "GEM_OPEN");
+	c.handle = o.handle;
+	c.pad = 0;
+	xioctl(card, DRM_IOCTL_GEM_CLOSE, &c, "GEM_CLOSE");
+}
+
+static void op_prime_to_fd_close(void *arg, unsigned long i)
+{
+	struct drm_prime_handle p = {
+		.handle = gem, .flags = DRM_CLOEXEC | DRM_RDWR,
+	};
+
+	xioctl(card, DRM_IOCTL_PRIME_HANDLE_TO_FD, &p, "PRIME_HANDLE_TO_FD");
+	close(p.fd);
+}
+
+static void op_export_release(void *arg, unsigned long i)
+{
+	release_handle(export_handle(0, 0, NULL, 0));
+}
+
+static void op_import_close(void *arg, unsigned long i)
+{
+	close(import_handle(sess, *(uint64_t *)arg));
+}
+
+struct pick {
+	const uint64_t *handles;
+	unsigned long n;
+	uint64_t state;
+};
+
+/* Import a pseudo-random one of many handles (xorshift). */
+static void op_import_pick(void *arg, unsigned long i)
+{
+	struct pick *p = arg;
+
+	p->state ^= p->state << 13;
+	p->state ^= p->state >> 7;
+	p->state ^= p->state << 17;
+	close(import_handle(sess, p->handles[p->state % p->n]));
+}
+
+static void op_query(void *arg, unsigned long i)
+{
+	struct primeshare_query q = { .handle = *(uint64_t *)arg };
+
+	xioctl(sess, PRIMESHARE_IOCTL_QUERY, &q, "query");
+}
+
+static void op_list(void *arg, unsigned long i)
+{
+	static uint64_t out[PRIMESHARE_LIST_MAX];
+	struct primeshare_list l = {
+		.handles = (uintptr_t)out, .count = PRIMESHARE_LIST_MAX,
+	};
+
+	xioctl(sess, PRIMESHARE_IOCTL_LIST, &l, "list");
+	if (l.count != *(unsigned int *)arg)
+		die("list returned %u handles, expected %u", l.count,
+		    *(unsigned int *)arg);
+}
+
+/* ---- setup -------------------------------------------------------------- */
+
+static int open_vgem_card(void)
+{
+	char path[32], name[16];
+	int i, fd;
+
+	for (i = 0; i < 8; i++) {
+		struct drm_version v = { .name = name, .name_len = 15 };
+
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		memset(name, 0, sizeof(name));
+		if (!ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, "vgem"))
+			return fd;
+		close(fd);
+	}
+	die("no vgem card (modprobe vgem)");
+	return -1;
+}
+
+static void setup(void)
+{
+	struct drm_mode_create_dumb d = {
+		.width = BUF_SIZE / 4, .height = 1, .bpp = 32,
+	};
+	struct drm_prime_handle p = { .flags = DRM_CLOEXEC | DRM_RDWR };
+
+	sess = open("/dev/primeshare", O_RDWR | O_CLOEXEC);
+	if (sess < 0)
+		die("/dev/primeshare: %s (load primeshare.ko)", strerror(errno));
+	card = open_vgem_card();
+	xioctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &d, "CREATE_DUMB");
+	gem = d.handle;
+	p.handle = gem;
+	xioctl(card, DRM_IOCTL_PRIME_HANDLE_TO_FD, &p, "PRIME_HANDLE_TO_FD");
+	dmabuf = p.fd;
+	clock_ns = measure(op_nothing, NULL, iters).median;
+}
+
+/* ---- sections ----------------------------------------------------------- */
+
+static void bench_baselines(void)
+{
+	struct getfd_arg g;
+	struct drm_gem_flink fl = { .handle = gem };
+	int sv[2];
+	pid_t child;
+
+	printf("\nper operation (ns)                              median        p99\n");
+	record("syscall (getppid)", measure(op_syscall, NULL, iters));
+	record("dup + close", measure(op_dup_close, NULL, iters));
+
+	/* A child holds the dma-buf; the parent takes copies of its fd. */
+	child = fork();
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	g.pidfd = syscall(SYS_pidfd_open, child, 0);
+	if (g.pidfd < 0)
+		die("pidfd_open: %s", strerror(errno));
+	g.target = dmabuf;
+	record("pidfd_getfd + close", measure(op_pidfd_getfd, &g, iters));
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	close(g.pidfd);
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		die("socketpair: %s", strerror(errno));
+	child = fork();
+	if (child == 0) {
+		close(sv[0]);
+		scm_peer(sv[1]);
+	}
+	close(sv[1]);
+	record("SCM_RIGHTS round trip (2 processes)",
+	       measure(op_scm_round_trip, &sv[0], iters / 4));
+	close(sv[0]);
+	waitpid(child, NULL, 0);
+
+	xioctl(card, DRM_IOCTL_GEM_FLINK, &fl, "GEM_FLINK");
+	record("GEM flink name open + close (vgem)",
+	       measure(op_flink_open_close, &fl.name, iters));
+	record("PRIME handle-to-fd + close (vgem)",
+	       measure(op_prime_to_fd_close, NULL, iters));
+}
+
+static void bench_primeshare(void)
+{
+	static const char *const other = "import + close (another process)";
+	uint64_t h, *many;
+	unsigned int i, n1000 = 1000;
+	int pipefd[2];
+	pid_t child;
+
+	record("primeshare export + release",
+	       measure(op_export_release, NULL, iters));
+	h = export_handle(0, PRIMESHARE_MODE_OWNER, NULL, 0);
+	record("primeshare import + close (same process)",
+	       measure(op_import_close, &h, iters));
+	record("primeshare query", measure(op_query, &h, iters));
+
+	/* Another process, with its own session, imports the handle. */
+	if (pipe(pipefd))
+		die("pipe: %s", strerror(errno));
+	child = fork();
+	if (child == 0) {
+		struct stat_ns t;
+		int s = open("/dev/primeshare", O_RDWR | O_CLOEXEC);
+
+		if (s < 0)
+			_exit(1);
+		close(sess);
+		sess = s;
+		t = measure(op_import_close, &h, iters);
+		if (write(pipefd[1], &t, sizeof(t)) != sizeof(t))
+			_exit(1);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	{
+		struct stat_ns t;
+
+		if (read(pipefd[0], &t, sizeof(t)) != sizeof(t))
+			die("the importing process failed");
+		record(other, t);
+	}
+	close(pipefd[0]);
+	waitpid(child, NULL, 0);
+	release_handle(h);
+
+	many = calloc(n1000, sizeof(*many));
+	if (!many)
+		die("out of memory");
+	for (i = 0; i < n1000; i++)
+		many[i] = export_handle(0, 0, NULL, 0);
+	record("primeshare list of 1,000 handles (one call)",
+	       measure(op_list, &n1000, iters / 20));
+	for (i = 0; i < n1000; i++)
+		release_handle(many[i]);
+	free(many);
+}
+
+static void raise_limits(unsigned long n)
+{
+	set_param("max_handles", n + 16);
+	set_param("max_handles_per_user", n + 16);
+	set_param("max_handles_per_session", n + 16);
+}
+
+static void bench_scaling(void)
+{
+	static const unsigned long sizes[] = { 1, 1000, 100000, 1000000 };
+	unsigned long have = 0, k, want;
+	struct pick p = { .state = 0x9e3779b97f4a7c15ULL };
+	uint64_t *h;
+	char name[64];
+
+	want = sizes[quick ? 2 : 3];
+	h = calloc(want, sizeof(*h));
+	if (!h)
+		die("out of memory");
+	raise_limits(want);
+	printf("\nimport + close with many live handles (ns)      median        p99\n");
+	for (k = 0; k < sizeof(sizes) / sizeof(*sizes); k++) {
+		struct stat_ns t;
+
+		if (sizes[k] > want)
+			break;
+		while (have < sizes[k])
+			h[have++] = export_handle(0, 0, NULL, 0);
+		p.handles = h;
+		p.n = have;
+		t = measure(op_import_pick, &p, iters);
+		snprintf(name, sizeof(name), "%lu live handle%s", have,
+			 have == 1 ? "" : "s");
+		printf("  %-44s %10.0f %10.0f\n", name, t.median, t.p99);
+		printf("data scaling %lu %.1f %.1f\n", have, t.median, t.p99);
+		fflush(stdout);
+		if (k == 0) {
+			rows[nrows].name = "scaling 1";
+			rows[nrows++].t = t;
+		}
+		scaling_max = have;
+		scaling_max_t = t;
+	}
+	rows[nrows].name = "scaling max";
+	rows[nrows++].t = scaling_max_t;
+	/* Closing the session ends them all at once. */
+	close(sess);
+	sess = open("/dev/primeshare", O_RDWR | O_CLOEXEC);
+	free(h);
+}
+
+struct tput {
+	uint64_t handle;
+	double seconds;
+	unsigned long ops;
+};
+
+static void *tput_thread(void *arg)
+{
+	struct tput *t = arg;
+	uint64_t end = now_ns() + (uint64_t)(t->seconds * 1e9);
+
+	while (now_ns() < end) {
+		close(import_handle(sess, t->handle));
+		t->ops++;
+	}
+	return NULL;
+}
+
+static void bench_throughput(void)
+{
+	struct tput t[2];
+	pthread_t th[2];
+	uint64_t h[2];
+	int threads, same, i;
+	double secs = quick ? 0.3 : 1.0;
+
+	printf("\nimport + close throughput (operations/s)\n");
+	h[0] = export_handle(0, 0, NULL, 0);
+	h[1] = export_handle(0, 0, NULL, 0);
+	for (threads = 1; threads <= 2; threads++) {
+		for (same = 1; same >= (threads == 1 ? 1 : 0); same--) {
+			unsigned long total = 0;
+
+			for (i = 0; i < threads; i++) {
+				t[i].handle = h[same ? 0 : i];
+				t[i].seconds = secs;
+				t[i].ops = 0;
+				pthread_create(&th[i], NULL, tput_thread, &t[i]);
+			}
+			for (i = 0; i < threads; i++) {
+				pthread_join(th[i], NULL);
+				total += t[i].ops;
+			}
+			printf("  %d thread%s, %-32s %12.0f\n", threads,
+			       threads > 1 ? "s" : " ",
+			       threads == 1 ? "one handle" :
+			       same ? "one handle" : "a handle each",
+			       total / secs);
+			printf("data throughput %d %s %.0f\n", threads,
+			       same ? "same" : "different", total / secs);
+		}
+	}
+	release_handle(h[0]);
+	release_handle(h[1]);
+}
+
+/* memory.current of this process's cgroup, after settling RCU frees. */
+static long cgroup_memory(const char *dir)
+{
+	char path[256];
+	long v = -1;
+	FILE *f;
+
+	usleep(200000);
+	snprintf(path, sizeof(path), "%s/memory.current", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static int enter_cgroup(const char *dir)
+{
+	FILE *f;
+
+	mkdir("/sys/fs/cgroup", 0755);
+	if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) &&
+	    mount("cgroup2", "/sys/fs/cgroup", "cgroup2", 0, NULL))
+		return -errno;
+	f = fopen("/sys/fs/cgroup/cgroup.subtree_control", "w");
+	if (!f)
+		return -errno;
+	fputs("+memory", f);
+	if (fclose(f))
+		return -errno;
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -errno;
+	{
+		char path[256];
+
+		snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+		f = fopen(path, "w");
+		if (!f)
+			return -errno;
+		fprintf(f, "%d\n", getpid());
+		if (fclose(f))
+			return -errno;
+	}
+	return 0;
+}
+
+static double per_handle_bytes(const char *dir, unsigned long n,
+			       uint32_t md_size)
+{
+	static char md[4096];
+	uint64_t *h = calloc(n, sizeof(*h));
+	long before, after;
+	unsigned long i;
+	int s;
+
+	if (!h)
+		die("out of memory");
+	memset(h, 0xff, n * sizeof(*h)); /* fault the array in first */
+	s = sess;
+	before = cgroup_memory(dir);
+	for (i = 0; i < n; i++)
+		h[i] = export_handle(0, 0, md_size ? md : NULL, md_size);
+	after = cgroup_memory(dir);
+	close(sess);
+	sess = open("/dev/primeshare", O_RDWR | O_CLOEXEC);
+	(void)s;
+	free(h);
+	return (double)(after - before) / n;
+}
+
+static void bench_memory(void)
+{
+	const char *dir = "/sys/fs/cgroup/primeshare-bench";
+	unsigned long n = quick ? 20000 : 100000;
+	double plain, with_md;
+	int ret;
+
+	printf("\nkernel memory per live handle (memory cgroup, %lu handles)\n",
+	       n);
+	ret = enter_cgroup(dir);
+	if (ret) {
+		printf("  not measured: cannot use a memory cgroup: %s\n",
+		       strerror(-ret));
+		return;
+	}
+	raise_limits(n);
+	plain = per_handle_bytes(dir, n, 0);
+	with_md = per_handle_bytes(dir, n / 5, 4096);
+	printf("  %-44s %10.0f bytes\n", "no metadata", plain);
+	printf("  %-44s %10.0f bytes\n", "4 KiB of metadata", with_md);
+	printf("data memory plain %.1f\ndata memory metadata %.1f\n", plain,
+	       with_md);
+	rows[nrows].name = "memory plain";
+	rows[nrows++].t.median = plain;
+}
+
+/* A target line: @value against @limit, "at most" unless @at_least. */
+static void target(const char *what, double value, double limit,
+		   bool at_least, const char *unit)
+{
+	bool met = !isnan(value) &&
+		   (at_least ? value >= limit : value <= limit);
+
+	printf("  %-50s %9.2f%-2s (target %s %.2f%s)  %s\n", what, value,
+	       unit, at_least ? ">=" : "<=", limit, unit,
+	       isnan(value) ? "not measured" : met ? "met" : "NOT met");
+	printf("data target \"%s\" %.3f %s%.3f %s\n", what, value,
+	       at_least ? ">=" : "<=", limit,
+	       isnan(value) ? "unmeasured" : met ? "met" : "missed");
+}
+
+static void report_ratios(void)
+{
+	double getfd = median_of("pidfd_getfd + close");
+	double scm = median_of("SCM_RIGHTS round trip (2 processes)");
+	double prime = median_of("PRIME handle-to-fd + close (vgem)");
+	double imp = median_of("primeshare import + close (same process)");
+	double exp = median_of("primeshare export + release");
+	double dupc = median_of("dup + close");
+	char what[96];
+	unsigned int i;
+
+	printf("\nratios to the baselines (median / median)\n");
+	printf("  %-44s %12s %10s %11s\n", "", "pidfd_getfd", "dup+close",
+	       "SCM_RIGHTS");
+	for (i = 0; i < nrows; i++) {
+		if (strncmp(rows[i].name, "primeshare ", 11) &&
+		    strcmp(rows[i].name, "import + close (another process)"))
+			continue;
+		printf("  %-44s %11.2fx %9.2fx %10.3fx\n", rows[i].name,
+		       rows[i].t.median / getfd, rows[i].t.median / dupc,
+		       rows[i].t.median / scm);
+	}
+
+	printf("\ntargets (reported, never failed)\n");
+	target("import + close / pidfd_getfd + close", imp / getfd, 1.2,
+	       false, "x");
+	target("SCM_RIGHTS round trip / import + close", scm / imp, 20,
+	       true, "x");
+	target("export + release / PRIME handle-to-fd + close", exp / prime,
+	       1.5, false, "x");
+	snprintf(what, sizeof(what), "import at %lu live / import at 1",
+		 scaling_max);
+	target(what, median_of("scaling max") / median_of("scaling 1"), 1.3,
+	       false, "x");
+	target("kernel bytes per live handle, no metadata",
+	       median_of("memory plain"), 256, false, "B");
+}
+
+int main(int argc, char **argv)
+{
+	int c;
+
+	while ((c = getopt(argc, argv, "qn:")) != -1) {
+		switch (c) {
+		case 'q':
+			quick = true;
+			iters = 2000;
+			warmup = 200;
+			break;
+		case 'n':
+			iters = strtoul(optarg, NULL, 10);
+			warmup = iters / 10;
+			break;
+		default:
+			fprintf(stderr, "usage: primeshare-bench [-q] [-n ITERATIONS]\n");
+			return 2;
+		}
+	}
+	if (iters < 100)
+		die("at least 100 iterations");
+	setup();
+	printf("primeshare-bench: %lu iterations per operation after %lu warm-up, clock cost %.0f ns subtracted\n",
+	       iters, warmup, clock_ns);
+	bench_baselines();
+	bench_primeshare();
+	bench_scaling();
+	bench_throughput();
+	bench_memory();
+	report_ratios();
+	return 0;
+}
