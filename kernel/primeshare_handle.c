@@ -345,10 +345,21 @@ void ps_session_close(struct ps_session *sess)
  * Limits are read at each export, so lowering one at run time stops new
  * exports without touching live handles.
  */
+/* The record of @uid, or NULL; under ps_users_lock. */
+static struct ps_user *ps_user_find(kuid_t uid)
+{
+	struct ps_user *user;
+
+	hash_for_each_possible(ps_users, user, node, __kuid_val(uid))
+		if (uid_eq(user->uid, uid))
+			return user;
+	return NULL;
+}
+
 static int ps_charge(struct ps_session *sess, struct ps_user **userp)
 {
 	kuid_t uid = current_uid();
-	struct ps_user *user, *spare;
+	struct ps_user *user, *spare = NULL;
 	int ret = -ENOSPC;
 
 	if (atomic_inc_return(&ps_stats.handles) > READ_ONCE(ps_max_handles))
@@ -357,16 +368,23 @@ static int ps_charge(struct ps_session *sess, struct ps_user **userp)
 	    READ_ONCE(ps_max_handles_per_session))
 		goto out_session;
 
-	spare = kzalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
-	if (!spare) {
-		ret = -ENOMEM;
-		goto out_session;
-	}
-
+	/*
+	 * A user with live handles has a record: then no allocation is
+	 * needed.  Otherwise one is made outside the lock and the lookup is
+	 * repeated, since another export may have made it meanwhile.
+	 */
 	spin_lock(&ps_users_lock);
-	hash_for_each_possible(ps_users, user, node, __kuid_val(uid))
-		if (uid_eq(user->uid, uid))
-			break;
+	user = ps_user_find(uid);
+	if (!user && READ_ONCE(ps_max_handles_per_user)) {
+		spin_unlock(&ps_users_lock);
+		spare = kzalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
+		if (!spare) {
+			ret = -ENOMEM;
+			goto out_session;
+		}
+		spin_lock(&ps_users_lock);
+		user = ps_user_find(uid);
+	}
 	if (user ? user->handles >= READ_ONCE(ps_max_handles_per_user) :
 		   !READ_ONCE(ps_max_handles_per_user)) {
 		spin_unlock(&ps_users_lock);
