@@ -22,9 +22,10 @@ VM_RUNNER_TESTS = yes
 
 # Test programs vm-check runs in the guest, in this order.
 vm_test_programs = $(selftest_progs) \
-	tests/consumer/consumer::$(consumer_root)$(libdir)
+	tests/consumer/consumer::$(consumer_root)$(libdir) \
+	$(layer_vm_test_programs)
 
-vm-check: all modules-all tests/consumer/consumer
+vm-check: all modules-all tests/consumer/consumer $(layer_vm_deps)
 	$(AM_V_at)$(SHELL) $(top_srcdir)/tools/vm-check \
 		--builddir '$(abs_top_builddir)' --kernels '$(VM_KERNELS)' \
 		$(if $(filter yes,$(VM_RUNNER_TESTS)),--runner-tests) \

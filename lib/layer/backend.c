@@ -11,21 +11,21 @@
  *   none       no external memory at all: the NV handle types are reported
  *              unsupported.
  *
- * PRIMESHARE_LAYER_BACKEND=dma-buf|prime|opaque-fd|none overrides the
- * choice; a backend the driver cannot carry falls back to none.
- * PRIMESHARE_LAYER_DEBUG=1 logs each decision to stderr.
+ * The automatic choice is the first possible of dma-buf, prime and
+ * opaque-fd.  PRIMESHARE_LAYER_BACKEND=dma-buf|prime|opaque-fd|none|auto
+ * overrides it; a backend that is not possible here gives none (and a
+ * message), never another backend.  PRIMESHARE_LAYER_DEBUG=1 logs each
+ * decision to stderr, one line "DEVICE: backend NAME (why)" per physical
+ * device.
+ *
+ * The KMT handle types come on top of a backend whose memory is a dma-buf
+ * (dma-buf, prime) when /dev/primeshare opens (kmt.c); opaque-fd fds are
+ * the driver's own objects, not dma-bufs, so they never get them.
  */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
-
-#include <drm/drm.h>
 
 #include "layer.h"
 
@@ -84,81 +84,31 @@ bool ps_has_extension(const VkExtensionProperties *props, uint32_t count,
 	return false;
 }
 
-/*
- * ps_primeshare_usable() - whether /dev/primeshare (or $PRIMESHARE_DEVICE,
- * as libprimeshare uses it) can be opened.  The KMT handle types depend on
- * it.
- */
-bool ps_primeshare_usable(void)
-{
-	const char *path = getenv("PRIMESHARE_DEVICE");
-	int fd;
-
-	if (!path || !*path)
-		path = "/dev/primeshare";
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		ps_debug("%s: %s: KMT handle types unavailable", path,
-			 strerror(errno));
-		return false;
-	}
-	close(fd);
-	return true;
-}
-
-/* Whether some DRM node makes dumb buffers (vgem, virtio-gpu, ...). */
-static bool ps_dumb_buffer_node(void)
-{
-	struct dirent *de;
-	bool found = false;
-	DIR *dir;
-
-	dir = opendir("/dev/dri");
-	if (!dir)
-		return false;
-	while (!found && (de = readdir(dir))) {
-		struct drm_get_cap cap = { .capability = DRM_CAP_DUMB_BUFFER };
-		char path[300];
-		int fd;
-
-		if (strncmp(de->d_name, "card", 4))
-			continue;
-		snprintf(path, sizeof(path), "/dev/dri/%s", de->d_name);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (!ioctl(fd, DRM_IOCTL_GET_CAP, &cap) && cap.value) {
-			ps_debug("%s makes dumb buffers", path);
-			found = true;
-		}
-		close(fd);
-	}
-	closedir(dir);
-	return found;
-}
-
-/*
- * Parts not in this build yet: the prime backend's allocation path, and the
- * KMT handle types (export and import through libprimeshare).  Until they
- * are, the layer neither chooses the one nor reports the other.
- */
-#define PS_PRIME_IMPLEMENTED 0
-#define PS_KMT_IMPLEMENTED 0
-
 static bool ps_backend_possible(const struct ps_physdev *pd,
-				enum ps_backend b)
+				enum ps_backend b, const char **why)
 {
 	switch (b) {
 	case PS_BACKEND_DMABUF:
+		*why = "VK_EXT_external_memory_dma_buf";
 		return pd->has_dma_buf && pd->has_ext_memory_fd;
 	case PS_BACKEND_PRIME:
-		return PS_PRIME_IMPLEMENTED && pd->has_host &&
-		       ps_dumb_buffer_node();
+		if (!pd->has_host) {
+			*why = "no VK_EXT_external_memory_host";
+			return false;
+		}
+		if (!pd->drm_node[0]) {
+			*why = "VK_EXT_external_memory_host, but no DRM node makes dumb buffers";
+			return false;
+		}
+		*why = "VK_EXT_external_memory_host, dumb buffers";
+		return true;
 	case PS_BACKEND_OPAQUE_FD:
+		*why = "VK_KHR_external_memory_fd only";
 		return pd->has_ext_memory_fd;
 	case PS_BACKEND_NONE:
 		break;
 	}
+	*why = "no external memory";
 	return true;
 }
 
@@ -169,6 +119,7 @@ static enum ps_backend ps_backend_choose(const struct ps_physdev *pd,
 		PS_BACKEND_DMABUF, PS_BACKEND_PRIME, PS_BACKEND_OPAQUE_FD,
 	};
 	const char *env = getenv("PRIMESHARE_LAYER_BACKEND");
+	const char *why;
 
 	if (env && *env && strcmp(env, "auto")) {
 		enum ps_backend want = PS_BACKEND_NONE;
@@ -180,8 +131,10 @@ static enum ps_backend ps_backend_choose(const struct ps_physdev *pd,
 				known = true;
 			}
 		}
-		if (known && !ps_backend_possible(pd, want)) {
-			ps_error("%s: backend %s requested by PRIMESHARE_LAYER_BACKEND is not possible here; using none",
+		if (known && !ps_backend_possible(pd, want, &why)) {
+			ps_error("%s: backend %s requested by PRIMESHARE_LAYER_BACKEND is not possible here (%s); using none",
+				 name, env, why);
+			ps_debug("%s: backend none (PRIMESHARE_LAYER_BACKEND=%s not possible)",
 				 name, env);
 			return PS_BACKEND_NONE;
 		}
@@ -194,18 +147,42 @@ static enum ps_backend ps_backend_choose(const struct ps_physdev *pd,
 			 env);
 	}
 
-	if (pd->has_host && !PS_PRIME_IMPLEMENTED && !pd->has_dma_buf)
-		ps_debug("%s: has VK_EXT_external_memory_host, but the prime backend is not built in",
-			 name);
 	for (size_t i = 0; i < PS_ARRAY_SIZE(order); i++) {
-		if (ps_backend_possible(pd, order[i])) {
-			ps_debug("%s: backend %s", name,
-				 ps_backend_name(order[i]));
+		if (ps_backend_possible(pd, order[i], &why)) {
+			ps_debug("%s: backend %s (%s)", name,
+				 ps_backend_name(order[i]), why);
 			return order[i];
 		}
+		ps_debug("%s: not backend %s: %s", name,
+			 ps_backend_name(order[i]), why);
 	}
-	ps_debug("%s: no external memory: backend none", name);
+	ps_debug("%s: backend none (no external memory)", name);
 	return PS_BACKEND_NONE;
+}
+
+/* The UUIDs and the host pointer alignment, where the driver tells them. */
+static void ps_physdev_ids(struct ps_instance *inst, struct ps_physdev *pd)
+{
+	VkPhysicalDeviceExternalMemoryHostPropertiesEXT host = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT,
+	};
+	VkPhysicalDeviceIDProperties id = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES,
+	};
+	VkPhysicalDeviceProperties2 props = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+		.pNext = &id,
+	};
+
+	if (!inst->next.GetPhysicalDeviceProperties2)
+		return;
+	if (pd->has_host)
+		id.pNext = &host;
+	inst->next.GetPhysicalDeviceProperties2(pd->handle, &props);
+	memcpy(pd->driver_uuid, id.driverUUID, VK_UUID_SIZE);
+	memcpy(pd->device_uuid, id.deviceUUID, VK_UUID_SIZE);
+	pd->has_uuids = true;
+	pd->host_align = host.minImportedHostPointerAlignment;
 }
 
 /*
@@ -237,6 +214,7 @@ static void ps_physdev_fill(struct ps_instance *inst, struct ps_physdev *pd)
 {
 	VkExtensionProperties *props = NULL;
 	VkPhysicalDeviceProperties dp;
+	const char *env;
 	uint32_t count = 0;
 	VkResult res;
 
@@ -280,6 +258,8 @@ static void ps_physdev_fill(struct ps_instance *inst, struct ps_physdev *pd)
 			    pd->api_version >= VK_API_VERSION_1_1;
 	pd->has_mem_req2 = HAS(VK_KHR_GET_MEMORY_REQUIREMENTS_2_EXTENSION_NAME) ||
 			   pd->api_version >= VK_API_VERSION_1_1;
+	pd->has_bind2 = HAS(VK_KHR_BIND_MEMORY_2_EXTENSION_NAME) ||
+			pd->api_version >= VK_API_VERSION_1_1;
 #undef HAS
 	pd->exts = props;
 	pd->ext_count = count;
@@ -293,7 +273,22 @@ static void ps_physdev_fill(struct ps_instance *inst, struct ps_physdev *pd)
 	if (!pd->has_ext_memory) {
 		pd->has_ext_memory_fd = false;
 		pd->has_dma_buf = false;
+		pd->has_host = false;
 	}
+	ps_physdev_ids(inst, pd);
+	/* Host pointers must be aligned as the driver says: it must say. */
+	if (pd->has_host && !pd->host_align)
+		pd->has_host = false;
+	/*
+	 * A DRM node for prime only where prime may be chosen: looking opens
+	 * a primary node, and makes a small dumb buffer there.
+	 */
+	env = getenv("PRIMESHARE_LAYER_BACKEND");
+	if (pd->has_host &&
+	    (!(pd->has_dma_buf && pd->has_ext_memory_fd) ||
+	     (env && !strcmp(env, "prime"))) &&
+	    ps_prime_find_node(pd->drm_node, sizeof(pd->drm_node)) < 0)
+		pd->drm_node[0] = 0;
 
 	ps_debug("%s: driver api %u.%u, external memory:%s%s%s%s%s",
 		 dp.deviceName, VK_API_VERSION_MAJOR(pd->api_version),
@@ -311,16 +306,12 @@ static void ps_physdev_fill(struct ps_instance *inst, struct ps_physdev *pd)
 		pd->khr_type = pd->backend == PS_BACKEND_DMABUF ?
 			VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT :
 			VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT;
-		pd->nv_types = PS_NV_FD_TYPES;
-		if (!PS_KMT_IMPLEMENTED)
-			ps_debug("KMT handle types: not built in");
-		else if (sizeof(HANDLE) >= sizeof(uint64_t) &&
-			 ps_primeshare_usable())
-			pd->nv_types |= PS_NV_KMT_TYPES;
+		pd->nv_types = PS_NV_FD_TYPES | ps_kmt_probe();
 		break;
 	case PS_BACKEND_OPAQUE_FD:
 		pd->khr_type = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT;
 		pd->nv_types = PS_NV_FD_TYPES;
+		ps_debug("KMT handle types: not on backend opaque-fd (its fds are not dma-bufs)");
 		break;
 	case PS_BACKEND_NONE:
 		pd->khr_type = 0;

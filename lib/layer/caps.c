@@ -7,7 +7,15 @@
  * type through vkGetPhysicalDeviceImageFormatProperties2, and the answer is
  * translated back: what the backend can carry is what is reported, nothing
  * more.  The KMT types exist only with /dev/primeshare and a backend whose
- * memory is a dma-buf.  An unsupported type gets the plain answer with no
+ * memory is a dma-buf.
+ *
+ * The prime backend asks about VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION
+ * _BIT_EXT: the layer exports by allocating a dumb buffer and importing its
+ * mapping, and imports by mapping the dma-buf, so the driver's IMPORTABLE
+ * means both EXPORTABLE and IMPORTABLE here.  Host memory cannot be a
+ * dedicated allocation, so where the driver wants one (DEDICATED_ONLY) the
+ * image cannot be shared on prime.  Whatever the driver refuses for host
+ * memory (optimal tiling on many drivers) is reported unsupported.  An unsupported type gets the plain answer with no
  * external memory features (VK_SUCCESS), several types at once are refused
  * (VUID-...-externalHandleType-07721), and a driver that implements the
  * query itself answers it.
@@ -16,10 +24,18 @@
 
 #include "layer.h"
 
-VkExternalMemoryFeatureFlagsNV ps_features_to_nv(VkExternalMemoryFeatureFlags f)
+VkExternalMemoryFeatureFlagsNV ps_features_to_nv(const struct ps_physdev *pd,
+						 VkExternalMemoryFeatureFlags f)
 {
 	VkExternalMemoryFeatureFlagsNV nv = 0;
 
+	if (pd->backend == PS_BACKEND_PRIME) {
+		if ((f & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT) &&
+		    !(f & VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT))
+			nv = VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT_NV |
+			     VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT_NV;
+		return nv;
+	}
 	if (f & VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT)
 		nv |= VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT_NV;
 	if (f & VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT)
@@ -29,10 +45,16 @@ VkExternalMemoryFeatureFlagsNV ps_features_to_nv(VkExternalMemoryFeatureFlags f)
 	return nv;
 }
 
-/* The NV types carried by KHR types @t on @pd's backend. */
+/*
+ * The NV types carried by KHR types @t on @pd's backend.  On prime every
+ * NV type is the same dma-buf, which the layer keeps for imported memory
+ * too: all of them are compatible, and all can be exported again.
+ */
 VkExternalMemoryHandleTypeFlagsNV ps_types_to_nv(const struct ps_physdev *pd,
 						 VkExternalMemoryHandleTypeFlags t)
 {
+	if (pd->backend == PS_BACKEND_PRIME)
+		return pd->nv_types;
 	if (!pd->khr_type || !(t & pd->khr_type))
 		return 0;
 	return pd->nv_types;
@@ -127,14 +149,22 @@ VKAPI_ATTR VkResult VKAPI_CALL ps_GetPhysicalDeviceExternalImageFormatProperties
 	if (res != VK_SUCCESS)
 		return res;
 
+	out->externalMemoryFeatures = ps_features_to_nv(pd,
+		emp->externalMemoryFeatures);
+	if (!out->externalMemoryFeatures) {
+		ps_debug("NV caps: format %d tiling %d, handle type 0x%x: backend %s cannot share it (driver features 0x%x)",
+			 format, tiling, externalHandleType,
+			 ps_backend_name(pd->backend), emp->externalMemoryFeatures);
+		return inst->next.GetPhysicalDeviceImageFormatProperties(
+			physicalDevice, format, type, tiling, usage, flags,
+			&out->imageFormatProperties);
+	}
 	out->imageFormatProperties = props.imageFormatProperties;
-	out->externalMemoryFeatures = ps_features_to_nv(emp->externalMemoryFeatures);
 	out->compatibleHandleTypes = ps_types_to_nv(pd, emp->compatibleHandleTypes);
 	out->exportFromImportedHandleTypes =
 		ps_types_to_nv(pd, emp->exportFromImportedHandleTypes);
 	/* Every type reported must at least be compatible with itself. */
-	if (out->externalMemoryFeatures)
-		out->compatibleHandleTypes |= externalHandleType;
+	out->compatibleHandleTypes |= externalHandleType;
 	ps_debug("NV caps: format %d tiling %d usage 0x%x, handle type 0x%x: features 0x%x compatible 0x%x export-from-imported 0x%x",
 		 format, tiling, usage, externalHandleType,
 		 out->externalMemoryFeatures, out->compatibleHandleTypes,

@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "layer.h"
 
@@ -192,6 +193,11 @@ created:
 	if (!inst->next.GetInstanceProcAddr)
 		inst->next.GetInstanceProcAddr = gipa;
 	if (inst->khr_caps2) {
+		inst->next.GetPhysicalDeviceProperties2 =
+			(PFN_vkGetPhysicalDeviceProperties2)gipa(*pInstance,
+				inst->api_version >= VK_API_VERSION_1_1 ?
+				"vkGetPhysicalDeviceProperties2" :
+				"vkGetPhysicalDeviceProperties2KHR");
 		inst->next.GetPhysicalDeviceImageFormatProperties2 =
 			(PFN_vkGetPhysicalDeviceImageFormatProperties2)gipa(*pInstance,
 				inst->api_version >= VK_API_VERSION_1_1 ?
@@ -409,6 +415,7 @@ static VKAPI_ATTR VkResult VKAPI_CALL ps_CreateDevice(
 		return VK_ERROR_OUT_OF_HOST_MEMORY;
 	pthread_mutex_init(&dev->lock, NULL);
 	dev->instance = inst;
+	dev->drm_fd = -1;
 
 	want_memory = ps_name_in(pCreateInfo->ppEnabledExtensionNames,
 				 pCreateInfo->enabledExtensionCount,
@@ -459,14 +466,39 @@ static VKAPI_ATTR VkResult VKAPI_CALL ps_CreateDevice(
 	GET(GetDeviceProcAddr);
 	GET(DestroyDevice);
 	GET(CreateImage);
+	GET(DestroyImage);
 	GET(AllocateMemory);
 	GET(FreeMemory);
-	GET(DestroyImage);
+	GET(BindImageMemory);
+	GET(GetImageMemoryRequirements);
+	GET(GetImageSubresourceLayout);
 	GET(CmdPipelineBarrier);
-	if (dev->nv_memory &&
-	    dev->physdev->khr_type & (VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT |
-				      VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT))
-		GET(GetMemoryFdKHR);
+	if (dev->nv_memory) {
+		const struct ps_physdev *pd = dev->physdev;
+
+		if (pd->api_version >= VK_API_VERSION_1_1)
+			GET(BindImageMemory2);
+		if (ps_name_in(pCreateInfo->ppEnabledExtensionNames,
+			       pCreateInfo->enabledExtensionCount,
+			       VK_KHR_BIND_MEMORY_2_EXTENSION_NAME))
+			GET(BindImageMemory2KHR);
+		if (ps_name_in(pCreateInfo->ppEnabledExtensionNames,
+			       pCreateInfo->enabledExtensionCount,
+			       VK_EXT_IMAGE_DRM_FORMAT_MODIFIER_EXTENSION_NAME))
+			GET(GetImageDrmFormatModifierPropertiesEXT);
+		if (pd->khr_type & (VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT |
+				    VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT))
+			GET(GetMemoryFdKHR);
+		if (dev->nv_win32 && (pd->nv_types & PS_NV_KMT_TYPES))
+			ps_kmt_open(dev);
+		if (pd->backend == PS_BACKEND_PRIME) {
+			GET(GetMemoryHostPointerPropertiesEXT);
+			dev->drm_fd = ps_prime_open(pd);
+			if (dev->drm_fd < 0)
+				ps_error("device: cannot open %s for the prime backend: %s",
+					 pd->drm_node, strerror(-dev->drm_fd));
+		}
+	}
 #undef GET
 	if (!dev->next.GetDeviceProcAddr)
 		dev->next.GetDeviceProcAddr = gdpa;
@@ -479,6 +511,9 @@ static VKAPI_ATTR VkResult VKAPI_CALL ps_CreateDevice(
 	return VK_SUCCESS;
 
 fail:
+	ps_kmt_close(dev);
+	if (dev->drm_fd >= 0)
+		close(dev->drm_fd);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 	return res;
@@ -495,8 +530,12 @@ static VKAPI_ATTR void VKAPI_CALL ps_DestroyDevice(VkDevice device,
 	if (!dev)
 		return;
 	dev->next.DestroyDevice(device, pAllocator);
+	/* What the application did not free: the driver has let go now. */
 	ps_device_forget_memories(dev);
 	ps_device_forget_images(dev);
+	ps_kmt_close(dev);
+	if (dev->drm_fd >= 0)
+		close(dev->drm_fd);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 }
@@ -538,8 +577,10 @@ static VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL ps_GetInstanceProcAddr(
 	/* Device commands that pass through for devices without NV. */
 	static const struct ps_entry with_nv[] = {
 		PS_ENTRY(CreateImage),
+		PS_ENTRY(DestroyImage),
 		PS_ENTRY(AllocateMemory),
 		PS_ENTRY(FreeMemory),
+		PS_ENTRY(BindImageMemory),
 		PS_ENTRY(GetMemoryWin32HandleNV),
 	};
 	struct ps_instance *inst;
@@ -601,8 +642,16 @@ static VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL ps_GetDeviceProcAddr(
 			return (PFN_vkVoidFunction)ps_AllocateMemory;
 		if (!strcmp(pName, "vkFreeMemory"))
 			return (PFN_vkVoidFunction)ps_FreeMemory;
-		if (ps_debug_enabled() && !strcmp(pName, "vkDestroyImage"))
+		if (!strcmp(pName, "vkDestroyImage"))
 			return (PFN_vkVoidFunction)ps_DestroyImage;
+		if (!strcmp(pName, "vkBindImageMemory"))
+			return (PFN_vkVoidFunction)ps_BindImageMemory;
+		if (!strcmp(pName, "vkBindImageMemory2") &&
+		    dev->next.BindImageMemory2)
+			return (PFN_vkVoidFunction)ps_BindImageMemory2;
+		if (!strcmp(pName, "vkBindImageMemory2KHR") &&
+		    dev->next.BindImageMemory2KHR)
+			return (PFN_vkVoidFunction)ps_BindImageMemory2KHR;
 		if (ps_debug_enabled() && !strcmp(pName, "vkCmdPipelineBarrier"))
 			return (PFN_vkVoidFunction)ps_CmdPipelineBarrier;
 	}

@@ -60,8 +60,15 @@ struct ps_physdev {
 	bool has_host;			/* VK_EXT_external_memory_host */
 	bool has_dedicated;		/* VK_KHR_dedicated_allocation */
 	bool has_mem_req2;		/* VK_KHR_get_memory_requirements2 */
+	bool has_bind2;			/* VK_KHR_bind_memory2 or 1.1 */
+	bool has_uuids;			/* the two UUIDs below are known */
+	uint8_t driver_uuid[VK_UUID_SIZE];
+	uint8_t device_uuid[VK_UUID_SIZE];
+	/* prime: minImportedHostPointerAlignment, and the DRM node used. */
+	VkDeviceSize host_align;
+	char drm_node[64];
 	enum ps_backend backend;
-	/* The KHR handle type the backend uses for the NV fd types, or 0. */
+	/* The KHR handle type the backend uses for the NV types, or 0. */
 	VkExternalMemoryHandleTypeFlagBits khr_type;
 	/* The NV types the backend can carry at all (KMT needs primeshare). */
 	VkExternalMemoryHandleTypeFlagsNV nv_types;
@@ -80,6 +87,7 @@ struct ps_instance {
 		PFN_vkEnumerateDeviceExtensionProperties
 			EnumerateDeviceExtensionProperties;
 		PFN_vkGetPhysicalDeviceProperties GetPhysicalDeviceProperties;
+		PFN_vkGetPhysicalDeviceProperties2 GetPhysicalDeviceProperties2;
 		PFN_vkGetPhysicalDeviceImageFormatProperties
 			GetPhysicalDeviceImageFormatProperties;
 		PFN_vkGetPhysicalDeviceImageFormatProperties2
@@ -95,6 +103,7 @@ struct ps_instance {
 
 struct ps_memory;
 struct ps_image;
+struct primeshare;
 
 struct ps_device {
 	VkDevice handle;
@@ -108,16 +117,74 @@ struct ps_device {
 		PFN_vkGetDeviceProcAddr GetDeviceProcAddr;
 		PFN_vkDestroyDevice DestroyDevice;
 		PFN_vkCreateImage CreateImage;
+		PFN_vkDestroyImage DestroyImage;
 		PFN_vkAllocateMemory AllocateMemory;
 		PFN_vkFreeMemory FreeMemory;
+		PFN_vkBindImageMemory BindImageMemory;
+		PFN_vkBindImageMemory2 BindImageMemory2;
+		PFN_vkBindImageMemory2 BindImageMemory2KHR;
+		PFN_vkGetImageMemoryRequirements GetImageMemoryRequirements;
+		PFN_vkGetImageSubresourceLayout GetImageSubresourceLayout;
+		PFN_vkGetImageDrmFormatModifierPropertiesEXT
+			GetImageDrmFormatModifierPropertiesEXT;
 		PFN_vkGetMemoryFdKHR GetMemoryFdKHR;
-		PFN_vkDestroyImage DestroyImage;
+		PFN_vkGetMemoryHostPointerPropertiesEXT
+			GetMemoryHostPointerPropertiesEXT;
 		PFN_vkCmdPipelineBarrier CmdPipelineBarrier;
 	} next;
 
-	pthread_mutex_t lock;		/* protects memories and images */
-	struct ps_memory *memories;	/* exportable allocations */
-	struct ps_image *images;	/* shared images (debug only) */
+	pthread_mutex_t lock;		/* protects memories, images, ps */
+	struct ps_memory *memories;	/* allocations the layer shares */
+	struct ps_image *images;	/* images made with NV external memory */
+	struct primeshare *ps;		/* KMT: the session, opened on first use */
+	int drm_fd;			/* prime: the dumb buffer node, or -1 */
+};
+
+/*
+ * An allocation the layer shares: exportable through
+ * VkExportMemoryAllocateInfoNV, or imported through
+ * VkImportMemoryWin32HandleInfoNV.  Fields after @handle change only under
+ * the device's lock.
+ */
+struct ps_memory {
+	struct ps_memory *next;
+	VkDeviceMemory handle;
+	VkExternalMemoryHandleTypeFlagsNV export_types;
+	VkDeviceSize size;		/* allocationSize passed down */
+	/* prime: the dma-buf, and its mapping imported as host memory. */
+	int dmabuf_fd;
+	void *map;
+	size_t map_size;
+	/* KMT handles made for this memory: OPAQUE_WIN32_KMT, D3D11_IMAGE_KMT. */
+	uint64_t kmt[2];
+	/* The image bound to the memory (or dedicated to it), for D3D11. */
+	VkImage image;
+	VkDeviceSize image_offset;
+	/* Imported with a D3D11_IMAGE_KMT handle: the exporter's image. */
+	struct ps_image_desc *import_desc;
+};
+
+/*
+ * The description of a shared image stored with D3D11_IMAGE_KMT handles
+ * (image.c).  It travels as a little-endian byte string of
+ * PS_DESC_WIRE_SIZE bytes (see image.c for the layout).
+ */
+#define PS_DESC_MAX_PLANES 4
+
+struct ps_plane_layout {
+	uint64_t offset, size, row_pitch, array_pitch, depth_pitch;
+};
+
+struct ps_image_desc {
+	uint32_t format, type, tiling, usage, flags, samples;
+	uint32_t width, height, depth, mip_levels, array_layers;
+	uint32_t plane_count;		/* layouts known, 0 for OPTIMAL */
+	uint64_t drm_modifier;		/* DRM_FORMAT_MOD_INVALID: unknown */
+	uint64_t memory_offset;		/* where the image is bound */
+	uint64_t memory_size;		/* the image's memory requirement */
+	uint8_t driver_uuid[VK_UUID_SIZE];
+	uint8_t device_uuid[VK_UUID_SIZE];
+	struct ps_plane_layout planes[PS_DESC_MAX_PLANES];
 };
 
 /* map.c: dispatchable handle -> layer object, keyed by dispatch key. */
@@ -144,7 +211,6 @@ static inline struct ps_device *ps_device_from(const void *handle)
 const struct ps_physdev *ps_physdev_get(struct ps_instance *inst,
 					VkPhysicalDevice pd);
 void ps_physdevs_free(struct ps_instance *inst);
-bool ps_primeshare_usable(void);
 bool ps_has_extension(const VkExtensionProperties *props, uint32_t count,
 		      const char *name);
 
@@ -154,7 +220,8 @@ VKAPI_ATTR VkResult VKAPI_CALL ps_GetPhysicalDeviceExternalImageFormatProperties
 	VkImageTiling tiling, VkImageUsageFlags usage, VkImageCreateFlags flags,
 	VkExternalMemoryHandleTypeFlagsNV externalHandleType,
 	VkExternalImageFormatPropertiesNV *pExternalImageFormatProperties);
-VkExternalMemoryFeatureFlagsNV ps_features_to_nv(VkExternalMemoryFeatureFlags f);
+VkExternalMemoryFeatureFlagsNV ps_features_to_nv(const struct ps_physdev *pd,
+						 VkExternalMemoryFeatureFlags f);
 VkExternalMemoryHandleTypeFlagsNV ps_types_to_nv(const struct ps_physdev *pd,
 						 VkExternalMemoryHandleTypeFlags t);
 
@@ -170,13 +237,31 @@ VKAPI_ATTR void VKAPI_CALL ps_FreeMemory(VkDevice device, VkDeviceMemory memory,
 VKAPI_ATTR VkResult VKAPI_CALL ps_GetMemoryWin32HandleNV(VkDevice device,
 	VkDeviceMemory memory, VkExternalMemoryHandleTypeFlagsNV handleType,
 	HANDLE *pHandle);
+struct ps_memory *ps_memory_find(struct ps_device *dev, VkDeviceMemory memory);
 void ps_device_forget_memories(struct ps_device *dev);
 
-/* handover.c: the layout warning, with PRIMESHARE_LAYER_DEBUG=1 only. */
-void ps_image_remember(struct ps_device *dev, VkImage image);
+/* image.c: the images made with NV external memory, and their binding. */
+void ps_image_remember(struct ps_device *dev, VkImage image,
+		       const VkImageCreateInfo *ci,
+		       VkExternalMemoryHandleTypeFlagsNV types);
+bool ps_image_known(struct ps_device *dev, VkImage image);
 void ps_device_forget_images(struct ps_device *dev);
+VkResult ps_image_describe(struct ps_device *dev, VkImage image,
+			   VkDeviceSize offset, struct ps_image_desc *desc);
+size_t ps_desc_encode(const struct ps_image_desc *desc, void *buf, size_t size);
+int ps_desc_decode(const void *buf, size_t size, struct ps_image_desc *desc);
+VkResult ps_desc_check(struct ps_device *dev, const struct ps_image_desc *want,
+		       VkImage image, VkDeviceSize offset, const char *where);
 VKAPI_ATTR void VKAPI_CALL ps_DestroyImage(VkDevice device, VkImage image,
 	const VkAllocationCallbacks *pAllocator);
+VKAPI_ATTR VkResult VKAPI_CALL ps_BindImageMemory(VkDevice device,
+	VkImage image, VkDeviceMemory memory, VkDeviceSize memoryOffset);
+VKAPI_ATTR VkResult VKAPI_CALL ps_BindImageMemory2(VkDevice device,
+	uint32_t bindInfoCount, const VkBindImageMemoryInfo *pBindInfos);
+VKAPI_ATTR VkResult VKAPI_CALL ps_BindImageMemory2KHR(VkDevice device,
+	uint32_t bindInfoCount, const VkBindImageMemoryInfo *pBindInfos);
+
+/* handover.c: the layout warning, with PRIMESHARE_LAYER_DEBUG=1 only. */
 VKAPI_ATTR void VKAPI_CALL ps_CmdPipelineBarrier(VkCommandBuffer cb,
 	VkPipelineStageFlags srcStageMask, VkPipelineStageFlags dstStageMask,
 	VkDependencyFlags dependencyFlags, uint32_t memoryBarrierCount,
@@ -185,6 +270,27 @@ VKAPI_ATTR void VKAPI_CALL ps_CmdPipelineBarrier(VkCommandBuffer cb,
 	const VkBufferMemoryBarrier *pBufferMemoryBarriers,
 	uint32_t imageMemoryBarrierCount,
 	const VkImageMemoryBarrier *pImageMemoryBarriers);
+
+/* kmt.c: the KMT handle types, over libprimeshare. */
+VkExternalMemoryHandleTypeFlagsNV ps_kmt_probe(void);
+unsigned int ps_kmt_mode(void);
+VkResult ps_kmt_export(struct ps_device *dev, struct ps_memory *m,
+		       VkExternalMemoryHandleTypeFlagsNV type, uint64_t *handle);
+VkResult ps_kmt_import(struct ps_device *dev, uint64_t handle,
+		       VkExternalMemoryHandleTypeFlagsNV type,
+		       struct ps_image_desc **desc, uint64_t *size, int *fd);
+void ps_kmt_release(struct ps_device *dev, struct ps_memory *m);
+void ps_kmt_open(struct ps_device *dev);
+void ps_kmt_close(struct ps_device *dev);
+
+/* prime.c: dumb buffers as dma-bufs, mapped and imported as host memory. */
+int ps_prime_find_node(char *path, size_t size);
+int ps_prime_open(const struct ps_physdev *pd);
+VkResult ps_prime_alloc(struct ps_device *dev, VkDeviceSize size,
+			struct ps_memory *m);
+VkResult ps_prime_map(struct ps_device *dev, int fd, VkDeviceSize size,
+		      struct ps_memory *m);
+void ps_prime_unmap(struct ps_memory *m);
 
 /* chain.c: edit a const pNext chain without touching the caller's structs. */
 #define PS_CHAIN_MAX 32

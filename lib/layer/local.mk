@@ -6,11 +6,18 @@
 # manifest in $(datadir)/vulkan/implicit_layer.d.  Its tests (tests/layer)
 # run against lavapipe, with manifests that point into the build tree.
 #
-# Include after lib/local.mk, which defines lib_LTLIBRARIES.  configure
-# defines ENABLE_VULKAN_LAYER, VULKAN_CFLAGS, VULKAN_LIBS and
-# VULKAN_API_VERSION.
+# Include after lib/local.mk, which defines lib_LTLIBRARIES and the
+# sources of libprimeshare.  configure defines ENABLE_VULKAN_LAYER,
+# VULKAN_CFLAGS, VULKAN_LIBS and VULKAN_API_VERSION.
+#
+# The layer carries its own copy of libprimeshare (a convenience library
+# of the same sources) rather than depending on libprimeshare.so: an
+# implicit layer is loaded into every Vulkan program, containers included,
+# and must not fail for want of a library.  Its version script keeps all
+# but the loader's entry points inside.
 
 EXTRA_DIST += \
+	lib/layer/layer.map \
 	lib/layer/VkLayer_primeshare_nv_external_memory.json.in \
 	lib/layer/VkLayer_primeshare_nv_external_memory_explicit.json.in \
 	tests/layer/VkLayer_primeshare_test_native_nv.json.in \
@@ -22,6 +29,12 @@ if ENABLE_VULKAN_LAYER
 lib_LTLIBRARIES += lib/layer/libVkLayer_primeshare.la
 include_HEADERS += include/primeshare_vulkan_nv.h
 
+# libprimeshare, built again to be linked into the layer.
+noinst_LTLIBRARIES = lib/layer/libprimeshare_layer.la
+lib_layer_libprimeshare_layer_la_SOURCES = $(lib_libprimeshare_la_SOURCES)
+lib_layer_libprimeshare_layer_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden \
+	$(LIBDRM_CFLAGS)
+
 lib_layer_libVkLayer_primeshare_la_SOURCES = \
 	lib/layer/layer.h \
 	lib/layer/layer.c \
@@ -30,12 +43,18 @@ lib_layer_libVkLayer_primeshare_la_SOURCES = \
 	lib/layer/backend.c \
 	lib/layer/caps.c \
 	lib/layer/memory.c \
+	lib/layer/image.c \
+	lib/layer/kmt.c \
+	lib/layer/prime.c \
 	lib/layer/handover.c
 lib_layer_libVkLayer_primeshare_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden \
-	$(VULKAN_CFLAGS)
-lib_layer_libVkLayer_primeshare_la_LIBADD = $(PTHREAD_LIBS)
+	$(VULKAN_CFLAGS) $(LIBDRM_CFLAGS)
+lib_layer_libVkLayer_primeshare_la_LIBADD = lib/layer/libprimeshare_layer.la \
+	$(LIBDRM_LIBS) $(PTHREAD_LIBS)
 lib_layer_libVkLayer_primeshare_la_LDFLAGS = -module -avoid-version \
-	-shared -no-undefined -Wl,--no-undefined
+	-shared -no-undefined -Wl,--no-undefined \
+	-Wl,--version-script=$(srcdir)/lib/layer/layer.map
+EXTRA_lib_layer_libVkLayer_primeshare_la_DEPENDENCIES = lib/layer/layer.map
 
 # The manifest that is installed names the installed library.
 vulkan_implicit_layerdir = $(datadir)/vulkan/implicit_layer.d
@@ -76,6 +95,22 @@ tests/layer/explicit/VkLayer_primeshare_test_native_nv.json: \
 		-e 's|@''FAKE_LIBRARY_PATH''@|$(abs_top_builddir)/tests/layer/.libs/libVkLayer_primeshare_test_native_nv.so|' \
 		$(srcdir)/tests/layer/VkLayer_primeshare_test_native_nv.json.in > $@
 
+# The tests in the VM (make vm-check, tools/local.mk): a script that knows
+# the build tree.
+tests/layer/layer-vm-tests: $(srcdir)/tests/layer/layer-vm-tests.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && $(SED) \
+		-e 's|@''abs_top_srcdir''@|$(abs_top_srcdir)|' \
+		-e 's|@''abs_top_builddir''@|$(abs_top_builddir)|' \
+		$(srcdir)/tests/layer/layer-vm-tests.in > $@.tmp && \
+	chmod +x $@.tmp && mv $@.tmp $@
+
+# What vm-check needs built, and what it runs.
+layer_vm_test_programs = tests/layer/layer-vm-tests
+layer_vm_deps = tests/layer/layer-vm-tests \
+	tests/layer/layer_caps tests/layer/layer_memory tests/layer/layer_share \
+	lib/layer/libVkLayer_primeshare.la $(layer_test_manifests)
+CLEANFILES += tests/layer/layer-vm-tests
+
 layer_test_manifests = \
 	lib/layer/explicit/VkLayer_primeshare_nv_external_memory.json \
 	lib/layer/test-implicit/VkLayer_primeshare_nv_external_memory.json \
@@ -103,6 +138,7 @@ check_PROGRAMS += \
 	tests/layer/layer_caps \
 	tests/layer/layer_memory \
 	tests/layer/layer_roundtrip \
+	tests/layer/layer_share \
 	tests/layer/layer_native
 
 tests_layer_layer_enumerate_SOURCES = tests/layer/layer_enumerate.c $(layer_test_common)
@@ -120,6 +156,9 @@ tests_layer_layer_memory_LDADD = $(VULKAN_LIBS)
 tests_layer_layer_roundtrip_SOURCES = tests/layer/layer_roundtrip.c $(layer_test_common)
 tests_layer_layer_roundtrip_CFLAGS = $(layer_test_cflags)
 tests_layer_layer_roundtrip_LDADD = $(VULKAN_LIBS)
+tests_layer_layer_share_SOURCES = tests/layer/layer_share.c $(layer_test_common)
+tests_layer_layer_share_CFLAGS = $(layer_test_cflags)
+tests_layer_layer_share_LDADD = lib/libprimeshare.la $(VULKAN_LIBS)
 tests_layer_layer_native_SOURCES = tests/layer/layer_native.c $(layer_test_common)
 tests_layer_layer_native_CFLAGS = $(layer_test_cflags)
 tests_layer_layer_native_LDADD = $(VULKAN_LIBS)
@@ -130,8 +169,10 @@ layer_tests = \
 	tests/layer/caps.test \
 	tests/layer/memory.test \
 	tests/layer/roundtrip.test \
+	tests/layer/share.test \
 	tests/layer/native.test \
-	tests/layer/vulkaninfo.test
+	tests/layer/vulkaninfo.test \
+	tests/layer/exports.test
 TESTS += $(layer_tests)
 
 # The tests need the layer, the test layer and the manifests, built.
@@ -139,16 +180,24 @@ $(layer_tests:.test=.log): lib/layer/libVkLayer_primeshare.la \
 	tests/layer/libVkLayer_primeshare_test_native_nv.la \
 	$(layer_test_manifests)
 
-endif ENABLE_VULKAN_LAYER
+else !ENABLE_VULKAN_LAYER
+
+layer_vm_test_programs =
+layer_vm_deps =
+
+endif !ENABLE_VULKAN_LAYER
 
 EXTRA_DIST += \
+	tests/layer/layer-vm-tests.in \
 	tests/layer/enumerate.test \
 	tests/layer/create.test \
 	tests/layer/caps.test \
 	tests/layer/memory.test \
 	tests/layer/roundtrip.test \
+	tests/layer/share.test \
 	tests/layer/native.test \
-	tests/layer/vulkaninfo.test
+	tests/layer/vulkaninfo.test \
+	tests/layer/exports.test
 
 clean-local: clean-layer
 clean-layer:

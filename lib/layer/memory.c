@@ -15,21 +15,25 @@
  * about mixing them is refused with VK_ERROR_VALIDATION_FAILED_EXT and a
  * message naming the rule.
  *
- * The KMT handle types need the primeshare registry; no backend in this
- * build offers them, so the capability query never reports them and
- * requests for them are refused here.
+ * What the memory is made of depends on the backend:
+ *
+ *   dma-buf, opaque-fd  the driver's: VkExportMemoryAllocateInfo and
+ *                       VkImportMemoryFdInfoKHR with the backend's KHR type;
+ *   prime               a dma-buf of the layer's (prime.c) whose mapping the
+ *                       driver imports through VkImportMemoryHostPointerInfoEXT;
+ *                       host memory cannot be a dedicated allocation, so the
+ *                       dedicated structures are dropped there.
+ *
+ * The KMT types (kmt.c) import through primeshare into a dma-buf fd that
+ * then takes the same way as an fd.  The layer keeps a record (struct
+ * ps_memory) of every allocation it shares, until vkFreeMemory.
  */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "layer.h"
-
-/* An allocation made exportable through VkExportMemoryAllocateInfoNV. */
-struct ps_memory {
-	struct ps_memory *next;
-	VkDeviceMemory handle;
-	VkExternalMemoryHandleTypeFlagsNV export_types;
-};
 
 static bool ps_single_bit(uint32_t v)
 {
@@ -100,8 +104,8 @@ VKAPI_ATTR VkResult VKAPI_CALL ps_CreateImage(VkDevice device,
 	res = dev->next.CreateImage(device,
 				    (const VkImageCreateInfo *)chain.head,
 				    pAllocator, pImage);
-	if (res == VK_SUCCESS && nv && nv->handleTypes && ps_debug_enabled())
-		ps_image_remember(dev, *pImage);
+	if (res == VK_SUCCESS && nv && nv->handleTypes)
+		ps_image_remember(dev, *pImage, pCreateInfo, nv->handleTypes);
 	return res;
 }
 
@@ -131,21 +135,30 @@ static struct ps_memory *ps_memory_take(struct ps_device *dev,
 	return m;
 }
 
-static VkExternalMemoryHandleTypeFlagsNV ps_memory_types(struct ps_device *dev,
-							 VkDeviceMemory memory)
+/*
+ * ps_memory_find() - the record of @memory, or NULL.  The record lives
+ * until vkFreeMemory of @memory, which the application may not call while
+ * it uses the memory in another call.
+ */
+struct ps_memory *ps_memory_find(struct ps_device *dev, VkDeviceMemory memory)
 {
-	VkExternalMemoryHandleTypeFlagsNV types = 0;
 	struct ps_memory *m;
 
 	pthread_mutex_lock(&dev->lock);
-	for (m = dev->memories; m; m = m->next) {
-		if (m->handle == memory) {
-			types = m->export_types;
+	for (m = dev->memories; m; m = m->next)
+		if (m->handle == memory)
 			break;
-		}
-	}
 	pthread_mutex_unlock(&dev->lock);
-	return types;
+	return m;
+}
+
+/* Give back what the record holds, once the driver has let go. */
+static void ps_memory_destroy(struct ps_device *dev, struct ps_memory *m)
+{
+	ps_kmt_release(dev, m);
+	ps_prime_unmap(m);
+	free(m->import_desc);
+	free(m);
 }
 
 void ps_device_forget_memories(struct ps_device *dev)
@@ -154,9 +167,112 @@ void ps_device_forget_memories(struct ps_device *dev)
 
 	for (m = dev->memories; m; m = next) {
 		next = m->next;
-		free(m);
+		ps_memory_destroy(dev, m);
 	}
 	dev->memories = NULL;
+}
+
+/* The NV structures of one vkAllocateMemory, and what they ask for. */
+struct ps_request {
+	const VkExportMemoryAllocateInfoNV *exp;
+	const VkExportMemoryWin32HandleInfoNV *exp_win32;
+	const VkImportMemoryWin32HandleInfoNV *imp;
+	const VkDedicatedAllocationMemoryAllocateInfoNV *nv_ded;
+	const VkMemoryDedicatedAllocateInfo *khr_ded;
+	VkExternalMemoryHandleTypeFlagsNV export_types, import_type;
+	VkImage ded_image;	/* the dedicated image, either way */
+};
+
+/* The specification's rules about the NV structures and their mixing. */
+static VkResult ps_request_check(const struct ps_device *dev, const void *next,
+				 const struct ps_request *r)
+{
+	const struct ps_physdev *pd = dev->physdev;
+
+	if ((r->exp || r->exp_win32) &&
+	    ps_chain_find(next, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO)) {
+		ps_error("vkAllocateMemory: VkExportMemoryAllocateInfo chained with VkExportMemoryAllocateInfoNV or VkExportMemoryWin32HandleInfoNV (VUID-VkMemoryAllocateInfo-pNext-00640)");
+		return VK_ERROR_VALIDATION_FAILED_EXT;
+	}
+	if ((r->exp_win32 || r->imp) && !dev->nv_win32) {
+		ps_error("vkAllocateMemory: a VK_NV_external_memory_win32 structure, but that extension is not enabled (VUID-VkMemoryAllocateInfo-pNext-pNext)");
+		return VK_ERROR_VALIDATION_FAILED_EXT;
+	}
+	if (r->import_type && !ps_single_bit(r->import_type)) {
+		ps_error("vkAllocateMemory: VkImportMemoryWin32HandleInfoNV::handleType 0x%x has more than one bit set (VUID-VkImportMemoryWin32HandleInfoNV-handleType-01327)",
+			 r->import_type);
+		return VK_ERROR_VALIDATION_FAILED_EXT;
+	}
+	if (r->import_type &&
+	    (ps_chain_find(next, VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR) ||
+	     ps_chain_find(next, VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT))) {
+		ps_error("vkAllocateMemory: VkImportMemoryWin32HandleInfoNV and a KHR or EXT import in one chain (VUID-VkMemoryAllocateInfo-None-06657)");
+		return VK_ERROR_VALIDATION_FAILED_EXT;
+	}
+	if (r->export_types & ~pd->nv_types) {
+		ps_error("vkAllocateMemory: export handle types 0x%x are not supported here (backend %s carries 0x%x) (as VUID-VkExportMemoryAllocateInfo-handleTypes-00656)",
+			 r->export_types, ps_backend_name(pd->backend),
+			 pd->nv_types);
+		return VK_ERROR_VALIDATION_FAILED_EXT;
+	}
+	if (r->import_type & ~pd->nv_types) {
+		ps_error("vkAllocateMemory: import handle type 0x%x is not supported here (backend %s carries 0x%x)",
+			 r->import_type, ps_backend_name(pd->backend),
+			 pd->nv_types);
+		return VK_ERROR_INVALID_EXTERNAL_HANDLE;
+	}
+	if ((r->import_type & PS_NV_FD_TYPES) &&
+	    PRIMESHARE_FD_FROM_HANDLE(r->imp->handle) < 0) {
+		ps_error("vkAllocateMemory: import of handle %p: not a file descriptor",
+			 r->imp->handle);
+		return VK_ERROR_INVALID_EXTERNAL_HANDLE;
+	}
+	if ((r->import_type & PS_NV_KMT_TYPES) && !r->imp->handle) {
+		ps_error("vkAllocateMemory: import of KMT handle 0: not a handle");
+		return VK_ERROR_INVALID_EXTERNAL_HANDLE;
+	}
+	return VK_SUCCESS;
+}
+
+/*
+ * The prime backend's half: the memory becomes host memory mapped from a
+ * dma-buf, @fd for an import, a new dumb buffer for an export.
+ */
+static VkResult ps_prime_prepare(struct ps_device *dev,
+				 const VkMemoryAllocateInfo *ai, int fd,
+				 struct ps_memory *m,
+				 VkImportMemoryHostPointerInfoEXT *host)
+{
+	VkMemoryHostPointerPropertiesEXT props = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT,
+	};
+	VkResult res;
+
+	if (!dev->next.GetMemoryHostPointerPropertiesEXT)
+		return VK_ERROR_OUT_OF_DEVICE_MEMORY;
+	if (fd >= 0)
+		res = ps_prime_map(dev, fd, ai->allocationSize, m);
+	else
+		res = ps_prime_alloc(dev, ai->allocationSize, m);
+	if (res != VK_SUCCESS)
+		return res;
+	res = dev->next.GetMemoryHostPointerPropertiesEXT(dev->handle,
+		VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT, m->map,
+		&props);
+	if (res == VK_SUCCESS &&
+	    !(props.memoryTypeBits & (1u << ai->memoryTypeIndex))) {
+		ps_error("vkAllocateMemory: memory type %u cannot hold host memory on this driver (types 0x%x can): the prime backend cannot share it",
+			 ai->memoryTypeIndex, props.memoryTypeBits);
+		res = fd >= 0 ? VK_ERROR_INVALID_EXTERNAL_HANDLE :
+				VK_ERROR_OUT_OF_DEVICE_MEMORY;
+	}
+	if (res != VK_SUCCESS) {
+		ps_prime_unmap(m);
+		return res;
+	}
+	host->handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT;
+	host->pHostPointer = m->map;
+	return VK_SUCCESS;
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL ps_AllocateMemory(VkDevice device,
@@ -170,21 +286,24 @@ VKAPI_ATTR VkResult VKAPI_CALL ps_AllocateMemory(VkDevice device,
 	VkImportMemoryFdInfoKHR khr_import = {
 		.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
 	};
+	VkImportMemoryHostPointerInfoEXT host_import = {
+		.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT,
+	};
 	VkMemoryDedicatedAllocateInfo khr_dedicated = {
 		.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO,
 	};
-	const VkExportMemoryAllocateInfoNV *exp;
-	const VkExportMemoryWin32HandleInfoNV *exp_win32;
-	const VkImportMemoryWin32HandleInfoNV *imp;
-	const VkDedicatedAllocationMemoryAllocateInfoNV *ded = NULL;
-	VkExternalMemoryHandleTypeFlagsNV export_types, import_type;
-	const void *next;
+	struct ps_request r = { 0 };
 	const struct ps_physdev *pd;
-	struct ps_memory *record = NULL;
-	VkStructureType drop[4];
+	struct ps_memory *m = NULL;
+	VkMemoryAllocateInfo *down;
+	VkStructureType drop[5];
 	struct ps_chain chain;
 	unsigned int ndrop = 0;
+	uint64_t kmt_size = 0;
+	bool prime, fd_ours = false;
+	const void *next;
 	VkResult res;
+	int fd = -1;
 
 	if (!dev)
 		return VK_ERROR_INITIALIZATION_FAILED;
@@ -193,120 +312,156 @@ VKAPI_ATTR VkResult VKAPI_CALL ps_AllocateMemory(VkDevice device,
 		return dev->next.AllocateMemory(device, pAllocateInfo,
 						pAllocator, pMemory);
 	pd = dev->physdev;
-	exp = ps_chain_find(next, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO_NV);
-	exp_win32 = ps_chain_find(next,
+	prime = pd->backend == PS_BACKEND_PRIME;
+	r.exp = ps_chain_find(next, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO_NV);
+	r.exp_win32 = ps_chain_find(next,
 		VK_STRUCTURE_TYPE_EXPORT_MEMORY_WIN32_HANDLE_INFO_NV);
-	imp = ps_chain_find(next, VK_STRUCTURE_TYPE_IMPORT_MEMORY_WIN32_HANDLE_INFO_NV);
+	r.imp = ps_chain_find(next, VK_STRUCTURE_TYPE_IMPORT_MEMORY_WIN32_HANDLE_INFO_NV);
 	if (!ps_driver_has(dev, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME))
-		ded = ps_chain_find(next,
+		r.nv_ded = ps_chain_find(next,
 			VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_MEMORY_ALLOCATE_INFO_NV);
-	if (!exp && !exp_win32 && !imp && !ded)
+	if (!r.exp && !r.exp_win32 && !r.imp && !r.nv_ded)
 		return dev->next.AllocateMemory(device, pAllocateInfo,
 						pAllocator, pMemory);
-
-	/* The specification's rules about mixing NV and KHR structures. */
-	if ((exp || exp_win32) &&
-	    ps_chain_find(next, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO)) {
-		ps_error("vkAllocateMemory: VkExportMemoryAllocateInfo chained with VkExportMemoryAllocateInfoNV or VkExportMemoryWin32HandleInfoNV (VUID-VkMemoryAllocateInfo-pNext-00640)");
-		return VK_ERROR_VALIDATION_FAILED_EXT;
-	}
-	if ((exp_win32 || imp) && !dev->nv_win32) {
-		ps_error("vkAllocateMemory: a VK_NV_external_memory_win32 structure, but that extension is not enabled (VUID-VkMemoryAllocateInfo-pNext-pNext)");
-		return VK_ERROR_VALIDATION_FAILED_EXT;
-	}
-	import_type = imp ? imp->handleType : 0;
-	if (import_type && !ps_single_bit(import_type)) {
-		ps_error("vkAllocateMemory: VkImportMemoryWin32HandleInfoNV::handleType 0x%x has more than one bit set (VUID-VkImportMemoryWin32HandleInfoNV-handleType-01327)",
-			 import_type);
-		return VK_ERROR_VALIDATION_FAILED_EXT;
-	}
-	if (import_type &&
-	    (ps_chain_find(next, VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR) ||
-	     ps_chain_find(next, VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT))) {
-		ps_error("vkAllocateMemory: VkImportMemoryWin32HandleInfoNV and a KHR or EXT import in one chain (VUID-VkMemoryAllocateInfo-None-06657)");
-		return VK_ERROR_VALIDATION_FAILED_EXT;
-	}
-	export_types = exp ? exp->handleTypes : 0;
-	if (export_types & ~pd->nv_types) {
-		ps_error("vkAllocateMemory: export handle types 0x%x are not supported here (backend %s carries 0x%x) (as VUID-VkExportMemoryAllocateInfo-handleTypes-00656)",
-			 export_types, ps_backend_name(pd->backend),
-			 pd->nv_types);
-		return VK_ERROR_VALIDATION_FAILED_EXT;
-	}
-	if (import_type & ~pd->nv_types) {
-		ps_error("vkAllocateMemory: import handle type 0x%x is not supported here (backend %s carries 0x%x)",
-			 import_type, ps_backend_name(pd->backend),
-			 pd->nv_types);
-		return VK_ERROR_INVALID_EXTERNAL_HANDLE;
-	}
-	if ((import_type & PS_NV_FD_TYPES) &&
-	    PRIMESHARE_FD_FROM_HANDLE(imp->handle) < 0) {
-		ps_error("vkAllocateMemory: import of handle %p: not a file descriptor",
-			 imp->handle);
-		return VK_ERROR_INVALID_EXTERNAL_HANDLE;
-	}
-
-	if (exp)
-		drop[ndrop++] = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO_NV;
-	if (exp_win32)
-		drop[ndrop++] = VK_STRUCTURE_TYPE_EXPORT_MEMORY_WIN32_HANDLE_INFO_NV;
-	if (imp)
-		drop[ndrop++] = VK_STRUCTURE_TYPE_IMPORT_MEMORY_WIN32_HANDLE_INFO_NV;
-	if (ded)
-		drop[ndrop++] = VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_MEMORY_ALLOCATE_INFO_NV;
-	res = ps_chain_copy(&chain, pAllocateInfo, sizeof(*pAllocateInfo),
-			    drop, ndrop);
+	r.khr_ded = ps_chain_find(next, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO);
+	r.export_types = r.exp ? r.exp->handleTypes : 0;
+	r.import_type = r.imp ? r.imp->handleType : 0;
+	if (r.khr_ded && r.khr_ded->image)
+		r.ded_image = r.khr_ded->image;
+	else if (r.nv_ded && r.nv_ded->image)
+		r.ded_image = r.nv_ded->image;
+	res = ps_request_check(dev, next, &r);
 	if (res != VK_SUCCESS)
 		return res;
 
-	if (export_types) {
-		khr_export.handleTypes = pd->khr_type;
-		ps_chain_insert(&chain, &khr_export);
-		record = calloc(1, sizeof(*record));
-		if (!record)
+	if (r.export_types || r.import_type) {
+		m = calloc(1, sizeof(*m));
+		if (!m)
 			return VK_ERROR_OUT_OF_HOST_MEMORY;
-		record->export_types = export_types;
+		m->dmabuf_fd = -1;
+		m->export_types = r.export_types;
 	}
-	if (import_type) {
-		khr_import.handleType = pd->khr_type;
-		khr_import.fd = PRIMESHARE_FD_FROM_HANDLE(imp->handle);
-		ps_chain_insert(&chain, &khr_import);
+
+	/* Where the memory comes from, for an import. */
+	if (r.import_type & PS_NV_KMT_TYPES) {
+		res = ps_kmt_import(dev, PRIMESHARE_GLOBAL_FROM_HANDLE(r.imp->handle),
+				    r.import_type, &m->import_desc, &kmt_size,
+				    &fd);
+		if (res != VK_SUCCESS)
+			goto fail;
+		fd_ours = true;
+		if (pAllocateInfo->allocationSize > kmt_size) {
+			ps_error("vkAllocateMemory: allocationSize %llu is larger than the %llu bytes of the KMT handle's memory",
+				 (unsigned long long)pAllocateInfo->allocationSize,
+				 (unsigned long long)kmt_size);
+			res = VK_ERROR_INVALID_EXTERNAL_HANDLE;
+			goto fail;
+		}
+	} else if (r.import_type) {
+		fd = PRIMESHARE_FD_FROM_HANDLE(r.imp->handle);
 	}
-	if (ded && (ded->image || ded->buffer) && dev->khr_dedicated &&
-	    !ps_chain_find(next, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO)) {
-		khr_dedicated.image = ded->image;
-		khr_dedicated.buffer = ded->buffer;
+	if (m && m->import_desc && r.ded_image) {
+		res = ps_desc_check(dev, m->import_desc, r.ded_image, 0,
+				    "vkAllocateMemory");
+		if (res != VK_SUCCESS)
+			goto fail;
+	}
+
+	if (r.exp)
+		drop[ndrop++] = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO_NV;
+	if (r.exp_win32)
+		drop[ndrop++] = VK_STRUCTURE_TYPE_EXPORT_MEMORY_WIN32_HANDLE_INFO_NV;
+	if (r.imp)
+		drop[ndrop++] = VK_STRUCTURE_TYPE_IMPORT_MEMORY_WIN32_HANDLE_INFO_NV;
+	if (r.nv_ded)
+		drop[ndrop++] = VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_MEMORY_ALLOCATE_INFO_NV;
+	/* Host memory is never a dedicated allocation. */
+	if (prime && m && r.khr_ded)
+		drop[ndrop++] = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO;
+	res = ps_chain_copy(&chain, pAllocateInfo, sizeof(*pAllocateInfo),
+			    drop, ndrop);
+	if (res != VK_SUCCESS)
+		goto fail;
+	down = (VkMemoryAllocateInfo *)chain.head;
+
+	if (prime && m) {
+		res = ps_prime_prepare(dev, pAllocateInfo, fd, m, &host_import);
+		if (res != VK_SUCCESS)
+			goto fail;
+		down->allocationSize = m->map_size;
+		ps_chain_insert(&chain, &host_import);
+	} else {
+		if (r.export_types) {
+			khr_export.handleTypes = pd->khr_type;
+			ps_chain_insert(&chain, &khr_export);
+		}
+		if (r.import_type) {
+			khr_import.handleType = pd->khr_type;
+			khr_import.fd = fd;
+			ps_chain_insert(&chain, &khr_import);
+		}
+	}
+	if ((!prime || !m) && r.nv_ded && (r.nv_ded->image || r.nv_ded->buffer) &&
+	    dev->khr_dedicated && !r.khr_ded) {
+		khr_dedicated.image = r.nv_ded->image;
+		khr_dedicated.buffer = r.nv_ded->buffer;
 		ps_chain_insert(&chain, &khr_dedicated);
 	}
 
-	res = dev->next.AllocateMemory(device,
-				       (const VkMemoryAllocateInfo *)chain.head,
-				       pAllocator, pMemory);
-	ps_debug("vkAllocateMemory: %llu bytes%s%s: %d",
-		 (unsigned long long)pAllocateInfo->allocationSize,
-		 export_types ? ", exportable" : "",
-		 import_type ? ", imported" : "", res);
+	res = dev->next.AllocateMemory(device, down, pAllocator, pMemory);
+	ps_debug("vkAllocateMemory: %llu bytes%s%s, backend %s: %d",
+		 (unsigned long long)down->allocationSize,
+		 r.export_types ? ", exportable" : "",
+		 r.import_type ? ", imported" : "", ps_backend_name(pd->backend),
+		 res);
 	if (res != VK_SUCCESS) {
-		free(record);
-		return res;
+		if (m)
+			ps_prime_unmap(m);	/* prime: the layer's dma-buf */
+		goto fail;
 	}
-	if (record) {
-		record->handle = *pMemory;
-		ps_memory_add(dev, record);
+	if (!m)
+		return VK_SUCCESS;
+
+	/*
+	 * The import took the fd: the driver's, or the layer's on prime,
+	 * which keeps the dma-buf under a descriptor of its own so that the
+	 * caller's number is gone, as after a driver's import.
+	 */
+	if (prime && fd >= 0 && !fd_ours) {
+		m->dmabuf_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		close(fd);
+	} else if (prime && fd >= 0) {
+		m->dmabuf_fd = fd;
 	}
+	m->handle = *pMemory;
+	m->size = down->allocationSize;
+	m->image = r.ded_image;
+	ps_memory_add(dev, m);
 	return VK_SUCCESS;
+
+fail:
+	if (fd_ours)
+		close(fd);
+	if (m)
+		free(m->import_desc);
+	free(m);
+	return res;
 }
 
 VKAPI_ATTR void VKAPI_CALL ps_FreeMemory(VkDevice device, VkDeviceMemory memory,
 	const VkAllocationCallbacks *pAllocator)
 {
 	struct ps_device *dev = ps_device_from(device);
+	struct ps_memory *m = NULL;
 
 	if (!dev)
 		return;
 	if (memory && dev->nv_memory)
-		free(ps_memory_take(dev, memory));
+		m = ps_memory_take(dev, memory);
 	dev->next.FreeMemory(device, memory, pAllocator);
+	/* The driver is done with the mapping: now it may go. */
+	if (m)
+		ps_memory_destroy(dev, m);
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL ps_GetMemoryWin32HandleNV(VkDevice device,
@@ -318,7 +473,8 @@ VKAPI_ATTR VkResult VKAPI_CALL ps_GetMemoryWin32HandleNV(VkDevice device,
 		.sType = VK_STRUCTURE_TYPE_MEMORY_GET_FD_INFO_KHR,
 		.memory = memory,
 	};
-	VkExternalMemoryHandleTypeFlagsNV types;
+	struct ps_memory *m;
+	uint64_t global;
 	VkResult res;
 	int fd = -1;
 
@@ -329,23 +485,35 @@ VKAPI_ATTR VkResult VKAPI_CALL ps_GetMemoryWin32HandleNV(VkDevice device,
 			 handleType);
 		return VK_ERROR_VALIDATION_FAILED_EXT;
 	}
-	types = ps_memory_types(dev, memory);
-	if (!(types & handleType)) {
+	m = ps_memory_find(dev, memory);
+	if (!m || !(m->export_types & handleType)) {
 		ps_error("vkGetMemoryWin32HandleNV: memory was not allocated with handle type 0x%x in VkExportMemoryAllocateInfoNV::handleTypes (VUID-vkGetMemoryWin32HandleNV-handleType-01326)",
 			 handleType);
 		return VK_ERROR_VALIDATION_FAILED_EXT;
 	}
-	if (!(handleType & PS_NV_FD_TYPES) || !dev->next.GetMemoryFdKHR) {
-		/* Not reachable: allocation refused such types already. */
-		ps_error("vkGetMemoryWin32HandleNV: handle type 0x%x not available on backend %s",
-			 handleType, ps_backend_name(dev->physdev->backend));
-		return VK_ERROR_OUT_OF_HOST_MEMORY;
+
+	if (handleType & PS_NV_KMT_TYPES) {
+		res = ps_kmt_export(dev, m, handleType, &global);
+		if (res == VK_SUCCESS)
+			*pHandle = PRIMESHARE_HANDLE_FROM_GLOBAL(global);
+		return res;
 	}
 
-	info.handleType = dev->physdev->khr_type;
-	res = dev->next.GetMemoryFdKHR(device, &info, &fd);
-	if (res != VK_SUCCESS)
-		return res;
+	if (m->dmabuf_fd >= 0) {
+		/* prime: a new descriptor of the layer's dma-buf. */
+		fd = fcntl(m->dmabuf_fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0) {
+			ps_error("vkGetMemoryWin32HandleNV: no file descriptor left");
+			return VK_ERROR_TOO_MANY_OBJECTS;
+		}
+	} else {
+		if (!dev->next.GetMemoryFdKHR)
+			return VK_ERROR_OUT_OF_HOST_MEMORY;	/* not reached */
+		info.handleType = dev->physdev->khr_type;
+		res = dev->next.GetMemoryFdKHR(device, &info, &fd);
+		if (res != VK_SUCCESS)
+			return res;
+	}
 	*pHandle = PRIMESHARE_HANDLE_FROM_FD(fd);
 	ps_debug("vkGetMemoryWin32HandleNV: type 0x%x: fd %d", handleType, fd);
 	return VK_SUCCESS;

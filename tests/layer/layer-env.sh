@@ -9,7 +9,8 @@
 #   manifest in explicit/; default $top_builddir/tests/layer.
 #
 # Only lavapipe is used when it is installed (LAYER_ANY_DRIVER=1 keeps the
-# system's drivers, for a run on real hardware).  The layer's explicit
+# system's drivers, for a run on real hardware; LAYER_ICD_FILES names the
+# driver manifests to use instead, as the VM runs do for lavapipe 25).  The layer's explicit
 # manifest comes first in VK_LAYER_PATH and the system's explicit layers
 # (the Khronos validation layer) after it; the tests order VK_INSTANCE_LAYERS
 # themselves.
@@ -19,7 +20,11 @@
 LAYER_IMPLICIT_MANIFEST=$LAYER_BUILDDIR/test-implicit/VkLayer_primeshare_nv_external_memory.json
 export LAYER_BUILDDIR LAYER_TESTDIR LAYER_IMPLICIT_MANIFEST
 
-if [ -z "${LAYER_ANY_DRIVER:-}" ]; then
+if [ -n "${LAYER_ICD_FILES:-}" ]; then
+	VK_ICD_FILENAMES=$LAYER_ICD_FILES
+	VK_DRIVER_FILES=$LAYER_ICD_FILES
+	export VK_ICD_FILENAMES VK_DRIVER_FILES
+elif [ -z "${LAYER_ANY_DRIVER:-}" ]; then
 	lvp_icd=
 	for d in /usr/share/vulkan/icd.d /usr/local/share/vulkan/icd.d /etc/vulkan/icd.d; do
 		for f in "$d"/lvp_icd.*.json; do

@@ -5,12 +5,17 @@
  *
  *   handle type 0     exactly vkGetPhysicalDeviceImageFormatProperties';
  *   fd types          the driver's KHR answer for the backend's handle type
- *                     (OPAQUE_FD on lavapipe 22.3), translated;
- *   KMT types         unsupported without /dev/primeshare;
+ *                     (OPAQUE_FD on the host's lavapipe 22.3, DMA_BUF on
+ *                     dma-buf, HOST_ALLOCATION on prime), translated;
+ *   KMT types         the same answer where /dev/primeshare is there and the
+ *                     backend's memory is a dma-buf, unsupported otherwise;
  *   several bits      refused (VUID-...-externalHandleType-07721).
  *
  * Then the answers are held against what allocation does: DEDICATED_ONLY
- * agrees with the driver's dedicated requirement for the created image.
+ * agrees with the driver's dedicated requirement for the created image, and
+ * every image reported exportable is exported with each type; and the
+ * backend override of PRIMESHARE_LAYER_BACKEND gives what each backend can
+ * carry here, and nothing for a backend that is not possible.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,6 +132,30 @@ static VkExternalMemoryFeatureFlagsNV nv_features(VkExternalMemoryFeatureFlags f
 #define KMT_TYPES (VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_KMT_BIT_NV | \
 		   VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_KMT_BIT_NV)
 
+/* The backend under test, and what it carries. */
+static bool prime_backend, kmt_types;
+
+/* The layer's answer for a fd or KMT type, worked out from the KHR one. */
+static VkExternalMemoryFeatureFlagsNV expect_features(VkExternalMemoryFeatureFlags f)
+{
+	if (!prime_backend)
+		return nv_features(f);
+	/* prime: the layer exports by importing host memory. */
+	if ((f & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT) &&
+	    !(f & VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT))
+		return VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT_NV |
+		       VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT_NV;
+	return 0;
+}
+
+static VkExternalMemoryHandleTypeFlagsNV expect_types(VkExternalMemoryHandleTypeFlags t,
+	VkExternalMemoryHandleTypeFlagBits khr_type)
+{
+	VkExternalMemoryHandleTypeFlagsNV all = FD_TYPES | (kmt_types ? KMT_TYPES : 0);
+
+	return prime_backend || (t & khr_type) ? all : 0;
+}
+
 static void grid(struct vkt *t, VkExternalMemoryHandleTypeFlagBits khr_type)
 {
 	unsigned int total = 0, zero_bad = 0, fd_bad = 0, kmt_bad = 0;
@@ -176,25 +205,25 @@ static void grid(struct vkt *t, VkExternalMemoryHandleTypeFlagBits khr_type)
 			supported++;
 		for (uint32_t bit = 1; bit <= 8; bit <<= 1) {
 			bool fd = bit & FD_TYPES;
+			bool carried = fd || kmt_types;
+			VkExternalMemoryFeatureFlagsNV feat =
+				expect_features(emp.externalMemoryFeatures);
 			bool bad;
 
 			memset(&nv, 0xa5, sizeof(nv));
 			nres = get_nv(t->pd, c.format, c.type, c.tiling,
 				      c.usage, c.flags, bit, &nv);
-			if (fd && kres == VK_SUCCESS) {
+			if (carried && kres == VK_SUCCESS && feat) {
 				VkExternalMemoryHandleTypeFlagsNV compat =
-					(emp.compatibleHandleTypes & khr_type) ?
-					FD_TYPES : 0;
+					expect_types(emp.compatibleHandleTypes,
+						     khr_type) | bit;
 				VkExternalMemoryHandleTypeFlagsNV from =
-					(emp.exportFromImportedHandleTypes & khr_type) ?
-					FD_TYPES : 0;
+					expect_types(emp.exportFromImportedHandleTypes,
+						     khr_type);
 
-				if (nv_features(emp.externalMemoryFeatures))
-					compat |= bit;
 				bad = nres != VK_SUCCESS ||
 				      !same_props(&nv.imageFormatProperties, &kp) ||
-				      nv.externalMemoryFeatures !=
-				      nv_features(emp.externalMemoryFeatures) ||
+				      nv.externalMemoryFeatures != feat ||
 				      nv.compatibleHandleTypes != compat ||
 				      nv.exportFromImportedHandleTypes != from;
 				if (bit == 1 && !bad &&
@@ -234,9 +263,14 @@ static void grid(struct vkt *t, VkExternalMemoryHandleTypeFlagBits khr_type)
 	       khr_type, fd_bad);
 	vkt_diag("%u of %u combinations shareable, %u exportable, %u dedicated-only",
 		 supported, total, exportable, dedicated);
-	vkt_ok(!kmt_bad,
-	       "KMT types: unsupported without /dev/primeshare (%u differ)",
-	       kmt_bad);
+	if (kmt_types)
+		vkt_ok(!kmt_bad,
+		       "KMT types: the same answer as the fd types, with /dev/primeshare (%u differ)",
+		       kmt_bad);
+	else
+		vkt_ok(!kmt_bad,
+		       "KMT types: unsupported without /dev/primeshare or a dma-buf backend (%u differ)",
+		       kmt_bad);
 }
 
 static void several_bits(struct vkt *t)
@@ -261,7 +295,7 @@ static void dedicated_agrees(struct vkt *t)
 	};
 	VkExternalMemoryImageCreateInfoNV ext = {
 		.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO_NV,
-		.handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
+		.handleTypes = FD_TYPES | (kmt_types ? KMT_TYPES : 0),
 	};
 	VkImageCreateInfo ici = {
 		.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
@@ -314,7 +348,6 @@ static void dedicated_agrees(struct vkt *t)
 		};
 		VkExportMemoryAllocateInfoNV exp = {
 			.sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO_NV,
-			.handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
 		};
 		VkMemoryAllocateInfo mai = {
 			.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
@@ -351,16 +384,23 @@ static void dedicated_agrees(struct vkt *t)
 		mai.allocationSize = mr.memoryRequirements.size;
 		mai.memoryTypeIndex = vkt_memory_type(t,
 			mr.memoryRequirements.memoryTypeBits, 0);
+		exp.handleTypes = FD_TYPES | (kmt_types ? KMT_TYPES : 0);
 		if (!dedicated_only &&
 		    vkAllocateMemory(t->device, &mai, NULL, &mem) == VK_SUCCESS) {
-			if (vkBindImageMemory(t->device, image, mem, 0) == VK_SUCCESS &&
-			    get_handle(t->device, mem,
-				       VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
-				       &h) == VK_SUCCESS &&
-			    PRIMESHARE_FD_FROM_HANDLE(h) >= 0) {
-				exported++;
-				close(PRIMESHARE_FD_FROM_HANDLE(h));
+			unsigned int got = 0;
+
+			if (vkBindImageMemory(t->device, image, mem, 0) == VK_SUCCESS) {
+				for (uint32_t bit = 1; bit <= 8; bit <<= 1) {
+					if (!(exp.handleTypes & bit) ||
+					    get_handle(t->device, mem, bit, &h) != VK_SUCCESS)
+						continue;
+					got++;
+					if (bit & FD_TYPES)
+						close(PRIMESHARE_FD_FROM_HANDLE(h));
+				}
 			}
+			if (got == (unsigned int)__builtin_popcount(exp.handleTypes))
+				exported++;
 			vkFreeMemory(t->device, mem, NULL);
 		}
 		vkDestroyImage(t->device, image, NULL);
@@ -369,44 +409,81 @@ static void dedicated_agrees(struct vkt *t)
 	       "DEDICATED_ONLY agrees with the driver's requirement (%u of %u images)",
 	       agree, checked);
 	vkt_ok(checked > 0 && exported == checked,
-	       "every image reported EXPORTABLE was allocated, bound and exported (%u of %u)",
-	       exported, checked);
+	       "every image reported EXPORTABLE was allocated, bound and exported with each of the types 0x%x (%u of %u)",
+	       FD_TYPES | (kmt_types ? KMT_TYPES : 0), exported, checked);
 }
 
-static void backend_override(void)
+/*
+ * What PRIMESHARE_LAYER_BACKEND=@name gives for a plain RGBA8 image:
+ * OPAQUE_WIN32 and OPAQUE_WIN32_KMT features.
+ */
+static VkResult override_answer(const char *name,
+				VkExternalMemoryFeatureFlagsNV *fd_features,
+				VkExternalMemoryFeatureFlagsNV *kmt_features)
 {
 	static const char *const caps[] = {
 		VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
 	};
-	static const char *const names[] = { "none", "dma-buf" };
+	PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV get;
+	VkExternalImageFormatPropertiesNV nv;
+	struct vkt t;
+	VkResult res;
 
-	for (size_t i = 0; i < VKT_ARRAY_SIZE(names); i++) {
-		VkExternalImageFormatPropertiesNV nv;
-		PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV get;
-		struct vkt t;
-		VkResult res;
-
-		setenv("PRIMESHARE_LAYER_BACKEND", names[i], 1);
-		res = vkt_instance(&t, VK_API_VERSION_1_1, caps, 1);
-		if (res != VK_SUCCESS) {
-			vkt_ok(false, "instance with PRIMESHARE_LAYER_BACKEND=%s (%d)",
-			       names[i], res);
-			continue;
-		}
-		get = (PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV)
-			vkGetInstanceProcAddr(t.instance,
-				"vkGetPhysicalDeviceExternalImageFormatPropertiesNV");
+	/* The same queries as the grid's, validated there. */
+	vkt_layers_unchecked();
+	setenv("PRIMESHARE_LAYER_BACKEND", name, 1);
+	res = vkt_instance(&t, VK_API_VERSION_1_1, caps, 1);
+	vkt_layers(true);
+	if (res != VK_SUCCESS) {
+		unsetenv("PRIMESHARE_LAYER_BACKEND");
+		return res;
+	}
+	get = (PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV)
+		vkGetInstanceProcAddr(t.instance,
+			"vkGetPhysicalDeviceExternalImageFormatPropertiesNV");
+	res = get(t.pd, VK_FORMAT_R8G8B8A8_UNORM, VK_IMAGE_TYPE_2D,
+		  VK_IMAGE_TILING_OPTIMAL, VK_IMAGE_USAGE_TRANSFER_SRC_BIT, 0,
+		  VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV, &nv);
+	*fd_features = nv.externalMemoryFeatures;
+	if (res == VK_SUCCESS)
 		res = get(t.pd, VK_FORMAT_R8G8B8A8_UNORM, VK_IMAGE_TYPE_2D,
 			  VK_IMAGE_TILING_OPTIMAL,
 			  VK_IMAGE_USAGE_TRANSFER_SRC_BIT, 0,
-			  VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV, &nv);
-		vkt_ok(res == VK_SUCCESS && !nv.externalMemoryFeatures &&
-		       !nv.compatibleHandleTypes,
-		       "PRIMESHARE_LAYER_BACKEND=%s: OPAQUE_WIN32 unsupported on lavapipe 22.3 (%d, features 0x%x)",
-		       names[i], res, nv.externalMemoryFeatures);
-		vkt_destroy(&t);
-	}
+			  VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_KMT_BIT_NV,
+			  &nv);
+	*kmt_features = nv.externalMemoryFeatures;
+	/* The layer reads the variable when first asked about the device. */
 	unsetenv("PRIMESHARE_LAYER_BACKEND");
+	vkt_destroy(&t);
+	return res;
+}
+
+/*
+ * The override, backend by backend.  Which ones are possible follows from
+ * the backend chosen here: lavapipe always has opaque fds; a driver with
+ * dma-bufs (the VM's lavapipe 25) also imports host memory, so prime is
+ * possible wherever dma-buf or prime was chosen (a DRM node is there).
+ */
+static void backend_override(const char *expected)
+{
+	static const char *const names[] = {
+		"none", "opaque-fd", "prime", "dma-buf",
+	};
+	bool dmabuf = !strcmp(expected, "dma-buf");
+	bool prime = dmabuf || !strcmp(expected, "prime");
+
+	for (size_t i = 0; i < VKT_ARRAY_SIZE(names); i++) {
+		VkExternalMemoryFeatureFlagsNV fd = 0, kmt = 0;
+		bool possible = i == 1 || (i == 2 && prime) || (i == 3 && dmabuf);
+		bool want_kmt = kmt_types && i >= 2 && possible;
+		VkResult res = override_answer(names[i], &fd, &kmt);
+
+		vkt_ok(res == VK_SUCCESS && !!fd == possible &&
+		       !!kmt == want_kmt,
+		       "PRIMESHARE_LAYER_BACKEND=%s: OPAQUE_WIN32 %s, OPAQUE_WIN32_KMT %s (%d, features 0x%x, 0x%x)",
+		       names[i], possible ? "supported" : "unsupported",
+		       want_kmt ? "supported" : "unsupported", res, fd, kmt);
+	}
 }
 
 int main(void)
@@ -415,11 +492,12 @@ int main(void)
 		VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
 	};
 	VkExternalMemoryHandleTypeFlagBits khr_type;
-	const char *backend = getenv("LAYER_EXPECT_BACKEND");
+	const char *backend = vkt_expected_backend();
 	struct vkt t;
 	VkResult res;
 
 	vkt_layers(true);
+	vkt_check_backend();
 	res = vkt_instance(&t, VK_API_VERSION_1_1, caps, 1);
 	if (res != VK_SUCCESS)
 		vkt_bail("instance with VK_NV_external_memory_capabilities: %d", res);
@@ -429,20 +507,23 @@ int main(void)
 	if (!get_nv)
 		vkt_bail("no vkGetPhysicalDeviceExternalImageFormatPropertiesNV");
 
-	/* lavapipe 22.3: opaque-fd.  Other drivers: say which. */
-	if (!backend || !strcmp(backend, "opaque-fd"))
+	if (!strcmp(backend, "opaque-fd"))
 		khr_type = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT;
 	else if (!strcmp(backend, "dma-buf"))
 		khr_type = VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT;
+	else if (!strcmp(backend, "prime"))
+		khr_type = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT;
 	else
 		khr_type = 0;
-	vkt_diag("expected backend: %s", backend ? backend : "opaque-fd");
+	prime_backend = !strcmp(backend, "prime");
+	kmt_types = vkt_expect_kmt() && (prime_backend ||
+					 !strcmp(backend, "dma-buf"));
 
 	grid(&t, khr_type);
 	several_bits(&t);
 	dedicated_agrees(&t);
 	vkt_destroy(&t);
-	backend_override();
+	backend_override(backend);
 	vkt_check_validation("capability queries");
 	return vkt_done();
 }

@@ -6,7 +6,12 @@
  *     VK_ERROR_VALIDATION_FAILED_EXT, never passed down;
  *   - an NV-exported image, cleared by the GPU, reads back the same through
  *     a second image imported from vkGetMemoryWin32HandleNV's handle;
- *   - 1,000 export and import cycles leave no file descriptor behind;
+ *   - the KMT types, where offered: one handle per memory and type, an
+ *     import through it, D3D11_IMAGE_KMT only for memory with an image,
+ *     unknown handles refused;
+ *   - 1,000 export and import cycles of a fd type, and as many of a KMT
+ *     type, leave no file descriptor, mapping, dma-buf or primeshare handle
+ *     behind;
  *   - with PRIMESHARE_LAYER_DEBUG=1, releasing a shared image to the
  *     external queue family in a layout other than GENERAL is warned about.
  */
@@ -24,6 +29,7 @@
 
 static struct vkt t;
 static PFN_vkGetMemoryWin32HandleNV get_handle;
+static bool kmt;	/* the KMT types are offered here */
 
 static VkExternalMemoryImageCreateInfoNV nv_image = {
 	.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO_NV,
@@ -116,9 +122,14 @@ static void forbidden_chains(VkMemoryRequirements *mr, uint32_t type)
 
 	ici = image_info(&kmt_image);
 	res = vkCreateImage(t.device, &ici, NULL, &image);
-	vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
-	       "image: a KMT handle type the capabilities do not report refused (00991) (%d)",
-	       res);
+	if (kmt)
+		vkt_ok(res == VK_SUCCESS,
+		       "image: OPAQUE_WIN32_KMT, reported by the capabilities, accepted (%d)",
+		       res);
+	else
+		vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
+		       "image: a KMT handle type the capabilities do not report refused (00991) (%d)",
+		       res);
 	if (res == VK_SUCCESS)
 		vkDestroyImage(t.device, image, NULL);
 
@@ -132,8 +143,13 @@ static void forbidden_chains(VkMemoryRequirements *mr, uint32_t type)
 
 	mai.pNext = &kmt_export;
 	res = vkAllocateMemory(t.device, &mai, NULL, &mem);
-	vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
-	       "memory: KMT export without /dev/primeshare refused (%d)", res);
+	if (kmt)
+		vkt_ok(res == VK_SUCCESS, "memory: KMT export accepted (%d)",
+		       res);
+	else
+		vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
+		       "memory: KMT export without /dev/primeshare refused (%d)",
+		       res);
 	if (res == VK_SUCCESS)
 		vkFreeMemory(t.device, mem, NULL);
 
@@ -379,39 +395,154 @@ static void same_process(VkMemoryRequirements *mr, uint32_t type)
 	vkFreeMemory(t.device, mb, NULL);
 }
 
-static void cycles(VkMemoryRequirements *mr, uint32_t type, unsigned int n)
+static void kmt_same_process(VkMemoryRequirements *mr, uint32_t type)
 {
-	int before = vkt_fd_count(), after;
-	unsigned int done = 0;
+	VkImportMemoryWin32HandleInfoNV imp = {
+		.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_WIN32_HANDLE_INFO_NV,
+		.handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_KMT_BIT_NV,
+	};
+	VkMemoryAllocateInfo mai = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+		.pNext = &imp,
+		.allocationSize = mr->size,
+		.memoryTypeIndex = type,
+	};
+	VkDeviceMemory ma, mb;
+	HANDLE h1 = NULL, h2 = NULL, h3 = NULL;
+	VkResult res;
 
+	if (!kmt) {
+		vkt_skip("no KMT types here", "KMT: one handle per memory, an import, the rules");
+		return;
+	}
+	res = export_memory(mr, type,
+			    VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_KMT_BIT_NV |
+			    VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_KMT_BIT_NV,
+			    &ma);
+	if (res != VK_SUCCESS) {
+		vkt_ok(false, "KMT: exportable memory (%d)", res);
+		return;
+	}
+	res = get_handle(t.device, ma,
+			 VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_KMT_BIT_NV, &h1);
+	get_handle(t.device, ma,
+		   VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_KMT_BIT_NV, &h2);
+	vkt_ok(res == VK_SUCCESS && h1 && h1 == h2,
+	       "KMT: vkGetMemoryWin32HandleNV gives one handle per memory (%d, 0x%llx, 0x%llx)",
+	       res, (unsigned long long)PRIMESHARE_GLOBAL_FROM_HANDLE(h1),
+	       (unsigned long long)PRIMESHARE_GLOBAL_FROM_HANDLE(h2));
+	res = get_handle(t.device, ma,
+			 VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_KMT_BIT_NV, &h3);
+	vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
+	       "KMT: D3D11_IMAGE_KMT of memory that holds no image refused (%d)",
+	       res);
+	imp.handle = h1;
+	res = vkAllocateMemory(t.device, &mai, NULL, &mb);
+	vkt_ok(res == VK_SUCCESS, "KMT: import in the same process (%d)", res);
+	if (res == VK_SUCCESS)
+		vkFreeMemory(t.device, mb, NULL);
+	vkFreeMemory(t.device, ma, NULL);
+	res = vkAllocateMemory(t.device, &mai, NULL, &mb);
+	vkt_ok(res == VK_ERROR_INVALID_EXTERNAL_HANDLE,
+	       "KMT: the handle ended with vkFreeMemory: import refused (%d)",
+	       res);
+	if (res == VK_SUCCESS)
+		vkFreeMemory(t.device, mb, NULL);
+	imp.handle = NULL;
+	res = vkAllocateMemory(t.device, &mai, NULL, &mb);
+	vkt_ok(res == VK_ERROR_INVALID_EXTERNAL_HANDLE,
+	       "KMT: import of handle 0 refused (%d)", res);
+	if (res == VK_SUCCESS)
+		vkFreeMemory(t.device, mb, NULL);
+}
+
+/* What a cycle could leave behind. */
+struct residue {
+	int fds, maps;
+	long handles, dmabufs;
+};
+
+static void residue(struct residue *r)
+{
+	r->fds = vkt_fd_count();
+	r->maps = vkt_map_count();
+	r->handles = vkt_primeshare_handles();
+	r->dmabufs = vkt_dmabuf_count();
+}
+
+static void cycles(VkMemoryRequirements *mr, uint32_t type, unsigned int n,
+		   VkExternalMemoryHandleTypeFlagsNV handle_type,
+		   const char *name)
+{
+	bool is_kmt = handle_type & (VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_KMT_BIT_NV |
+				     VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_KMT_BIT_NV);
+	VkImportMemoryWin32HandleInfoNV imp = {
+		.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_WIN32_HANDLE_INFO_NV,
+		.handleType = handle_type,
+	};
+	VkMemoryAllocateInfo mai = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+		.pNext = &imp,
+		.allocationSize = mr->size,
+		.memoryTypeIndex = type,
+	};
+	struct residue before, after;
+	unsigned int done = 0;
+	long peak = 0, peak_dmabufs = 0;
+
+	residue(&before);
 	for (unsigned int i = 0; i < n; i++) {
 		VkDeviceMemory ma, mb;
+		long live;
 		HANDLE h;
 
-		if (export_memory(mr, type,
-				  VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
-				  &ma) != VK_SUCCESS)
+		if (export_memory(mr, type, handle_type, &ma) != VK_SUCCESS)
 			break;
-		if (get_handle(t.device, ma,
-			       VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
-			       &h) != VK_SUCCESS) {
+		if (get_handle(t.device, ma, handle_type, &h) != VK_SUCCESS) {
 			vkFreeMemory(t.device, ma, NULL);
 			break;
 		}
-		if (import_memory(mr, type, h, &mb) != VK_SUCCESS) {
-			close(PRIMESHARE_FD_FROM_HANDLE(h));
+		imp.handle = h;
+		if (vkAllocateMemory(t.device, &mai, NULL, &mb) != VK_SUCCESS) {
+			if (!is_kmt)
+				close(PRIMESHARE_FD_FROM_HANDLE(h));
 			vkFreeMemory(t.device, ma, NULL);
 			break;
 		}
+		live = vkt_primeshare_handles();
+		if (live > peak)
+			peak = live;
+		live = vkt_dmabuf_count();
+		if (live > peak_dmabufs)
+			peak_dmabufs = live;
 		vkFreeMemory(t.device, mb, NULL);
 		vkFreeMemory(t.device, ma, NULL);
 		done++;
 	}
-	after = vkt_fd_count();
-	vkt_ok(done == n, "%u export and import cycles (%u done)", n, done);
-	vkt_ok(after == before,
-	       "no file descriptor left behind (%d before, %d after)", before,
-	       after);
+	residue(&after);
+	vkt_ok(done == n, "%s: %u export and import cycles (%u done)", name, n,
+	       done);
+	vkt_ok(after.fds == before.fds && after.maps == before.maps,
+	       "%s: no file descriptor or mapping left behind (fds %d, %d; mappings %d, %d)",
+	       name, before.fds, after.fds, before.maps, after.maps);
+	if (before.dmabufs < 0)
+		vkt_skip("no debugfs dma_buf/bufinfo here",
+			 "%s: no dma-buf left behind", name);
+	else
+		vkt_ok(after.dmabufs == before.dmabufs &&
+		       (strcmp(vkt_expected_backend(), "opaque-fd") ?
+			peak_dmabufs > before.dmabufs : true),
+		       "%s: no dma-buf left behind (%ld before, %ld after, %ld while shared)",
+		       name, before.dmabufs, after.dmabufs, peak_dmabufs);
+	if (!is_kmt)
+		return;
+	if (before.handles < 0) {
+		vkt_ok(false, "%s: debugfs primeshare/stats is not readable", name);
+		return;
+	}
+	vkt_ok(after.handles == before.handles && peak == before.handles + 1,
+	       "%s: primeshare handles back to %ld (%ld after, %ld while shared)",
+	       name, before.handles, after.handles, peak);
 }
 
 /* In a child with PRIMESHARE_LAYER_DEBUG=1: two releases, one wrong. */
@@ -518,6 +649,8 @@ int main(void)
 	VkResult res;
 
 	vkt_layers(true);
+	vkt_check_backend();
+	kmt = vkt_expect_kmt() && strcmp(vkt_expected_backend(), "opaque-fd");
 	handover_warning();
 	res = vkt_instance(&t, VK_API_VERSION_1_1, caps, 1);
 	if (res != VK_SUCCESS)
@@ -540,7 +673,13 @@ int main(void)
 
 	forbidden_chains(&mr, type);
 	same_process(&mr, type);
-	cycles(&mr, type, 1000);
+	kmt_same_process(&mr, type);
+	cycles(&mr, type, 1000,
+	       VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV, "OPAQUE_WIN32");
+	if (kmt)
+		cycles(&mr, type, 1000,
+		       VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_KMT_BIT_NV,
+		       "OPAQUE_WIN32_KMT");
 	vkt_destroy(&t);
 	vkt_check_validation("export and import");
 	return vkt_done();

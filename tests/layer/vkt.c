@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "vkt.h"
 
@@ -153,6 +155,11 @@ void vkt_layers_with(bool with_layer, const char *below)
 void vkt_layers(bool with_layer)
 {
 	vkt_layers_with(with_layer, NULL);
+}
+
+void vkt_layers_unchecked(void)
+{
+	setenv("VK_INSTANCE_LAYERS", VKT_LAYER, 1);
 }
 
 static VKAPI_ATTR VkBool32 VKAPI_CALL vkt_message(
@@ -362,4 +369,171 @@ int vkt_fd_count(void)
 			n++;
 	closedir(d);
 	return n - 1;	/* the directory's own descriptor */
+}
+
+int vkt_map_count(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	int n = 0, c;
+
+	if (!f)
+		return -1;
+	while ((c = getc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/* The number after @key in file @path, or -1. */
+static long vkt_read_number(const char *path, const char *key)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, key);
+
+		if (p) {
+			v = strtol(p + strlen(key), NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+long vkt_primeshare_handles(void)
+{
+	return vkt_read_number("/sys/kernel/debug/primeshare/stats", "handles:");
+}
+
+long vkt_dmabuf_count(void)
+{
+	/* "Total N objects, B bytes"; "Total N devices attached" is not it. */
+	FILE *f = fopen("/sys/kernel/debug/dma_buf/bufinfo", "r");
+	char line[256];
+	long v = -1, n;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Total %ld objects", &n) == 1 &&
+		    strstr(line, " objects"))
+			v = n;
+	fclose(f);
+	return v;
+}
+
+const char *vkt_fd_kind(int fd, char *buf, size_t size)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(buf, size, "%s", "");
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return buf;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "exp_name:", 9)) {
+			char *v = line + 9;
+
+			v += strspn(v, " \t");
+			v[strcspn(v, "\n")] = 0;
+			snprintf(buf, size, "%s", v);
+			break;
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+const char *vkt_expected_backend(void)
+{
+	const char *b = getenv("LAYER_EXPECT_BACKEND");
+
+	return b && *b ? b : "opaque-fd";
+}
+
+bool vkt_expect_kmt(void)
+{
+	const char *k = getenv("LAYER_EXPECT_KMT");
+
+	return k && !strcmp(k, "1");
+}
+
+/* In the child: an instance whose first NV query makes the layer decide. */
+static void vkt_backend_child(int out)
+{
+	static const char *const caps[] = {
+		VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
+	};
+	PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV get;
+	VkExternalImageFormatPropertiesNV nv;
+	struct vkt t;
+
+	dup2(out, 2);
+	if (!freopen("/dev/null", "w", stdout))
+		_exit(4);
+	setenv("PRIMESHARE_LAYER_DEBUG", "1", 1);
+	/* Only the layer's log is wanted: spare the validation layer's start. */
+	vkt_layers_unchecked();
+	if (vkt_instance(&t, VK_API_VERSION_1_1, caps, 1) != VK_SUCCESS)
+		_exit(2);
+	get = (PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV)
+		vkGetInstanceProcAddr(t.instance,
+			"vkGetPhysicalDeviceExternalImageFormatPropertiesNV");
+	if (get)
+		get(t.pd, VK_FORMAT_R8G8B8A8_UNORM, VK_IMAGE_TYPE_2D,
+		    VK_IMAGE_TILING_OPTIMAL, VK_IMAGE_USAGE_TRANSFER_SRC_BIT, 0,
+		    0, &nv);
+	vkt_destroy(&t);
+	_exit(0);
+}
+
+void vkt_check_backend(void)
+{
+	char log[65536], backend[32] = "?", *p;
+	const char *want = vkt_expected_backend();
+	int pipefd[2], status;
+	bool kmt = false;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(pipefd))
+		vkt_bail("pipe");
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		vkt_bail("fork");
+	if (!pid) {
+		close(pipefd[0]);
+		vkt_backend_child(pipefd[1]);
+	}
+	close(pipefd[1]);
+	while (len < sizeof(log) - 1 &&
+	       (n = read(pipefd[0], log + len, sizeof(log) - 1 - len)) > 0)
+		len += n;
+	log[len] = 0;
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+
+	/* "DEVICE: backend NAME (why)" and "KMT handle types: 0xN (...)". */
+	p = strstr(log, ": backend ");
+	if (p)
+		sscanf(p + strlen(": backend "), "%31s", backend);
+	p = strstr(log, "KMT handle types: 0x");
+	if (p)
+		kmt = strtoul(p + strlen("KMT handle types: "), NULL, 16) != 0;
+	vkt_ok(WIFEXITED(status) && !WEXITSTATUS(status) &&
+	       !strcmp(backend, want),
+	       "the layer chose backend %s (expected %s)", backend, want);
+	vkt_ok(kmt == vkt_expect_kmt(),
+	       "KMT handle types %s (expected %s)",
+	       kmt ? "offered" : "not offered",
+	       vkt_expect_kmt() ? "offered" : "not offered");
 }

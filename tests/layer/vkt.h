@@ -13,6 +13,7 @@
 #define VKT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "primeshare_vulkan_nv.h"
@@ -45,6 +46,12 @@ void vkt_validation_selftest(struct vkt *t);
 void vkt_layers(bool with_layer);
 /* The same, with layer @below (if not NULL) between ours and validation. */
 void vkt_layers_with(bool with_layer, const char *below);
+/*
+ * Ours only, for instances whose calls other tests already validate (the
+ * validation layer takes seconds to start in the VM); vkt_layers() again
+ * to go back.
+ */
+void vkt_layers_unchecked(void);
 
 struct vkt {
 	VkInstance instance;
@@ -71,5 +78,31 @@ VkResult vkt_submit(struct vkt *t, VkCommandBuffer cb);
 
 /* Open file descriptors of this process. */
 int vkt_fd_count(void);
+/* Mappings of this process (lines of /proc/self/maps). */
+int vkt_map_count(void);
+/* Live primeshare handles (debugfs stats), or -1 when not readable. */
+long vkt_primeshare_handles(void);
+/* dma-bufs of the system (debugfs dma_buf/bufinfo), or -1. */
+long vkt_dmabuf_count(void);
+/*
+ * What file descriptor @fd is: the exporter name of a dma-buf
+ * ("udmabuf", "drm", ...), or "" for something that is not a dma-buf.
+ */
+const char *vkt_fd_kind(int fd, char *buf, size_t size);
+
+/*
+ * The environment the tests run in (tests/layer/layer-vm-tests sets it in
+ * the VM): LAYER_EXPECT_BACKEND, the backend the layer must choose
+ * (default opaque-fd, the host's), and LAYER_EXPECT_KMT=1 where the KMT
+ * types must be offered (/dev/primeshare present).
+ */
+const char *vkt_expected_backend(void);
+bool vkt_expect_kmt(void);
+/*
+ * Two tests: the layer chose the expected backend, and offers the KMT types
+ * exactly where expected, as it logs with PRIMESHARE_LAYER_DEBUG=1 in a
+ * child process.  Call after vkt_layers() and before any Vulkan call.
+ */
+void vkt_check_backend(void);
 
 #endif /* VKT_H */

@@ -1,0 +1,585 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Images made with VkExternalMemoryImageCreateInfoNV, what they are bound
+ * to, and their descriptions.
+ *
+ * A D3D11_IMAGE_KMT handle carries, as its primeshare metadata, the
+ * description of the image bound to the memory when the handle was made:
+ * its creation parameters, where it is bound, and how its memory is laid
+ * out as far as the driver tells (the DRM format modifier and the plane
+ * layouts of linear and modifier images; for optimal tiling, whose layout
+ * only the driver knows, its driver and device UUIDs and its size).  The
+ * importer's image is checked against it when the memory is allocated for
+ * it (a dedicated allocation: VK_ERROR_INVALID_EXTERNAL_HANDLE) or bound to
+ * it (vkBindImageMemory*: VK_ERROR_VALIDATION_FAILED_EXT, the answer a layer
+ * gives to invalid use, as vkBindImageMemory has no code for a bad handle).
+ * Either way nothing reaches the driver and a message says which parameter
+ * differs.
+ *
+ * The fd handle type D3D11_IMAGE has no place for a description: its
+ * imports are not checked.
+ *
+ * The description travels as PS_DESC_WIRE_SIZE bytes, every number
+ * little-endian:
+ *
+ *   0    u32  magic 0x44495350 ("PSID")
+ *   4    u16  version (1)
+ *   6    u16  length of the whole description in bytes (272)
+ *   8    u32  format, type, tiling, usage, flags, samples, width, height,
+ *             depth, mipLevels, arrayLayers, number of plane layouts
+ *   56   u64  DRM format modifier (DRM_FORMAT_MOD_INVALID when unknown),
+ *             offset of the image in the memory, its memory requirement
+ *   80   16 bytes driverUUID, 16 bytes deviceUUID (zero when unknown)
+ *   112  4 x (u64 offset, size, rowPitch, arrayPitch, depthPitch)
+ *
+ * A later version may only append fields; a reader of version 1 reads the
+ * first 272 bytes of any version.
+ */
+#include <endian.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <drm_fourcc.h>
+
+#include "layer.h"
+
+#define PS_DESC_MAGIC 0x44495350u
+#define PS_DESC_VERSION 1
+
+struct ps_image {
+	struct ps_image *next;
+	VkImage handle;
+	VkImageCreateInfo ci;		/* pNext and queue families cleared */
+	VkExternalMemoryHandleTypeFlagsNV types;
+};
+
+void ps_image_remember(struct ps_device *dev, VkImage image,
+		       const VkImageCreateInfo *ci,
+		       VkExternalMemoryHandleTypeFlagsNV types)
+{
+	struct ps_image *img = calloc(1, sizeof(*img));
+
+	if (!img)
+		return;
+	img->handle = image;
+	img->ci = *ci;
+	img->ci.pNext = NULL;
+	img->ci.queueFamilyIndexCount = 0;
+	img->ci.pQueueFamilyIndices = NULL;
+	img->types = types;
+	pthread_mutex_lock(&dev->lock);
+	img->next = dev->images;
+	dev->images = img;
+	pthread_mutex_unlock(&dev->lock);
+}
+
+/* The record of @image, or NULL.  Under dev->lock. */
+static struct ps_image *ps_image_find(struct ps_device *dev, VkImage image)
+{
+	struct ps_image *img;
+
+	for (img = dev->images; img; img = img->next)
+		if (img->handle == image)
+			return img;
+	return NULL;
+}
+
+bool ps_image_known(struct ps_device *dev, VkImage image)
+{
+	bool found;
+
+	pthread_mutex_lock(&dev->lock);
+	found = ps_image_find(dev, image);
+	pthread_mutex_unlock(&dev->lock);
+	return found;
+}
+
+void ps_device_forget_images(struct ps_device *dev)
+{
+	struct ps_image *img, *next;
+
+	for (img = dev->images; img; img = next) {
+		next = img->next;
+		free(img);
+	}
+	dev->images = NULL;
+}
+
+VKAPI_ATTR void VKAPI_CALL ps_DestroyImage(VkDevice device, VkImage image,
+	const VkAllocationCallbacks *pAllocator)
+{
+	struct ps_device *dev = ps_device_from(device);
+	struct ps_image **p, *gone = NULL;
+	struct ps_memory *m;
+
+	if (!dev)
+		return;
+	if (image) {
+		pthread_mutex_lock(&dev->lock);
+		for (p = &dev->images; *p; p = &(*p)->next) {
+			if ((*p)->handle == image) {
+				gone = *p;
+				*p = gone->next;
+				break;
+			}
+		}
+		/* A handle made later must not describe a dead image. */
+		for (m = dev->memories; gone && m; m = m->next)
+			if (m->image == image)
+				m->image = VK_NULL_HANDLE;
+		pthread_mutex_unlock(&dev->lock);
+		free(gone);
+	}
+	dev->next.DestroyImage(device, image, pAllocator);
+}
+
+/* Planes of a multi-planar format (VK_KHR_sampler_ycbcr_conversion), or 1. */
+static uint32_t ps_format_planes(VkFormat f)
+{
+	switch (f) {
+	case VK_FORMAT_G8_B8_R8_3PLANE_420_UNORM:
+	case VK_FORMAT_G8_B8_R8_3PLANE_422_UNORM:
+	case VK_FORMAT_G8_B8_R8_3PLANE_444_UNORM:
+	case VK_FORMAT_G10X6_B10X6_R10X6_3PLANE_420_UNORM_3PACK16:
+	case VK_FORMAT_G10X6_B10X6_R10X6_3PLANE_422_UNORM_3PACK16:
+	case VK_FORMAT_G10X6_B10X6_R10X6_3PLANE_444_UNORM_3PACK16:
+	case VK_FORMAT_G12X4_B12X4_R12X4_3PLANE_420_UNORM_3PACK16:
+	case VK_FORMAT_G12X4_B12X4_R12X4_3PLANE_422_UNORM_3PACK16:
+	case VK_FORMAT_G12X4_B12X4_R12X4_3PLANE_444_UNORM_3PACK16:
+	case VK_FORMAT_G16_B16_R16_3PLANE_420_UNORM:
+	case VK_FORMAT_G16_B16_R16_3PLANE_422_UNORM:
+	case VK_FORMAT_G16_B16_R16_3PLANE_444_UNORM:
+		return 3;
+	case VK_FORMAT_G8_B8R8_2PLANE_420_UNORM:
+	case VK_FORMAT_G8_B8R8_2PLANE_422_UNORM:
+	case VK_FORMAT_G10X6_B10X6R10X6_2PLANE_420_UNORM_3PACK16:
+	case VK_FORMAT_G10X6_B10X6R10X6_2PLANE_422_UNORM_3PACK16:
+	case VK_FORMAT_G12X4_B12X4R12X4_2PLANE_420_UNORM_3PACK16:
+	case VK_FORMAT_G12X4_B12X4R12X4_2PLANE_422_UNORM_3PACK16:
+	case VK_FORMAT_G16_B16R16_2PLANE_420_UNORM:
+	case VK_FORMAT_G16_B16R16_2PLANE_422_UNORM:
+	case VK_FORMAT_G8_B8R8_2PLANE_444_UNORM:
+	case VK_FORMAT_G10X6_B10X6R10X6_2PLANE_444_UNORM_3PACK16:
+	case VK_FORMAT_G12X4_B12X4R12X4_2PLANE_444_UNORM_3PACK16:
+	case VK_FORMAT_G16_B16R16_2PLANE_444_UNORM:
+		return 2;
+	default:
+		return 1;
+	}
+}
+
+static bool ps_format_depth_stencil(VkFormat f)
+{
+	switch (f) {
+	case VK_FORMAT_D16_UNORM:
+	case VK_FORMAT_X8_D24_UNORM_PACK32:
+	case VK_FORMAT_D32_SFLOAT:
+	case VK_FORMAT_S8_UINT:
+	case VK_FORMAT_D16_UNORM_S8_UINT:
+	case VK_FORMAT_D24_UNORM_S8_UINT:
+	case VK_FORMAT_D32_SFLOAT_S8_UINT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * ps_image_describe() - the description of @image bound at @offset.  The
+ * image must be one of those created with VkExternalMemoryImageCreateInfoNV.
+ */
+VkResult ps_image_describe(struct ps_device *dev, VkImage image,
+			   VkDeviceSize offset, struct ps_image_desc *desc)
+{
+	const struct ps_physdev *pd = dev->physdev;
+	VkImageCreateInfo ci;
+	VkMemoryRequirements mr;
+	struct ps_image *img;
+	uint32_t planes = 0;
+
+	pthread_mutex_lock(&dev->lock);
+	img = ps_image_find(dev, image);
+	if (img)
+		ci = img->ci;
+	pthread_mutex_unlock(&dev->lock);
+	if (!img) {
+		ps_error("image 0x%llx was not created with VkExternalMemoryImageCreateInfoNV: the layer cannot describe it",
+			 (unsigned long long)image);
+		return VK_ERROR_VALIDATION_FAILED_EXT;
+	}
+
+	memset(desc, 0, sizeof(*desc));
+	desc->format = ci.format;
+	desc->type = ci.imageType;
+	desc->tiling = ci.tiling;
+	desc->usage = ci.usage;
+	desc->flags = ci.flags;
+	desc->samples = ci.samples;
+	desc->width = ci.extent.width;
+	desc->height = ci.extent.height;
+	desc->depth = ci.extent.depth;
+	desc->mip_levels = ci.mipLevels;
+	desc->array_layers = ci.arrayLayers;
+	desc->memory_offset = offset;
+	desc->drm_modifier = DRM_FORMAT_MOD_INVALID;
+	if (pd->has_uuids) {
+		memcpy(desc->driver_uuid, pd->driver_uuid, VK_UUID_SIZE);
+		memcpy(desc->device_uuid, pd->device_uuid, VK_UUID_SIZE);
+	}
+	dev->next.GetImageMemoryRequirements(dev->handle, image, &mr);
+	desc->memory_size = mr.size;
+
+	if (ci.tiling == VK_IMAGE_TILING_LINEAR &&
+	    !ps_format_depth_stencil(ci.format)) {
+		planes = ps_format_planes(ci.format);
+		desc->drm_modifier = DRM_FORMAT_MOD_LINEAR;
+	} else if (ci.tiling == VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT &&
+		   dev->next.GetImageDrmFormatModifierPropertiesEXT) {
+		VkImageDrmFormatModifierPropertiesEXT mod = {
+			.sType = VK_STRUCTURE_TYPE_IMAGE_DRM_FORMAT_MODIFIER_PROPERTIES_EXT,
+		};
+
+		if (dev->next.GetImageDrmFormatModifierPropertiesEXT(dev->handle,
+				image, &mod) == VK_SUCCESS) {
+			desc->drm_modifier = mod.drmFormatModifier;
+			planes = ps_format_planes(ci.format);
+		}
+	}
+	for (uint32_t i = 0; i < planes && i < PS_DESC_MAX_PLANES; i++) {
+		VkImageSubresource sub = { .aspectMask = VK_IMAGE_ASPECT_COLOR_BIT };
+		VkSubresourceLayout l;
+
+		if (ci.tiling == VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT)
+			sub.aspectMask = VK_IMAGE_ASPECT_MEMORY_PLANE_0_BIT_EXT << i;
+		else if (planes > 1)
+			sub.aspectMask = VK_IMAGE_ASPECT_PLANE_0_BIT << i;
+		dev->next.GetImageSubresourceLayout(dev->handle, image, &sub, &l);
+		desc->planes[i] = (struct ps_plane_layout){
+			.offset = l.offset, .size = l.size,
+			.row_pitch = l.rowPitch, .array_pitch = l.arrayPitch,
+			.depth_pitch = l.depthPitch,
+		};
+		desc->plane_count = i + 1;
+	}
+	return VK_SUCCESS;
+}
+
+/* Encoding -------------------------------------------------------------- */
+
+#define PS_DESC_WIRE_SIZE (8 + 12 * 4 + 3 * 8 + 2 * VK_UUID_SIZE + \
+			   PS_DESC_MAX_PLANES * 5 * 8)
+
+static unsigned char *ps_put32(unsigned char *p, uint32_t v)
+{
+	v = htole32(v);
+	memcpy(p, &v, 4);
+	return p + 4;
+}
+
+static unsigned char *ps_put64(unsigned char *p, uint64_t v)
+{
+	v = htole64(v);
+	memcpy(p, &v, 8);
+	return p + 8;
+}
+
+static const unsigned char *ps_get32(const unsigned char *p, uint32_t *v)
+{
+	memcpy(v, p, 4);
+	*v = le32toh(*v);
+	return p + 4;
+}
+
+static const unsigned char *ps_get64(const unsigned char *p, uint64_t *v)
+{
+	memcpy(v, p, 8);
+	*v = le64toh(*v);
+	return p + 8;
+}
+
+/* The twelve u32 fields, in their order on the wire. */
+#define PS_DESC_U32(d) { &(d)->format, &(d)->type, &(d)->tiling, \
+	&(d)->usage, &(d)->flags, &(d)->samples, &(d)->width, &(d)->height, \
+	&(d)->depth, &(d)->mip_levels, &(d)->array_layers, &(d)->plane_count }
+
+/*
+ * ps_desc_encode() - @desc as bytes into @buf; returns the length, which
+ * is also the answer for a NULL @desc.  0 when @size is too small.
+ */
+size_t ps_desc_encode(const struct ps_image_desc *desc, void *buf, size_t size)
+{
+	unsigned char *p = buf;
+
+	if (!desc)
+		return PS_DESC_WIRE_SIZE;
+	if (size < PS_DESC_WIRE_SIZE)
+		return 0;
+	{
+		const uint32_t *u32[] = PS_DESC_U32(desc);
+
+		p = ps_put32(p, PS_DESC_MAGIC);
+		p[0] = PS_DESC_VERSION & 0xff;
+		p[1] = PS_DESC_VERSION >> 8;
+		p[2] = PS_DESC_WIRE_SIZE & 0xff;
+		p[3] = PS_DESC_WIRE_SIZE >> 8;
+		p += 4;
+		for (size_t i = 0; i < PS_ARRAY_SIZE(u32); i++)
+			p = ps_put32(p, *u32[i]);
+	}
+	p = ps_put64(p, desc->drm_modifier);
+	p = ps_put64(p, desc->memory_offset);
+	p = ps_put64(p, desc->memory_size);
+	memcpy(p, desc->driver_uuid, VK_UUID_SIZE);
+	p += VK_UUID_SIZE;
+	memcpy(p, desc->device_uuid, VK_UUID_SIZE);
+	p += VK_UUID_SIZE;
+	for (int i = 0; i < PS_DESC_MAX_PLANES; i++) {
+		p = ps_put64(p, desc->planes[i].offset);
+		p = ps_put64(p, desc->planes[i].size);
+		p = ps_put64(p, desc->planes[i].row_pitch);
+		p = ps_put64(p, desc->planes[i].array_pitch);
+		p = ps_put64(p, desc->planes[i].depth_pitch);
+	}
+	return PS_DESC_WIRE_SIZE;
+}
+
+/* ps_desc_decode() - bytes of ps_desc_encode() back; 0 or -1. */
+int ps_desc_decode(const void *buf, size_t size, struct ps_image_desc *desc)
+{
+	const unsigned char *p = buf;
+	uint32_t magic;
+	unsigned int version, length;
+
+	if (size < PS_DESC_WIRE_SIZE)
+		return -1;
+	p = ps_get32(p, &magic);
+	version = p[0] | p[1] << 8;
+	length = p[2] | p[3] << 8;
+	p += 4;
+	if (magic != PS_DESC_MAGIC || version < PS_DESC_VERSION ||
+	    length < PS_DESC_WIRE_SIZE || length > size)
+		return -1;
+	memset(desc, 0, sizeof(*desc));
+	{
+		uint32_t *u32[] = PS_DESC_U32(desc);
+
+		for (size_t i = 0; i < PS_ARRAY_SIZE(u32); i++)
+			p = ps_get32(p, u32[i]);
+	}
+	p = ps_get64(p, &desc->drm_modifier);
+	p = ps_get64(p, &desc->memory_offset);
+	p = ps_get64(p, &desc->memory_size);
+	memcpy(desc->driver_uuid, p, VK_UUID_SIZE);
+	p += VK_UUID_SIZE;
+	memcpy(desc->device_uuid, p, VK_UUID_SIZE);
+	p += VK_UUID_SIZE;
+	for (int i = 0; i < PS_DESC_MAX_PLANES; i++) {
+		p = ps_get64(p, &desc->planes[i].offset);
+		p = ps_get64(p, &desc->planes[i].size);
+		p = ps_get64(p, &desc->planes[i].row_pitch);
+		p = ps_get64(p, &desc->planes[i].array_pitch);
+		p = ps_get64(p, &desc->planes[i].depth_pitch);
+	}
+	if (desc->plane_count > PS_DESC_MAX_PLANES)
+		return -1;
+	return 0;
+}
+
+/* Checking -------------------------------------------------------------- */
+
+/* The first difference between @a (the importer) and @b, or NULL. */
+static const char *ps_desc_differs(const struct ps_image_desc *a,
+				   const struct ps_image_desc *b,
+				   uint64_t *va, uint64_t *vb)
+{
+	const struct {
+		const char *name;
+		uint64_t a, b;
+	} fields[] = {
+		{ "format", a->format, b->format },
+		{ "imageType", a->type, b->type },
+		{ "extent.width", a->width, b->width },
+		{ "extent.height", a->height, b->height },
+		{ "extent.depth", a->depth, b->depth },
+		{ "mipLevels", a->mip_levels, b->mip_levels },
+		{ "arrayLayers", a->array_layers, b->array_layers },
+		{ "samples", a->samples, b->samples },
+		{ "tiling", a->tiling, b->tiling },
+		{ "usage", a->usage, b->usage },
+		{ "flags", a->flags, b->flags },
+		{ "the offset of the image in the memory", a->memory_offset,
+		  b->memory_offset },
+	};
+
+	for (size_t i = 0; i < PS_ARRAY_SIZE(fields); i++) {
+		if (fields[i].a != fields[i].b) {
+			*va = fields[i].a;
+			*vb = fields[i].b;
+			return fields[i].name;
+		}
+	}
+	if (a->tiling == VK_IMAGE_TILING_OPTIMAL) {
+		/* A layout only the driver knows: the same driver, please. */
+		*va = *vb = 0;
+		if (memcmp(a->driver_uuid, b->driver_uuid, VK_UUID_SIZE))
+			return "driverUUID (optimal tiling is private to a driver)";
+		if (memcmp(a->device_uuid, b->device_uuid, VK_UUID_SIZE))
+			return "deviceUUID (optimal tiling is private to a device)";
+		*va = a->memory_size;
+		*vb = b->memory_size;
+		return a->memory_size != b->memory_size ?
+			"the size of the image's memory" : NULL;
+	}
+	*va = a->drm_modifier;
+	*vb = b->drm_modifier;
+	if (a->drm_modifier != b->drm_modifier)
+		return "the DRM format modifier";
+	*va = a->plane_count;
+	*vb = b->plane_count;
+	if (a->plane_count != b->plane_count)
+		return "the number of plane layouts";
+	for (uint32_t i = 0; i < a->plane_count; i++) {
+		const struct ps_plane_layout *pa = &a->planes[i], *pb = &b->planes[i];
+
+		*va = pa->offset, *vb = pb->offset;
+		if (*va != *vb)
+			return "a plane's offset";
+		*va = pa->row_pitch, *vb = pb->row_pitch;
+		if (*va != *vb)
+			return "a plane's rowPitch";
+		*va = pa->array_pitch, *vb = pb->array_pitch;
+		if (*va != *vb && a->array_layers > 1)
+			return "a plane's arrayPitch";
+		*va = pa->depth_pitch, *vb = pb->depth_pitch;
+		if (*va != *vb && a->depth > 1)
+			return "a plane's depthPitch";
+		*va = pa->size, *vb = pb->size;
+		if (*va != *vb)
+			return "a plane's size";
+	}
+	return NULL;
+}
+
+/*
+ * ps_desc_check() - whether @image bound at @offset is the image @want
+ * describes.  VK_ERROR_INVALID_EXTERNAL_HANDLE, with a message starting
+ * with @where, when it is not; the caller picks the code it returns.
+ */
+VkResult ps_desc_check(struct ps_device *dev, const struct ps_image_desc *want,
+		       VkImage image, VkDeviceSize offset, const char *where)
+{
+	struct ps_image_desc have;
+	const char *what;
+	uint64_t va, vb;
+	VkResult res;
+
+	res = ps_image_describe(dev, image, offset, &have);
+	if (res != VK_SUCCESS) {
+		ps_error("%s: memory imported from a D3D11_IMAGE_KMT handle can only hold an image created with VkExternalMemoryImageCreateInfoNV",
+			 where);
+		return VK_ERROR_INVALID_EXTERNAL_HANDLE;
+	}
+	what = ps_desc_differs(&have, want, &va, &vb);
+	if (!what) {
+		ps_debug("%s: image 0x%llx matches the D3D11_IMAGE_KMT handle's description",
+			 where, (unsigned long long)image);
+		return VK_SUCCESS;
+	}
+	ps_error("%s: image 0x%llx is not the image of the D3D11_IMAGE_KMT handle: %s is %llu here, %llu in the exporter's image",
+		 where, (unsigned long long)image, what,
+		 (unsigned long long)va, (unsigned long long)vb);
+	return VK_ERROR_INVALID_EXTERNAL_HANDLE;
+}
+
+/* Binding --------------------------------------------------------------- */
+
+static VkResult ps_bind_check(struct ps_device *dev, VkImage image,
+			      VkDeviceMemory memory, VkDeviceSize offset,
+			      const char *where)
+{
+	struct ps_memory *m = ps_memory_find(dev, memory);
+
+	if (!m || !m->import_desc)
+		return VK_SUCCESS;
+	if (ps_desc_check(dev, m->import_desc, image, offset, where))
+		return VK_ERROR_VALIDATION_FAILED_EXT;
+	return VK_SUCCESS;
+}
+
+static void ps_bind_note(struct ps_device *dev, VkImage image,
+			 VkDeviceMemory memory, VkDeviceSize offset)
+{
+	struct ps_memory *m = ps_memory_find(dev, memory);
+
+	if (!m)
+		return;
+	pthread_mutex_lock(&dev->lock);
+	m->image = image;
+	m->image_offset = offset;
+	pthread_mutex_unlock(&dev->lock);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL ps_BindImageMemory(VkDevice device,
+	VkImage image, VkDeviceMemory memory, VkDeviceSize memoryOffset)
+{
+	struct ps_device *dev = ps_device_from(device);
+	VkResult res;
+
+	if (!dev)
+		return VK_ERROR_INITIALIZATION_FAILED;
+	if (!dev->nv_memory)
+		return dev->next.BindImageMemory(device, image, memory,
+						 memoryOffset);
+	res = ps_bind_check(dev, image, memory, memoryOffset,
+			    "vkBindImageMemory");
+	if (res != VK_SUCCESS)
+		return res;
+	res = dev->next.BindImageMemory(device, image, memory, memoryOffset);
+	if (res == VK_SUCCESS)
+		ps_bind_note(dev, image, memory, memoryOffset);
+	return res;
+}
+
+static VkResult ps_bind2(struct ps_device *dev, PFN_vkBindImageMemory2 next,
+			 uint32_t n, const VkBindImageMemoryInfo *infos)
+{
+	VkResult res;
+
+	if (!dev->nv_memory)
+		return next(dev->handle, n, infos);
+	for (uint32_t i = 0; i < n; i++) {
+		res = ps_bind_check(dev, infos[i].image, infos[i].memory,
+				    infos[i].memoryOffset, "vkBindImageMemory2");
+		if (res != VK_SUCCESS)
+			return res;
+	}
+	res = next(dev->handle, n, infos);
+	if (res != VK_SUCCESS)
+		return res;
+	for (uint32_t i = 0; i < n; i++)
+		ps_bind_note(dev, infos[i].image, infos[i].memory,
+			     infos[i].memoryOffset);
+	return VK_SUCCESS;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL ps_BindImageMemory2(VkDevice device,
+	uint32_t bindInfoCount, const VkBindImageMemoryInfo *pBindInfos)
+{
+	struct ps_device *dev = ps_device_from(device);
+
+	if (!dev || !dev->next.BindImageMemory2)
+		return VK_ERROR_INITIALIZATION_FAILED;
+	return ps_bind2(dev, dev->next.BindImageMemory2, bindInfoCount,
+			pBindInfos);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL ps_BindImageMemory2KHR(VkDevice device,
+	uint32_t bindInfoCount, const VkBindImageMemoryInfo *pBindInfos)
+{
+	struct ps_device *dev = ps_device_from(device);
+
+	if (!dev || !dev->next.BindImageMemory2KHR)
+		return VK_ERROR_INITIALIZATION_FAILED;
+	return ps_bind2(dev, dev->next.BindImageMemory2KHR, bindInfoCount,
+			pBindInfos);
+}
