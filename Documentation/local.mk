@@ -2,6 +2,7 @@
 
 EXTRA_DIST += \
 	Documentation/index.rst \
+	Documentation/layer.rst \
 	Documentation/lifetime.rst \
 	Documentation/security.rst \
 	Documentation/testing.rst \

@@ -33,7 +33,7 @@
 #include "primeshare.h"
 #include "layer.h"
 
-/* The bytes of an encoded description; image.c checks the two agree. */
+/* Room for an encoded description; ps_kmt_export() fails if it is short. */
 #define PS_DESC_BUFFER 1024
 
 static pthread_once_t ps_mode_once = PTHREAD_ONCE_INIT;
@@ -199,6 +199,11 @@ VkResult ps_kmt_export(struct ps_device *dev, struct ps_memory *m,
 		if (res != VK_SUCCESS)
 			return res;
 		meta_size = ps_desc_encode(&desc, meta, sizeof(meta));
+		if (!meta_size) {
+			ps_error("vkGetMemoryWin32HandleNV: the image description needs %zu bytes, more than the %d the layer has room for",
+				 ps_desc_encode(NULL, NULL, 0), PS_DESC_BUFFER);
+			return VK_ERROR_OUT_OF_HOST_MEMORY;
+		}
 	}
 
 	res = ps_kmt_dmabuf(dev, m, &fd, &owned);

@@ -478,8 +478,21 @@ VKAPI_ATTR VkResult VKAPI_CALL ps_GetMemoryWin32HandleNV(VkDevice device,
 	VkResult res;
 	int fd = -1;
 
-	if (!dev || !dev->nv_win32)
+	if (!dev)
 		return VK_ERROR_INITIALIZATION_FAILED;
+	if (!dev->nv_win32) {
+		/*
+		 * Reached through vkGetInstanceProcAddr on a device the layer
+		 * stepped aside for: the driver's own command does the work.
+		 */
+		PFN_vkGetMemoryWin32HandleNV native =
+			(PFN_vkGetMemoryWin32HandleNV)dev->next.GetDeviceProcAddr(
+				device, "vkGetMemoryWin32HandleNV");
+
+		if (!native)
+			return VK_ERROR_INITIALIZATION_FAILED;
+		return native(device, memory, handleType, pHandle);
+	}
 	if (!ps_single_bit(handleType)) {
 		ps_error("vkGetMemoryWin32HandleNV: handleType 0x%x is not one handle type (VUID-vkGetMemoryWin32HandleNV-handleType-requiredbitmask)",
 			 handleType);

@@ -71,6 +71,17 @@ static void run(bool native)
 			vkt_ok(res == VK_SUCCESS && h == (HANDLE)(intptr_t)0x5ec7e7,
 			       "%s: vkGetMemoryWin32HandleNV is the driver's (%p)",
 			       who, h);
+			/* The same through the instance's dispatch. */
+			get_handle = (PFN_vkGetMemoryWin32HandleNV)
+				vkGetInstanceProcAddr(t.instance,
+						      "vkGetMemoryWin32HandleNV");
+			h = NULL;
+			res = get_handle ? get_handle(t.device, VK_NULL_HANDLE,
+				VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
+				&h) : VK_ERROR_EXTENSION_NOT_PRESENT;
+			vkt_ok(res == VK_SUCCESS && h == (HANDLE)(intptr_t)0x5ec7e7,
+			       "%s: vkGetMemoryWin32HandleNV from vkGetInstanceProcAddr reaches the driver (%p)",
+			       who, h);
 		} else {
 			vkt_ok(get_handle != NULL,
 			       "%s: vkGetMemoryWin32HandleNV is the layer's",
