@@ -3,7 +3,7 @@
 # kselftests of primeshare.ko.  They run in the VM (make vm-check), never on
 # the host.  The harness headers come from $(KSELFTEST_DIR).
 
-selftest_names = info vgem export import access
+selftest_names = info vgem export import access fault race matrix
 # The export and import tests again as 32-bit programs: the compat path.
 # The harness casts pointers to uintmax_t when reporting, which -m32 warns
 # about in the harness itself.
@@ -16,9 +16,15 @@ selftest_lib_progs = \
 	selftests/primeshare/libprimeshare_test \
 	selftests/primeshare/primeshare_cli_test
 
+# The ioctl fuzzer.  Its defaults are vm-check's short campaign: 200000
+# calls, at most 120 s, a random seed that it prints.  `make fuzz` runs a
+# longer one.
+selftest_fuzz = selftests/primeshare/primeshare_fuzz
+
 selftest_progs = \
 	$(foreach t,$(selftest_names),selftests/primeshare/primeshare_$(t)_test) \
 	$(foreach t,$(selftest_names32),selftests/primeshare/primeshare_$(t)_test32) \
+	$(selftest_fuzz) \
 	$(selftest_lib_progs)
 
 noinst_PROGRAMS += \
@@ -27,6 +33,10 @@ noinst_PROGRAMS += \
 	selftests/primeshare/primeshare_export_test \
 	selftests/primeshare/primeshare_import_test \
 	selftests/primeshare/primeshare_access_test \
+	selftests/primeshare/primeshare_fault_test \
+	selftests/primeshare/primeshare_race_test \
+	selftests/primeshare/primeshare_matrix_test \
+	selftests/primeshare/primeshare_fuzz \
 	selftests/primeshare/primeshare_export_test32 \
 	selftests/primeshare/primeshare_import_test32
 
@@ -65,6 +75,30 @@ selftests_primeshare_primeshare_access_test_CPPFLAGS = $(selftest_cppflags)
 selftests_primeshare_primeshare_access_test_CFLAGS = $(selftest_cflags)
 selftests_primeshare_primeshare_access_test_LDADD = $(selftest_ldadd)
 
+selftests_primeshare_primeshare_fault_test_SOURCES = \
+	selftests/primeshare/primeshare_fault_test.c $(selftest_headers)
+selftests_primeshare_primeshare_fault_test_CPPFLAGS = $(selftest_cppflags)
+selftests_primeshare_primeshare_fault_test_CFLAGS = $(selftest_cflags)
+selftests_primeshare_primeshare_fault_test_LDADD = $(selftest_ldadd)
+
+selftests_primeshare_primeshare_race_test_SOURCES = \
+	selftests/primeshare/primeshare_race_test.c $(selftest_headers)
+selftests_primeshare_primeshare_race_test_CPPFLAGS = $(selftest_cppflags)
+selftests_primeshare_primeshare_race_test_CFLAGS = $(selftest_cflags)
+selftests_primeshare_primeshare_race_test_LDADD = $(selftest_ldadd)
+
+selftests_primeshare_primeshare_matrix_test_SOURCES = \
+	selftests/primeshare/primeshare_matrix_test.c $(selftest_headers)
+selftests_primeshare_primeshare_matrix_test_CPPFLAGS = $(selftest_cppflags)
+selftests_primeshare_primeshare_matrix_test_CFLAGS = $(selftest_cflags)
+selftests_primeshare_primeshare_matrix_test_LDADD = $(selftest_ldadd)
+
+selftests_primeshare_primeshare_fuzz_SOURCES = \
+	selftests/primeshare/primeshare_fuzz.c $(selftest_headers)
+selftests_primeshare_primeshare_fuzz_CPPFLAGS = $(selftest_cppflags)
+selftests_primeshare_primeshare_fuzz_CFLAGS = $(selftest_cflags)
+selftests_primeshare_primeshare_fuzz_LDADD = $(selftest_ldadd)
+
 selftests_primeshare_primeshare_export_test32_SOURCES = \
 	selftests/primeshare/primeshare_export_test.c $(selftest_headers)
 selftests_primeshare_primeshare_export_test32_CPPFLAGS = $(selftest_cppflags)
@@ -94,6 +128,40 @@ selftests_primeshare_primeshare_cli_test_CFLAGS = $(selftest_cflags)
 selftests_primeshare_primeshare_cli_test_LDADD = $(selftest_ldadd)
 
 EXTRA_DIST += selftests/primeshare/Makefile selftests/primeshare/config
+
+# make fuzz: a long campaign of the ioctl fuzzer in the VM on one kernel,
+# FUZZ_KERNEL (the newest by default).  FUZZ_SEED is random when empty; the
+# seed is printed either way, and a failing run prints the command that
+# replays it.  The campaign ends after FUZZ_CALLS ioctls or FUZZ_SECONDS,
+# whichever comes first.
+FUZZ_KERNEL = $(lastword $(VM_KERNELS))
+FUZZ_SEED =
+FUZZ_CALLS = 10000000
+FUZZ_SECONDS = 600
+FUZZ_PROCS = 4
+FUZZ_THREADS = 2
+
+fuzz: all $(selftest_fuzz)$(EXEEXT)
+	+$(AM_V_at)set -e; k='$(FUZZ_KERNEL)'; \
+	test -n "$$k" || { echo "fuzz: no kernel (set FUZZ_KERNEL)" >&2; exit 2; }; \
+	echo "  KBUILD   $$k"; \
+	$(SHELL) $(top_srcdir)/tools/kbuild.sh "/lib/modules/$$k/build" \
+		'$(abs_top_srcdir)' '$(abs_top_builddir)/kernel/build' \
+		$(KBUILD_FLAGS); \
+	seed='$(FUZZ_SEED)'; \
+	test -n "$$seed" || seed=0x$$(od -An -N8 -tx8 /dev/urandom | tr -d ' '); \
+	args="-s $$seed -n $(FUZZ_CALLS) -t $(FUZZ_SECONDS) -p $(FUZZ_PROCS) -j $(FUZZ_THREADS)"; \
+	replay="make fuzz FUZZ_KERNEL=$$k FUZZ_SEED=$$seed FUZZ_CALLS=$(FUZZ_CALLS) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_PROCS=$(FUZZ_PROCS) FUZZ_THREADS=$(FUZZ_THREADS)"; \
+	echo "  FUZZ     $$k: $$args"; \
+	$(SHELL) $(top_srcdir)/tools/vm-run --kernel "$$k" \
+		--cache '$(abs_top_builddir)/vm' \
+		--timeout $$(( $(FUZZ_SECONDS) + 120 )) \
+		--module "$(abs_top_builddir)/kernel/build/$$k/primeshare.ko" \
+		-- '$(abs_top_builddir)/$(selftest_fuzz)' $$args || \
+	{ echo "fuzz: FAILED on $$k with seed $$seed; replay: $$replay"; exit 1; }; \
+	echo "fuzz: passed on $$k with seed $$seed"
+
+.PHONY: fuzz
 
 # kselftest_harness.h, kselftest.h and checkpatch.pl, from linux-source.
 BUILT_SOURCES += kernel-tools/source

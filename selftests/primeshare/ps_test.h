@@ -269,4 +269,71 @@ static inline int ps_status(int ret)
 	return ret < 0 ? -ret : 0;
 }
 
+/*
+ * A small deterministic generator (splitmix64): tests that make random
+ * choices take their seed from the command line or print it, so a failing
+ * run can be repeated.
+ */
+static inline __u64 ps_rand(__u64 *state)
+{
+	__u64 z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* A number below @n (n > 0) from ps_rand(). */
+static inline __u32 ps_rand_below(__u64 *state, __u32 n)
+{
+	return (__u32)(((ps_rand(state) >> 32) * n) >> 32);
+}
+
+/*
+ * What a test must leave as it found it: the live counts of debugfs stats
+ * (all of them 0 once every session is closed), the dma-bufs of the system
+ * and the descriptors of this process.
+ */
+struct ps_state {
+	long handles;
+	long holds;
+	long users;
+	long sessions;
+	long dmabufs;
+	int fds;
+	int next_fd;
+};
+
+static inline void ps_state_get(struct ps_state *st)
+{
+	st->handles = ps_stat("handles");
+	st->holds = ps_stat("holds");
+	st->users = ps_stat("users");
+	st->sessions = ps_stat("sessions");
+	st->dmabufs = ps_dmabuf_count();
+	st->fds = ps_count_fds();
+	st->next_fd = ps_next_fd();
+}
+
+#ifdef __KSELFTEST_HARNESS_H
+/*
+ * Every session is closed: the live counts are 0, and the dma-bufs and
+ * descriptors are those of @before, taken when the test started.
+ */
+static inline void ps_expect_idle(struct __test_metadata *_metadata,
+				  const struct ps_state *before)
+{
+	struct ps_state now;
+
+	ps_state_get(&now);
+	EXPECT_EQ(0, now.handles);
+	EXPECT_EQ(0, now.holds);
+	EXPECT_EQ(0, now.users);
+	EXPECT_EQ(0, now.sessions);
+	EXPECT_EQ(before->dmabufs, now.dmabufs);
+	EXPECT_EQ(before->fds, now.fds);
+	EXPECT_EQ(before->next_fd, now.next_fd);
+}
+#endif
+
 #endif /* PS_TEST_H */

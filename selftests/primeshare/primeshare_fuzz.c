@@ -1,0 +1,1218 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * primeshare_fuzz: a seeded ioctl fuzzer for /dev/primeshare.
+ *
+ *   primeshare_fuzz [-s SEED] [-n CALLS] [-t SECONDS] [-p PROCS] [-j THREADS]
+ *
+ * PROCS worker processes of THREADS threads each make CALLS ioctls between
+ * them, or fewer if SECONDS run out first (defaults: a random seed, 200000
+ * calls, 120 s, 4 processes of 2 threads).  Every call is one of the six
+ * ioctls, sometimes with a wrong size, direction, number or type, on a
+ * session or on some other descriptor, with a structure that is valid,
+ * nearly valid (one bit flipped) or garbage, placed in writable,
+ * read-only or unmapped memory or across their borders.  Its fields come
+ * from pools: dma-bufs, sessions, pipes, sockets and closed numbers for
+ * descriptors; handles of this worker, of the other workers, their
+ * neighbours and random numbers; buffers, read-only and unmapped pages and
+ * kernel addresses for pointers.  Workers also open, duplicate and close
+ * sessions, make and close dma-bufs and, running as root, move threads to
+ * new IPC namespaces.
+ *
+ * The workers run as different users (root; uid 1000; uid 2000 sharing gid
+ * 1000, with a low RLIMIT_NOFILE; root in its own IPC namespace), so every
+ * access rule and EMFILE get exercised.  The handle limits are lowered for
+ * the campaign so that ENOSPC does too, and put back at its end.
+ *
+ * A run fails when a call returns an error that the uAPI does not list for
+ * it, when a successful call returns something impossible, when a worker
+ * is left with a descriptor it did not open, when a worker does not finish
+ * in time, or when afterwards a live count in debugfs stats is not 0 or a
+ * dma-buf or descriptor is left behind.  The caller (vm-run) also fails
+ * the run on kernel problems in dmesg.
+ *
+ * The seed fixes every choice each worker makes; the interleaving of the
+ * workers is up to the scheduler.  With -p 1 -j 1 a seed repeats a run call
+ * for call (handle numbers differ, being random for each load).  The
+ * fuzzer re-executes itself once without address space randomization, so
+ * that the same seed finds the same memory layout.
+ */
+#include <getopt.h>
+#include <grp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/personality.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "kselftest.h"
+#include "ps_test.h"
+
+#define NR_IOCTLS	6
+#define POOL		256	/* handles shared by all workers */
+#define NSESS		6
+#define NBUFS		8
+#define NIMPORTED	16
+#define NHANDLES	32
+#define NMISC		6
+#define PAGE		4096
+#define RW_PAGES	6
+/* Per-thread arena: RW_PAGES writable pages, one read-only, one PROT_NONE. */
+#define ARENA_SIZE	((RW_PAGES + 2) * PAGE)
+#define MAX_IOC_SIZE	((1 << _IOC_SIZEBITS) - 1)
+/* An open descriptor number no worker reaches, and a negative one. */
+#define CLOSED_FD	1021
+/* Seconds after the deadline by which every worker must have finished. */
+#define GRACE		30
+
+static const char *const ioctl_names[NR_IOCTLS] = {
+	"INFO", "EXPORT", "IMPORT", "RELEASE", "QUERY", "LIST",
+};
+
+static const unsigned int ioctl_cmds[NR_IOCTLS] = {
+	PRIMESHARE_IOCTL_INFO, PRIMESHARE_IOCTL_EXPORT,
+	PRIMESHARE_IOCTL_IMPORT, PRIMESHARE_IOCTL_RELEASE,
+	PRIMESHARE_IOCTL_QUERY, PRIMESHARE_IOCTL_LIST,
+};
+
+/* The errors the uAPI lists for each ioctl, 0-terminated. */
+static const int allowed_errors[NR_IOCTLS][9] = {
+	{ EINVAL, EFAULT },
+	{ EINVAL, E2BIG, EBADF, ENOSPC, ENOMEM, EFAULT },
+	{ EINVAL, ENOENT, EACCES, ERANGE, EMFILE, ENOMEM, EFAULT, EOVERFLOW },
+	{ EINVAL, ENOENT, EPERM, EFAULT },
+	{ EINVAL, ENOENT, EACCES, EFAULT },
+	{ EINVAL, ENOMEM, EFAULT },
+};
+
+/* errno values below this are counted one by one. */
+#define MAX_ERRNO	136
+
+/*
+ * Type bytes for ioctls that are not primeshare's.  The VFS handles some
+ * commands itself before the driver sees them, whatever the file (FIOCLEX,
+ * FIONBIO, FIFREEZE on the device's file system...); none of those has one
+ * of these types.
+ */
+static const unsigned char foreign_types[] = { 0xbb, 0xbd, 0x42, 0xee };
+
+struct options {
+	__u64 seed;
+	unsigned long calls;
+	unsigned int seconds;
+	unsigned int procs;
+	unsigned int threads;
+};
+
+/* Counts of one ioctl's results. */
+struct tally {
+	unsigned long calls;
+	unsigned long ok;
+	unsigned long err[MAX_ERRNO];
+};
+
+/* Memory shared by the parent and every worker process. */
+struct shared {
+	__u64 pool[POOL];
+	int stop;
+	int failed;
+	char failure[512];
+	pthread_mutex_t lock;	/* process-shared: guards the totals */
+	struct tally tally[NR_IOCTLS];
+	unsigned long other_calls;
+	unsigned long done;
+};
+
+enum persona { ROOT, USER_A, USER_B, ROOT_NEW_IPC, NR_PERSONAS };
+
+/*
+ * The handle limits are lowered for the campaign so that every one of them
+ * is reached, and put back afterwards.
+ */
+static const char *const limit_params[] = {
+	"max_handles_per_session", "max_handles_per_user", "max_handles",
+};
+
+static const long campaign_limits[] = { 24, 160, 400 };
+
+static const char *const persona_names[NR_PERSONAS] = {
+	"root", "uid 1000", "uid 2000 (gid 1000, RLIMIT_NOFILE 64)",
+	"root in a new IPC namespace",
+};
+
+struct proc_ctx {
+	struct shared *sh;
+	const struct options *opt;
+	unsigned int index;
+	enum persona persona;
+	int drm;
+	double deadline;
+};
+
+struct worker {
+	struct proc_ctx *proc;
+	unsigned int thread;
+	__u64 rng;
+	unsigned long budget;
+	unsigned long made;
+	int sess[NSESS];
+	int bufs[NBUFS];
+	int imported[NIMPORTED];
+	int misc[NMISC];
+	__u64 handles[NHANDLES];
+	unsigned int next_handle;
+	unsigned int next_import;
+	int ipc_moved;
+	unsigned char *arena;
+	struct tally tally[NR_IOCTLS];
+	unsigned long other_calls;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static __u32 rnd(struct worker *w, __u32 n)
+{
+	return ps_rand_below(&w->rng, n);
+}
+
+static int chance(struct worker *w, __u32 percent)
+{
+	return rnd(w, 100) < percent;
+}
+
+/* Record the first failure of the run and stop every worker. */
+static void fail(struct worker *w, const char *fmt, ...)
+{
+	struct shared *sh = w->proc->sh;
+	va_list ap;
+	int n;
+
+	pthread_mutex_lock(&sh->lock);
+	if (!sh->failed) {
+		sh->failed = 1;
+		n = snprintf(sh->failure, sizeof(sh->failure),
+			     "process %u (%s) thread %u, call %lu: ",
+			     w->proc->index, persona_names[w->proc->persona],
+			     w->thread, w->made);
+		va_start(ap, fmt);
+		vsnprintf(sh->failure + n, sizeof(sh->failure) - n, fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&sh->lock);
+	__atomic_store_n(&sh->stop, 1, __ATOMIC_RELEASE);
+}
+
+/* ---- pools ------------------------------------------------------------ */
+
+static int pick_fd(struct worker *w, const int *fds, unsigned int n)
+{
+	unsigned int i, start = rnd(w, n);
+
+	for (i = 0; i < n; i++)
+		if (fds[(start + i) % n] >= 0)
+			return fds[(start + i) % n];
+	return -1;
+}
+
+static int pick_first(const int *fds, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			return fds[i];
+	return -1;
+}
+
+static int *free_slot(int *fds, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] < 0)
+			return &fds[i];
+	return NULL;
+}
+
+static void close_slot(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void remember_handle(struct worker *w, __u64 h)
+{
+	if (!h)
+		return;
+	w->handles[w->next_handle++ % NHANDLES] = h;
+	__atomic_store_n(&w->proc->sh->pool[rnd(w, POOL)], h,
+			 __ATOMIC_RELAXED);
+}
+
+static void remember_import(struct worker *w, int fd)
+{
+	int *slot = &w->imported[w->next_import++ % NIMPORTED];
+
+	close_slot(slot);
+	*slot = fd;
+}
+
+/* A descriptor for a structure's fd field: anything at all. */
+static int any_fd(struct worker *w)
+{
+	switch (rnd(w, 10)) {
+	case 0:
+	case 1:
+	case 2:
+	case 3:
+		return pick_fd(w, w->bufs, NBUFS);
+	case 4:
+		return pick_fd(w, w->imported, NIMPORTED);
+	case 5:
+		return pick_fd(w, w->sess, NSESS);
+	case 6:
+		return pick_fd(w, w->misc, NMISC);
+	case 7:
+		return CLOSED_FD;
+	case 8:
+		return rnd(w, 2) ? -1 : (int)ps_rand(&w->rng);
+	default:
+		return rnd(w, 64);
+	}
+}
+
+static __u64 any_handle(struct worker *w)
+{
+	__u64 h;
+
+	switch (rnd(w, 20)) {
+	case 0:
+	case 1:
+	case 2:
+	case 3:
+	case 4:
+	case 5:
+	case 6:
+		return w->handles[rnd(w, NHANDLES)];
+	case 7:
+	case 8:
+	case 9:
+	case 10:
+	case 11:
+		return __atomic_load_n(&w->proc->sh->pool[rnd(w, POOL)],
+				       __ATOMIC_RELAXED);
+	case 12:
+	case 13:
+		h = w->handles[rnd(w, NHANDLES)];
+		return h + rnd(w, 5) - 2;
+	case 14:
+		return 0;
+	case 15:
+		return ~0ULL;
+	default:
+		return ps_rand(&w->rng);
+	}
+}
+
+/* ---- memory ----------------------------------------------------------- */
+
+static unsigned char *rw_end(struct worker *w)
+{
+	return w->arena + RW_PAGES * PAGE;
+}
+
+/*
+ * A user pointer for a structure field.  Anything the kernel might write
+ * to is either in this thread's arena or not a user address at all, so a
+ * corrupted pointer can never make the kernel write over the fuzzer.
+ */
+static __u64 any_ptr(struct worker *w, size_t len)
+{
+	unsigned int room;
+
+	if (len > 2 * PAGE)
+		len = 2 * PAGE;
+	room = RW_PAGES * PAGE - (len < PAGE ? len : PAGE);
+
+	switch (rnd(w, 12)) {
+	case 0:
+		return 0;
+	case 1:
+		return 0xffff888000000000ULL + rnd(w, 1 << 20);
+	case 2:
+		return 0x8000000000000000ULL;
+	case 3:
+		return (uintptr_t)rw_end(w) + rnd(w, PAGE);	/* read-only */
+	case 4:
+		return (uintptr_t)rw_end(w) + PAGE + rnd(w, PAGE); /* none */
+	case 5:
+		return (uintptr_t)rw_end(w) - rnd(w, len + 1);	/* straddles */
+	default:
+		return (uintptr_t)w->arena + (rnd(w, room) & ~7u);
+	}
+}
+
+static int safe_ptr(struct worker *w, __u64 p)
+{
+	return p < 0x10000 || p >= (1ULL << 47) ||
+	       (p >= (uintptr_t)w->arena &&
+		p < (uintptr_t)w->arena + ARENA_SIZE);
+}
+
+static void sanitize_ptr(struct worker *w, __u64 *p)
+{
+	if (!safe_ptr(w, *p))
+		*p = 0xffff888000000000ULL;
+}
+
+/* ---- the ioctls --------------------------------------------------------- */
+
+static const __u32 modes[] = { 0, 0400, 0040, 0004, 0440, 0404, 0044, 0444 };
+
+static void fill_export(struct worker *w, struct primeshare_export *e)
+{
+	static const __u32 md_sizes[] = { 0, 0, 0, 1, 8, 64, 4095, 4096,
+					  4097, 65536, 0xffffffff };
+
+	e->fd = any_fd(w);
+	e->flags = rnd(w, 3);
+	e->mode = modes[rnd(w, 8)];
+	e->metadata_size = md_sizes[rnd(w, ARRAY_SIZE(md_sizes))];
+	if (e->metadata_size > 4096 && chance(w, 50))
+		e->metadata_size = rnd(w, 4096);
+	e->metadata = any_ptr(w, e->metadata_size);
+	e->handle = ps_rand(&w->rng);
+}
+
+static void fill_import(struct worker *w, struct primeshare_import *im)
+{
+	im->handle = any_handle(w);
+	im->flags = rnd(w, 4);
+	im->fd = -2;
+	im->metadata_size = chance(w, 50) ? rnd(w, 5000) : 4096;
+	im->metadata = chance(w, 40) ? 0 : any_ptr(w, im->metadata_size);
+}
+
+static void fill_list(struct worker *w, struct primeshare_list *l)
+{
+	static const __u32 counts[] = { 1, 2, 7, 64, 512, 1024, 0, 1025 };
+
+	l->cursor = chance(w, 50) ? 0 : any_handle(w);
+	l->count = counts[rnd(w, ARRAY_SIZE(counts))];
+	l->handles = any_ptr(w, (size_t)l->count * 8);
+}
+
+static size_t struct_size(unsigned int nr)
+{
+	static const size_t sizes[NR_IOCTLS] = {
+		sizeof(struct primeshare_info),
+		sizeof(struct primeshare_export),
+		sizeof(struct primeshare_import),
+		sizeof(struct primeshare_release),
+		sizeof(struct primeshare_query),
+		sizeof(struct primeshare_list),
+	};
+
+	return sizes[nr];
+}
+
+/* A valid structure for ioctl @nr in @buf, before any mutation. */
+static void fill_valid(struct worker *w, unsigned int nr, void *buf)
+{
+	switch (nr) {
+	case 0:
+		break;
+	case 1:
+		fill_export(w, buf);
+		break;
+	case 2:
+		fill_import(w, buf);
+		break;
+	case 3:
+		((struct primeshare_release *)buf)->handle = any_handle(w);
+		((struct primeshare_release *)buf)->flags = rnd(w, 4) == 0;
+		break;
+	case 4:
+		((struct primeshare_query *)buf)->handle = any_handle(w);
+		break;
+	case 5:
+		fill_list(w, buf);
+		break;
+	}
+}
+
+/* Keep every pointer the kernel may write through inside the arena. */
+static void sanitize(struct worker *w, unsigned int nr, void *buf)
+{
+	if (nr == 2)
+		sanitize_ptr(w, &((struct primeshare_import *)buf)->metadata);
+	else if (nr == 5)
+		sanitize_ptr(w, &((struct primeshare_list *)buf)->handles);
+}
+
+enum shape { VALID, LARGER, SMALLER, WRONG_DIR, UNKNOWN_NR, FOREIGN };
+
+struct call {
+	unsigned int nr;
+	enum shape shape;
+	unsigned int cmd;
+	size_t size;	/* bytes encoded in the command */
+	unsigned char *where;
+	int readable;	/* all the bytes the command covers can be read */
+	int writable;	/* the kernel's part of the structure is writable */
+	int fd;
+	int on_session;
+	int tail_dirty;
+};
+
+/*
+ * Put the structure somewhere: mostly in writable memory, sometimes in the
+ * read-only page or running into it, running into the unmapped page, at
+ * NULL or at a kernel address.
+ */
+static void place(struct worker *w, struct call *c, const void *data,
+		  size_t len, size_t ksize)
+{
+	unsigned char *ro = rw_end(w);
+	unsigned int r = rnd(w, 100);
+
+	c->readable = 1;
+	if (r < 88 || len > PAGE) {
+		c->where = w->arena + (rnd(w, RW_PAGES * PAGE - len + 1) &
+				       (chance(w, 95) ? ~7u : ~0u));
+		memcpy(c->where, data, len);
+	} else if (r < 93) {
+		c->where = r < 91 ? ro + rnd(w, PAGE - len + 1) :
+				    ro - rnd(w, len);
+		mprotect(ro, PAGE, PROT_READ | PROT_WRITE);
+		memcpy(c->where, data, len);
+		mprotect(ro, PAGE, PROT_READ);
+	} else if (r < 96) {
+		c->readable = 0;
+		c->where = ro + PAGE - rnd(w, len);
+		mprotect(ro, PAGE, PROT_READ | PROT_WRITE);
+		memcpy(c->where, data, ro + PAGE - c->where);
+		mprotect(ro, PAGE, PROT_READ);
+	} else {
+		c->readable = 0;
+		c->where = r < 98 ? NULL : (unsigned char *)(uintptr_t)
+					   0xffff888000001000ULL;
+	}
+	c->writable = c->where >= w->arena && c->where + ksize <= ro;
+}
+
+static void choose_command(struct worker *w, struct call *c)
+{
+	unsigned int r = rnd(w, 100), dir;
+	size_t ksize;
+
+	c->nr = rnd(w, NR_IOCTLS);
+	ksize = struct_size(c->nr);
+	c->cmd = ioctl_cmds[c->nr];
+	c->size = ksize;
+	c->shape = VALID;
+	if (r < 84)
+		return;
+	if (r < 90) {
+		c->shape = LARGER;
+		c->size = chance(w, 80) ? ksize + 1 + rnd(w, 64) :
+					  ksize + rnd(w, MAX_IOC_SIZE - ksize) + 1;
+	} else if (r < 93) {
+		c->shape = SMALLER;
+		c->size = rnd(w, ksize);
+	} else if (r < 96) {
+		c->shape = WRONG_DIR;
+		do
+			dir = rnd(w, 4);
+		while (dir == _IOC_DIR(c->cmd));
+		c->cmd = _IOC(dir, PRIMESHARE_IOC_MAGIC, c->nr, ksize);
+	} else if (r < 98) {
+		c->shape = UNKNOWN_NR;
+		c->cmd = _IOC(rnd(w, 4), PRIMESHARE_IOC_MAGIC,
+			      NR_IOCTLS + rnd(w, 256 - NR_IOCTLS),
+			      rnd(w, 4) ? ksize : rnd(w, MAX_IOC_SIZE + 1));
+	} else {
+		c->shape = FOREIGN;
+		c->cmd = _IOC(rnd(w, 4), foreign_types[rnd(w, 4)], c->nr,
+			      ksize);
+	}
+	/* Only the size changes for these two. */
+	if (c->shape == LARGER || c->shape == SMALLER)
+		c->cmd = _IOC(_IOC_DIR(c->cmd), PRIMESHARE_IOC_MAGIC, c->nr,
+			      c->size);
+}
+
+static const char *shape_name(enum shape s)
+{
+	static const char *const names[] = {
+		"valid", "larger", "smaller", "wrong direction",
+		"unknown number", "foreign type",
+	};
+
+	return names[s];
+}
+
+/* Is @err (0 or an errno) a result the uAPI allows for @c? */
+static int allowed(const struct call *c, int err)
+{
+	const int *e;
+
+	if (!c->on_session)
+		return err == EBADF || err == ENOTTY || err == EINVAL;
+	switch (c->shape) {
+	case FOREIGN:
+	case UNKNOWN_NR:
+		return err == ENOTTY;
+	case WRONG_DIR:
+	case SMALLER:
+		return err == EINVAL;
+	default:
+		break;
+	}
+	if (!err)
+		return 1;
+	for (e = allowed_errors[c->nr]; *e; e++)
+		if (*e == err)
+			return 1;
+	return 0;
+}
+
+static void check_success(struct worker *w, struct call *c, const void *in)
+{
+	const struct primeshare_import *im = (const void *)c->where;
+	const struct primeshare_query *q = (const void *)c->where;
+	const struct primeshare_list *l = (const void *)c->where;
+	const struct primeshare_info *info = (const void *)c->where;
+	const __u64 *hs;
+	unsigned int i;
+	int fdflags;
+
+	if (!c->writable && c->nr != 3) {
+		if (c->nr == 2 && c->readable)
+			close(im->fd);
+		fail(w, "%s succeeded on a structure it cannot write back",
+		     ioctl_names[c->nr]);
+		return;
+	}
+	switch (c->nr) {
+	case 0:
+		if (info->version_major != PRIMESHARE_UAPI_VERSION_MAJOR ||
+		    info->features != 0x3f || info->__pad)
+			fail(w, "INFO gave version %u features %#llx",
+			     info->version_major,
+			     (unsigned long long)info->features);
+		break;
+	case 1:
+		if (!((const struct primeshare_export *)c->where)->handle)
+			fail(w, "EXPORT gave handle 0");
+		remember_handle(w, ((const struct primeshare_export *)
+				    c->where)->handle);
+		break;
+	case 2:
+		if (im->fd < 0) {
+			fail(w, "IMPORT succeeded with fd %d", im->fd);
+			break;
+		}
+		fdflags = fcntl(im->fd, F_GETFD);
+		if (fdflags < 0 ||
+		    !(fdflags & FD_CLOEXEC) !=
+		    !(((const struct primeshare_import *)in)->flags &
+		      PRIMESHARE_IMPORT_CLOEXEC))
+			fail(w, "IMPORT installed fd %d with flags %d",
+			     im->fd, fdflags);
+		remember_import(w, im->fd);
+		break;
+	case 4:
+		if (q->handle != ((const struct primeshare_query *)in)->handle ||
+		    (q->mode & ~PRIMESHARE_MODE_MASK) || !q->mode ||
+		    q->lifetime > PRIMESHARE_EXPORT_ONESHOT || q->__pad ||
+		    !memchr(q->exporter_comm, 0, sizeof(q->exporter_comm)))
+			fail(w, "QUERY gave mode %o lifetime %u", q->mode,
+			     q->lifetime);
+		break;
+	case 5:
+		if (l->count > ((const struct primeshare_list *)in)->count) {
+			fail(w, "LIST gave %u handles for %u", l->count,
+			     ((const struct primeshare_list *)in)->count);
+			break;
+		}
+		/* The structure, written last, may cover part of the array. */
+		if (!l->count || l->handles < (uintptr_t)w->arena ||
+		    l->handles + l->count * 8 > (uintptr_t)rw_end(w) ||
+		    (l->handles < (uintptr_t)c->where + sizeof(*l) &&
+		     (uintptr_t)c->where < l->handles + l->count * 8))
+			break;
+		hs = (const __u64 *)(uintptr_t)l->handles;
+		for (i = 0; i < l->count; i++) {
+			if (!hs[i])
+				fail(w, "LIST gave handle 0");
+			if (chance(w, 10))
+				remember_handle(w, hs[i]);
+		}
+		if (l->cursor != hs[l->count - 1])
+			fail(w, "LIST cursor is not the last handle");
+		break;
+	}
+}
+
+static void check_failure(struct worker *w, struct call *c, int err)
+{
+	const struct primeshare_import *im = (const void *)c->where;
+
+	/* ERANGE writes the structure back with no descriptor in it. */
+	if (c->nr == 2 && err == ERANGE && (!c->writable || im->fd != -1))
+		fail(w, "IMPORT failed with ERANGE and fd %d (%s)",
+		     c->writable ? im->fd : -2,
+		     c->writable ? "writable" : "not writable");
+}
+
+/*
+ * The result that follows from the shape of the call alone, as -errno;
+ * 0 when the shape does not decide it.
+ */
+static int exact_error(const struct call *c)
+{
+	if (c->shape == LARGER && c->tail_dirty && c->readable)
+		return -EINVAL;
+	if ((c->shape == VALID || (c->shape == LARGER && !c->tail_dirty)) &&
+	    !c->readable)
+		return -EFAULT;
+	return 0;
+}
+
+static void do_ioctl(struct worker *w)
+{
+	__u64 words[(MAX_IOC_SIZE + 8) / 8];
+	unsigned char *buf = (unsigned char *)words;
+	struct call c = { 0 };
+	size_t ksize, len, i;
+	int fd, ret, err, want;
+
+	choose_command(w, &c);
+	ksize = struct_size(c.nr);
+	len = c.size > ksize ? c.size : ksize;
+
+	memset(buf, 0, len);
+	if (chance(w, 4)) {
+		for (i = 0; i < ksize; i++)
+			buf[i] = ps_rand(&w->rng);
+	} else {
+		fill_valid(w, c.nr, buf);
+		if (chance(w, 12))
+			buf[rnd(w, ksize)] ^= 1 << rnd(w, 8);
+	}
+	sanitize(w, c.nr, buf);
+	if (c.shape == LARGER && chance(w, 30)) {
+		c.tail_dirty = 1;
+		buf[ksize + rnd(w, c.size - ksize)] = 1 + rnd(w, 255);
+	}
+	place(w, &c, buf, len, ksize);
+
+	c.on_session = 1;
+	fd = pick_fd(w, w->sess, NSESS);
+	if (fd < 0 || chance(w, 2)) {
+		c.on_session = 0;
+		switch (rnd(w, 4)) {
+		case 0:
+			fd = CLOSED_FD;
+			break;
+		case 1:
+			fd = -1;
+			break;
+		case 2:
+			fd = pick_fd(w, w->misc, NMISC);
+			break;
+		default:
+			fd = pick_fd(w, w->bufs, NBUFS);
+			break;
+		}
+	}
+
+	ret = ioctl(fd, c.cmd, c.where);
+	err = ret ? errno : 0;
+	w->made++;
+	if (!c.on_session) {
+		w->other_calls++;
+		if (fd < 0 ? err != EBADF : !allowed(&c, err))
+			fail(w, "ioctl %#x on a descriptor that is not a session gave %s",
+			     c.cmd, err ? strerror(err) : "success");
+		return;
+	}
+	w->tally[c.nr].calls++;
+	if (!err)
+		w->tally[c.nr].ok++;
+	else if (err < MAX_ERRNO)
+		w->tally[c.nr].err[err]++;
+	want = exact_error(&c);
+	if ((ret && ret != -1) || !allowed(&c, err) ||
+	    (want && err != -want)) {
+		fail(w, "%s (%s%s, size %zu, cmd %#x, %s) gave %s (%d)",
+		     ioctl_names[c.nr], shape_name(c.shape),
+		     c.tail_dirty ? " with a nonzero tail" : "", c.size, c.cmd,
+		     c.writable ? "writable" : c.readable ? "read-only" :
+		     "not readable", err ? strerror(err) : "success", err);
+		if (!err && c.nr == 2 && c.readable)
+			close(((struct primeshare_import *)c.where)->fd);
+		return;
+	}
+	if (!err)
+		check_success(w, &c, buf);
+	else
+		check_failure(w, &c, err);
+}
+
+/* ---- everything else a program does with the device --------------------- */
+
+static void do_action(struct worker *w)
+{
+	int *slot, fd;
+
+	switch (rnd(w, 12)) {
+	case 0:
+	case 1:
+		slot = free_slot(w->sess, NSESS);
+		if (slot)
+			*slot = ps_open();
+		break;
+	case 2:
+		close_slot(&w->sess[rnd(w, NSESS)]);
+		break;
+	case 3:
+		fd = pick_fd(w, w->sess, NSESS);
+		slot = free_slot(w->sess, NSESS);
+		if (fd >= 0 && slot)
+			*slot = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		break;
+	case 4:
+	case 5:
+		slot = free_slot(w->bufs, NBUFS);
+		if (slot && w->proc->drm >= 0) {
+			fd = ps_vgem_dmabuf(w->proc->drm,
+					    PAGE * (1 + rnd(w, 16)));
+			*slot = fd < 0 ? -1 : fd;
+		}
+		break;
+	case 6:
+		close_slot(&w->bufs[rnd(w, NBUFS)]);
+		break;
+	case 7:
+	case 8:
+		close_slot(&w->imported[rnd(w, NIMPORTED)]);
+		break;
+	case 9:
+		/* Only the calling thread moves. */
+		if (w->proc->persona == ROOT && !w->ipc_moved &&
+		    chance(w, 10)) {
+			w->ipc_moved = 1;
+			if (unshare(CLONE_NEWIPC))
+				fail(w, "unshare(CLONE_NEWIPC): %s",
+				     strerror(errno));
+		}
+		break;
+	default:
+		fd = pick_fd(w, w->imported, NIMPORTED);
+		slot = free_slot(w->bufs, NBUFS);
+		if (fd >= 0 && slot)
+			*slot = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		break;
+	}
+}
+
+static void *worker_thread(void *p)
+{
+	struct worker *w = p;
+	struct shared *sh = w->proc->sh;
+
+	while (w->made < w->budget) {
+		if ((w->made & 255) == 0 &&
+		    (__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE) ||
+		     now() > w->proc->deadline))
+			break;
+		/* A thread that closed every session opens one again. */
+		if (free_slot(w->sess, NSESS) && pick_first(w->sess, NSESS) < 0)
+			w->sess[0] = ps_open();
+		if (chance(w, 3))
+			do_action(w);
+		else
+			do_ioctl(w);
+	}
+	return NULL;
+}
+
+static int worker_setup(struct worker *w)
+{
+	unsigned int i;
+
+	memset(w->sess, -1, sizeof(w->sess));
+	memset(w->bufs, -1, sizeof(w->bufs));
+	memset(w->imported, -1, sizeof(w->imported));
+	memset(w->misc, -1, sizeof(w->misc));
+	w->arena = mmap(NULL, ARENA_SIZE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (w->arena == MAP_FAILED)
+		return -1;
+	if (mprotect(rw_end(w), PAGE, PROT_READ) ||
+	    mprotect(rw_end(w) + PAGE, PAGE, PROT_NONE))
+		return -1;
+	for (i = 0; i < 2; i++)
+		w->sess[i] = ps_open();
+	for (i = 0; i < 4 && w->proc->drm >= 0; i++)
+		w->bufs[i] = ps_vgem_dmabuf(w->proc->drm,
+					    PAGE << rnd(w, 5));
+	if (pipe2(&w->misc[0], O_CLOEXEC) ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, &w->misc[2]))
+		return -1;
+	w->misc[4] = eventfd(0, EFD_CLOEXEC);
+	w->misc[5] = open("/dev/null", O_RDWR | O_CLOEXEC);
+	return w->sess[0] < 0 ? -1 : 0;
+}
+
+static void worker_teardown(struct worker *w)
+{
+	unsigned int i;
+
+	for (i = 0; i < NSESS; i++)
+		close_slot(&w->sess[i]);
+	for (i = 0; i < NBUFS; i++)
+		close_slot(&w->bufs[i]);
+	for (i = 0; i < NIMPORTED; i++)
+		close_slot(&w->imported[i]);
+	for (i = 0; i < NMISC; i++)
+		close_slot(&w->misc[i]);
+	munmap(w->arena, ARENA_SIZE);
+}
+
+static const gid_t groups_a[] = { 1000, 3000 };
+static const gid_t groups_b[] = { 1000 };
+
+static int become(enum persona persona)
+{
+	struct rlimit rl = { 64, 64 };
+
+	switch (persona) {
+	case USER_A:
+		return ps_become(1000, 1000, 2, groups_a);
+	case USER_B:
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			return -errno;
+		return ps_become(2000, 2000, 1, groups_b);
+	case ROOT_NEW_IPC:
+		return unshare(CLONE_NEWIPC) ? -errno : 0;
+	default:
+		return 0;
+	}
+}
+
+/* Dump what a worker has open that it should not. */
+static void show_fds(void)
+{
+	char path[300], target[256];
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	ssize_t n;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		target[n < 0 ? 0 : n] = 0;
+		ksft_print_msg("  fd %s -> %s\n", e->d_name, target);
+	}
+	closedir(d);
+}
+
+static void add_tally(struct tally *to, const struct tally *from)
+{
+	unsigned int i;
+
+	to->calls += from->calls;
+	to->ok += from->ok;
+	for (i = 0; i < MAX_ERRNO; i++)
+		to->err[i] += from->err[i];
+}
+
+/* One worker process; its exit status says whether it could run. */
+static int run_process(struct proc_ctx *pc, unsigned long calls)
+{
+	const struct options *opt = pc->opt;
+	struct worker *w = calloc(opt->threads, sizeof(*w));
+	pthread_t *tids = calloc(opt->threads, sizeof(*tids));
+	unsigned int i, j;
+	int fds_before;
+	char msg[128];
+
+	if (!w || !tids)
+		return 2;
+	fds_before = ps_count_fds();
+	/* Only root can make vgem buffers: open the node before dropping. */
+	pc->drm = ps_open_drm("vgem");
+	for (i = 0; i < opt->threads; i++) {
+		w[i].proc = pc;
+		w[i].thread = i;
+		w[i].rng = opt->seed ^ (0x1000003ULL * (pc->index + 1)) ^
+			   (0x10000000bULL * (i + 1));
+		ps_rand(&w[i].rng);
+		w[i].budget = calls / opt->threads +
+			      (i < calls % opt->threads);
+		if (worker_setup(&w[i]))
+			return 3;
+	}
+	if (become(pc->persona))
+		return 4;
+	for (i = 0; i < opt->threads; i++)
+		if (pthread_create(&tids[i], NULL, worker_thread, &w[i]))
+			return 5;
+	for (i = 0; i < opt->threads; i++)
+		pthread_join(tids[i], NULL);
+	for (i = 0; i < opt->threads; i++)
+		worker_teardown(&w[i]);
+	if (pc->drm >= 0)
+		close(pc->drm);
+
+	pthread_mutex_lock(&pc->sh->lock);
+	for (i = 0; i < opt->threads; i++) {
+		for (j = 0; j < NR_IOCTLS; j++)
+			add_tally(&pc->sh->tally[j], &w[i].tally[j]);
+		pc->sh->other_calls += w[i].other_calls;
+		pc->sh->done += w[i].made;
+	}
+	pthread_mutex_unlock(&pc->sh->lock);
+
+	if (ps_count_fds() != fds_before) {
+		snprintf(msg, sizeof(msg), "%d descriptors open after the run, %d before",
+			 ps_count_fds(), fds_before);
+		fail(&w[0], "%s", msg);
+		show_fds();
+	}
+	return 0;
+}
+
+/* ---- the parent --------------------------------------------------------- */
+
+static void print_tally(const struct shared *sh)
+{
+	char line[512];
+	unsigned int i, e;
+	int n;
+
+	for (i = 0; i < NR_IOCTLS; i++) {
+		n = snprintf(line, sizeof(line), "%-7s %7lu calls, %7lu ok",
+			     ioctl_names[i], sh->tally[i].calls,
+			     sh->tally[i].ok);
+		for (e = 1; e < MAX_ERRNO && n < (int)sizeof(line) - 32; e++)
+			if (sh->tally[i].err[e])
+				n += snprintf(line + n, sizeof(line) - n,
+					      ", %s %lu", strerrorname_np(e),
+					      sh->tally[i].err[e]);
+		ksft_print_msg("%s\n", line);
+	}
+	ksft_print_msg("%lu calls on descriptors that are not sessions\n",
+		       sh->other_calls);
+}
+
+static void print_usage(const char *argv0)
+{
+	fprintf(stderr,
+		"usage: %s [-s SEED] [-n CALLS] [-t SECONDS] [-p PROCS] [-j THREADS]\n",
+		argv0);
+	exit(KSFT_FAIL);
+}
+
+static void parse(int argc, char **argv, struct options *opt)
+{
+	int c;
+
+	opt->calls = 200000;
+	opt->seconds = 120;
+	opt->procs = 4;
+	opt->threads = 2;
+	if (getrandom(&opt->seed, sizeof(opt->seed), 0) != sizeof(opt->seed))
+		opt->seed = (__u64)time(NULL) * 1000003 ^ getpid();
+	while ((c = getopt(argc, argv, "s:n:t:p:j:")) != -1) {
+		switch (c) {
+		case 's':
+			opt->seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'n':
+			opt->calls = strtoul(optarg, NULL, 0);
+			break;
+		case 't':
+			opt->seconds = strtoul(optarg, NULL, 0);
+			break;
+		case 'p':
+			opt->procs = strtoul(optarg, NULL, 0);
+			break;
+		case 'j':
+			opt->threads = strtoul(optarg, NULL, 0);
+			break;
+		default:
+			print_usage(argv[0]);
+		}
+	}
+	if (optind != argc || !opt->procs || !opt->threads || !opt->seconds ||
+	    opt->procs > 64 || opt->threads > 64)
+		print_usage(argv[0]);
+}
+
+/*
+ * Wait for every worker until the deadline and a grace period have passed;
+ * a worker still running then hangs.  The number of workers that did not
+ * finish cleanly.
+ */
+static int wait_workers(pid_t *pids, unsigned int n, double limit,
+			unsigned int grace)
+{
+	unsigned int left = n, i, bad = 0;
+	int status;
+	pid_t pid;
+
+	while (left) {
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid < 0)
+			break;
+		if (pid == 0) {
+			if (now() > limit) {
+				ksft_print_msg("%u workers hang: still running %u s late\n",
+					       left, grace);
+				for (i = 0; i < n; i++)
+					if (pids[i] > 0)
+						kill(pids[i], SIGKILL);
+				return bad + left;
+			}
+			usleep(20000);
+			continue;
+		}
+		for (i = 0; i < n; i++)
+			if (pids[i] == pid)
+				pids[i] = 0;
+		left--;
+		if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+			ksft_print_msg("a worker ended with status %#x\n",
+				       status);
+			bad++;
+		}
+	}
+	return bad;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt;
+	pthread_mutexattr_t ma;
+	struct ps_state before, after;
+	long saved_limits[3];
+	struct shared *sh;
+	struct proc_ctx pc;
+	pid_t pids[64];
+	double start, elapsed;
+	unsigned int i;
+	int bad, idle, ret;
+
+	/*
+	 * Where the arenas land decides whether a corrupted pointer still
+	 * points into one: without address space randomization a seed
+	 * gives the same layout, and so the same run, every time.
+	 */
+	ret = personality(0xffffffff);
+	if (ret != -1 && !(ret & ADDR_NO_RANDOMIZE) &&
+	    personality(ret | ADDR_NO_RANDOMIZE) != -1)
+		execv("/proc/self/exe", argv);
+
+	parse(argc, argv, &opt);
+	ksft_print_header();
+	ksft_set_plan(3);
+	ksft_print_msg("seed %#llx: %lu calls, at most %u s, %u processes x %u threads\n",
+		       (unsigned long long)opt.seed, opt.calls, opt.seconds,
+		       opt.procs, opt.threads);
+	ksft_print_msg("replay: primeshare_fuzz -s %#llx -n %lu -t %u -p %u -j %u\n",
+		       (unsigned long long)opt.seed, opt.calls, opt.seconds,
+		       opt.procs, opt.threads);
+	if (geteuid())
+		ksft_exit_skip("the fuzzer runs as root (its workers become other users)\n");
+	if (access(PS_DEVICE, R_OK | W_OK))
+		ksft_exit_fail_msg("%s: %s\n", PS_DEVICE, strerror(errno));
+
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sh == MAP_FAILED)
+		ksft_exit_fail_msg("mmap: %s\n", strerror(errno));
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
+	pthread_mutex_init(&sh->lock, &ma);
+	ps_state_get(&before);
+	for (i = 0; i < 3; i++) {
+		saved_limits[i] = ps_get_param(limit_params[i]);
+		if (saved_limits[i] < 0 ||
+		    ps_set_param(limit_params[i], campaign_limits[i]))
+			ksft_exit_fail_msg("cannot set %s\n", limit_params[i]);
+	}
+
+	start = now();
+	fflush(stdout);
+	fflush(stderr);
+	for (i = 0; i < opt.procs; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0)
+			ksft_exit_fail_msg("fork: %s\n", strerror(errno));
+		if (pids[i] == 0) {
+			pc.sh = sh;
+			pc.opt = &opt;
+			pc.index = i;
+			pc.persona = i % NR_PERSONAS;
+			pc.deadline = start + opt.seconds;
+			_exit(run_process(&pc, opt.calls / opt.procs +
+					  (i < opt.calls % opt.procs)));
+		}
+	}
+	bad = wait_workers(pids, opt.procs, start + opt.seconds + GRACE, GRACE);
+	elapsed = now() - start;
+	for (i = 0; i < 3; i++)
+		ps_set_param(limit_params[i], saved_limits[i]);
+
+	print_tally(sh);
+	ksft_print_msg("%lu calls in %.1f s (%.0f calls/s)%s\n", sh->done,
+		       elapsed, sh->done / elapsed,
+		       sh->done < opt.calls ? ", stopped by the time limit" : "");
+	if (sh->failed)
+		ksft_print_msg("%s\n", sh->failure);
+	ksft_test_result(!sh->failed && !bad,
+			 "campaign: every result is one the uAPI allows\n");
+
+	/* Sessions end when their last descriptor closes: nothing is left. */
+	ps_state_get(&after);
+	idle = !after.handles && !after.holds && !after.users &&
+	       !after.sessions;
+	if (!idle)
+		ksft_print_msg("stats: handles %ld holds %ld users %ld sessions %ld\n",
+			       after.handles, after.holds, after.users,
+			       after.sessions);
+	ksft_test_result(idle, "live counts in debugfs are back to 0\n");
+	if (after.dmabufs != before.dmabufs || after.fds != before.fds ||
+	    after.next_fd != before.next_fd)
+		ksft_print_msg("dma-bufs %ld -> %ld, fds %d -> %d\n",
+			       before.dmabufs, after.dmabufs, before.fds,
+			       after.fds);
+	ksft_test_result(after.dmabufs == before.dmabufs &&
+			 after.fds == before.fds &&
+			 after.next_fd == before.next_fd,
+			 "no dma-buf or descriptor is left behind\n");
+
+	if (ksft_get_fail_cnt())
+		ksft_print_msg("FAILED with seed %#llx (make fuzz FUZZ_SEED=%#llx)\n",
+			       (unsigned long long)opt.seed,
+			       (unsigned long long)opt.seed);
+	ksft_finished();
+}
