@@ -12,7 +12,8 @@ tools_scripts = \
 	tools/run-demo \
 	tools/run-tests \
 	tools/lint \
-	tools/demo-skeleton \
+	tools/demo-guest \
+	tools/demo-host \
 	tools/build.sh
 
 EXTRA_DIST += $(tools_scripts)
@@ -33,18 +34,36 @@ vm-check: all modules-all tests/consumer/consumer $(layer_vm_deps)
 
 .PHONY: vm-check
 
-noinst_PROGRAMS += tools/pipeline-demo
-tools_pipeline_demo_SOURCES = tools/pipeline_demo.c
-
-# The demo in the VM on the default kernel (README command 1).
+# The demo (README command 1, tools/run-demo): in the VM on the default
+# kernel, with primeshare.ko loaded, nv-share-demo renders a picture into an
+# image exported through VK_NV_external_memory_win32 as a KMT handle, and an
+# unrelated process imports, verifies and saves it (tools/demo-guest).
+# tools/demo-host shows the run and saves the picture in demo/received.png.
 DEMO_KERNEL = $(lastword $(VM_KERNELS))
-demo: all modules-all
-	$(AM_V_at)$(SHELL) $(top_srcdir)/tools/vm-run --kernel '$(DEMO_KERNEL)' \
+if ENABLE_VULKAN_LAYER
+noinst_PROGRAMS += tools/nv-share-demo
+tools_nv_share_demo_SOURCES = tools/nv_share_demo.c
+tools_nv_share_demo_CFLAGS = $(AM_CFLAGS) $(VULKAN_CFLAGS) $(LIBPNG_CFLAGS)
+tools_nv_share_demo_LDADD = lib/libprimeshare.la $(VULKAN_LIBS) $(LIBPNG_LIBS)
+
+demo: all modules-all \
+		lib/layer/explicit/VkLayer_primeshare_nv_external_memory.json
+	$(AM_V_at)$(SHELL) $(top_srcdir)/tools/demo-host \
+		--out '$(abs_top_builddir)/demo' -- \
+		$(SHELL) $(abs_top_srcdir)/tools/vm-run --kernel '$(DEMO_KERNEL)' \
 		--cache '$(abs_top_builddir)/vm' --timeout 300 \
 		--module '$(abs_top_builddir)/kernel/build/$(DEMO_KERNEL)/primeshare.ko' \
-		-- $(abs_top_srcdir)/tools/demo-skeleton $(abs_top_builddir)/tools/pipeline-demo
+		-- $(abs_top_srcdir)/tools/demo-guest '$(abs_top_builddir)'
+else !ENABLE_VULKAN_LAYER
+demo:
+	@echo "make demo: needs the Vulkan layer; configure without --disable-vulkan-layer" >&2; exit 1
+endif !ENABLE_VULKAN_LAYER
 
-.PHONY: demo
+clean-local: clean-demo
+clean-demo:
+	-rm -rf demo
+
+.PHONY: demo clean-demo
 
 # make lint: checkpatch --strict on the kernel-style C, sparse (C=2) with
 # W=1 for every kernel in VM_KERNELS, kernel-doc -Wall on the module's

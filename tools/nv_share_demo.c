@@ -1,0 +1,876 @@
+// SPDX-License-Identifier: MIT
+/*
+ * nv-share-demo: one image shared between two unrelated processes through
+ * VK_NV_external_memory_win32 and a KMT handle, the way a program ported
+ * from Windows does it.  The program uses the NV extensions only; the layer
+ * VK_LAYER_PRIMESHARE_nv_external_memory maps them onto dma-bufs and the
+ * KMT handle onto a primeshare global handle.
+ *
+ *   nv-share-demo render
+ *	creates a 256x256 RGBA8 image exportable as OPAQUE_WIN32_KMT, draws
+ *	the demo's picture into it by GPU commands (a clear of the whole
+ *	image, then a copy of the figure from a buffer), leaves it in
+ *	VK_IMAGE_LAYOUT_GENERAL released to VK_QUEUE_FAMILY_EXTERNAL, prints
+ *	the handle ("handle: psh-...") and keeps the memory alive until its
+ *	standard input ends or a signal comes: the handle is owned, so it
+ *	ends with its exporter.
+ *
+ *   nv-share-demo receive HANDLE OUT.png
+ *	imports HANDLE into an identical image, acquires it from the
+ *	external queue family, copies it into a buffer, compares every pixel
+ *	with the picture (drawn again here from the same rules), prints
+ *	"verified N pixels" and the time from the start of the import to the
+ *	end of the comparison, and writes what it received to OUT.png.
+ *
+ * Both print "key: value" lines on standard output for tools/demo-guest.
+ * Exit status: 0 on success, 1 on any failure (with a message on standard
+ * error), 2 for usage errors.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <png.h>
+
+#include "primeshare.h"
+#include "primeshare_vulkan_nv.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The image and its picture. */
+#define WIDTH		256u
+#define HEIGHT		256u
+#define FORMAT		VK_FORMAT_R8G8B8A8_UNORM
+#define FORMAT_NAME	"VK_FORMAT_R8G8B8A8_UNORM"
+#define HANDLE_TYPE	VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_KMT_BIT_NV
+#define USAGE		(VK_IMAGE_USAGE_TRANSFER_SRC_BIT | \
+			 VK_IMAGE_USAGE_TRANSFER_DST_BIT)
+
+/* The figure, copied over the cleared image; the clear shows as a frame. */
+#define FIG_X		16u
+#define FIG_Y		16u
+#define FIG_W		(WIDTH - 2 * FIG_X)
+#define FIG_H		(HEIGHT - 2 * FIG_Y)
+
+/* The letters "PS", 5x7 cells of CELL pixels each, centred. */
+#define CELL		14u
+#define GLYPH_W		5u
+#define GLYPH_H		7u
+#define TEXT_W		((2 * GLYPH_W + 1) * CELL)
+#define TEXT_H		(GLYPH_H * CELL)
+#define TEXT_X		((WIDTH - TEXT_W) / 2)
+#define TEXT_Y		((HEIGHT - TEXT_H) / 2)
+
+/* Rings around the centre, RING pixels wide, out to radius RINGS_R. */
+#define RING		12u
+#define RINGS_R		108u
+
+struct rgba {
+	uint8_t r, g, b, a;
+};
+
+/* The clear colour (a navy frame), as bytes and as the clear's floats. */
+static const struct rgba frame_color = { 24, 40, 72, 255 };
+static const struct rgba paper_color = { 240, 232, 216, 255 };
+static const struct rgba letter_color = { 255, 255, 255, 255 };
+static const struct rgba ring_colors[] = {
+	{ 192, 32, 48, 255 },	/* crimson */
+	{ 208, 96, 16, 255 },	/* orange */
+	{ 176, 144, 0, 255 },	/* gold */
+	{ 48, 144, 48, 255 },	/* green */
+	{ 16, 128, 144, 255 },	/* teal */
+	{ 32, 80, 176, 255 },	/* blue */
+	{ 96, 48, 160, 255 },	/* violet */
+	{ 160, 32, 128, 255 },	/* magenta */
+	{ 64, 64, 64, 255 },	/* charcoal */
+};
+
+static const char *const glyphs[2][GLYPH_H] = {
+	{ "#### ", "#   #", "#   #", "#### ", "#    ", "#    ", "#    " },
+	{ " ####", "#    ", "#    ", " ### ", "    #", "    #", "#### " },
+};
+
+static unsigned int isqrt(unsigned int v)
+{
+	unsigned int r = 0, bit = 1u << 30;
+
+	while (bit > v)
+		bit >>= 2;
+	while (bit) {
+		if (v >= r + bit) {
+			v -= r + bit;
+			r = (r >> 1) + bit;
+		} else {
+			r >>= 1;
+		}
+		bit >>= 2;
+	}
+	return r;
+}
+
+static bool in_letter(unsigned int x, unsigned int y)
+{
+	unsigned int cx, cy, g;
+
+	if (x < TEXT_X || x >= TEXT_X + TEXT_W ||
+	    y < TEXT_Y || y >= TEXT_Y + TEXT_H)
+		return false;
+	cx = (x - TEXT_X) / CELL;
+	cy = (y - TEXT_Y) / CELL;
+	/* Each lit cell is a block with a 2-pixel gap to the next. */
+	if ((x - TEXT_X) % CELL >= CELL - 2 || (y - TEXT_Y) % CELL >= CELL - 2)
+		return false;
+	if (cx == GLYPH_W)
+		return false;	/* between the letters */
+	g = cx > GLYPH_W;
+	if (g)
+		cx -= GLYPH_W + 1;
+	return glyphs[g][cy][cx] == '#';
+}
+
+/* What pixel (x, y) of the shared image must be. */
+static struct rgba expected(unsigned int x, unsigned int y)
+{
+	int dx = (int)x - (int)(WIDTH / 2), dy = (int)y - (int)(HEIGHT / 2);
+	unsigned int d;
+
+	if (x < FIG_X || x >= FIG_X + FIG_W || y < FIG_Y || y >= FIG_Y + FIG_H)
+		return frame_color;
+	if (in_letter(x, y))
+		return letter_color;
+	d = isqrt((unsigned int)(dx * dx + dy * dy));
+	if (d >= RINGS_R)
+		return paper_color;
+	return ring_colors[d / RING % ARRAY_SIZE(ring_colors)];
+}
+
+/* ------------------------------------------------------------------ */
+
+struct demo {
+	VkInstance instance;
+	VkPhysicalDevice pd;
+	VkDevice device;
+	VkQueue queue;
+	uint32_t queue_family;
+	VkCommandPool pool;
+	VkFence fence;
+	PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV get_caps;
+	PFN_vkGetMemoryWin32HandleNV get_handle;
+	VkImageTiling tiling;
+	bool dedicated;		/* DEDICATED_ONLY */
+	bool nv_dedicated_ext;	/* VK_NV_dedicated_allocation enabled */
+	VkImage image;
+	VkDeviceMemory memory;
+	VkDeviceSize size;
+	uint32_t memory_type;
+};
+
+static const char *prog = "nv-share-demo";
+
+static void __attribute__((format(printf, 1, 2), noreturn))
+fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static const char *vk_result_name(VkResult res)
+{
+	switch (res) {
+	case VK_SUCCESS:
+		return "VK_SUCCESS";
+	case VK_ERROR_OUT_OF_HOST_MEMORY:
+		return "VK_ERROR_OUT_OF_HOST_MEMORY";
+	case VK_ERROR_OUT_OF_DEVICE_MEMORY:
+		return "VK_ERROR_OUT_OF_DEVICE_MEMORY";
+	case VK_ERROR_INITIALIZATION_FAILED:
+		return "VK_ERROR_INITIALIZATION_FAILED";
+	case VK_ERROR_DEVICE_LOST:
+		return "VK_ERROR_DEVICE_LOST";
+	case VK_ERROR_LAYER_NOT_PRESENT:
+		return "VK_ERROR_LAYER_NOT_PRESENT";
+	case VK_ERROR_EXTENSION_NOT_PRESENT:
+		return "VK_ERROR_EXTENSION_NOT_PRESENT";
+	case VK_ERROR_FEATURE_NOT_PRESENT:
+		return "VK_ERROR_FEATURE_NOT_PRESENT";
+	case VK_ERROR_INCOMPATIBLE_DRIVER:
+		return "VK_ERROR_INCOMPATIBLE_DRIVER";
+	case VK_ERROR_FORMAT_NOT_SUPPORTED:
+		return "VK_ERROR_FORMAT_NOT_SUPPORTED";
+	case VK_ERROR_INVALID_EXTERNAL_HANDLE:
+		return "VK_ERROR_INVALID_EXTERNAL_HANDLE";
+	case VK_ERROR_VALIDATION_FAILED_EXT:
+		return "VK_ERROR_VALIDATION_FAILED_EXT";
+	default:
+		return "VkResult";
+	}
+}
+
+#define CHECK(call) do {						\
+	VkResult check_res_ = (call);					\
+	if (check_res_ != VK_SUCCESS)					\
+		fail("%s failed: %s (%d)", #call,			\
+		     vk_result_name(check_res_), check_res_);		\
+} while (0)
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static const char *tiling_name(VkImageTiling tiling)
+{
+	return tiling == VK_IMAGE_TILING_LINEAR ? "linear" : "optimal";
+}
+
+static void create_instance(struct demo *d)
+{
+	static const char *const exts[] = {
+		VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
+	};
+	static const char caps_cmd[] =
+		"vkGetPhysicalDeviceExternalImageFormatPropertiesNV";
+	VkApplicationInfo app = {
+		.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+		.pApplicationName = "nv-share-demo",
+		.apiVersion = VK_API_VERSION_1_1,
+	};
+	VkInstanceCreateInfo ci = {
+		.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+		.pApplicationInfo = &app,
+		.enabledExtensionCount = ARRAY_SIZE(exts),
+		.ppEnabledExtensionNames = exts,
+	};
+	VkPhysicalDeviceProperties props;
+	uint32_t n = 1;
+	VkResult res;
+
+	res = vkCreateInstance(&ci, NULL, &d->instance);
+	if (res == VK_ERROR_EXTENSION_NOT_PRESENT)
+		fail("no Vulkan driver or layer offers %s: is the layer %s installed or enabled (VK_LAYER_PATH, VK_INSTANCE_LAYERS)?",
+		     exts[0], PRIMESHARE_VULKAN_LAYER_NAME);
+	if (res != VK_SUCCESS)
+		fail("vkCreateInstance: %s (%d)", vk_result_name(res), res);
+	res = vkEnumeratePhysicalDevices(d->instance, &n, &d->pd);
+	if (res < 0 || !n)
+		fail("no Vulkan physical device (%s)", vk_result_name(res));
+	vkGetPhysicalDeviceProperties(d->pd, &props);
+	printf("device: %s\n", props.deviceName);
+	d->get_caps = (PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV)
+		vkGetInstanceProcAddr(d->instance, caps_cmd);
+	if (!d->get_caps)
+		fail("%s is missing", caps_cmd);
+}
+
+/*
+ * The tiling to use: the first of optimal and linear in which an RGBA8
+ * image can be both exported and imported as OPAQUE_WIN32_KMT.  The
+ * exporter and the importer ask the same question, so they agree.
+ */
+static void choose_tiling(struct demo *d)
+{
+	static const VkImageTiling tilings[] = {
+		VK_IMAGE_TILING_OPTIMAL, VK_IMAGE_TILING_LINEAR,
+	};
+	const VkExternalMemoryFeatureFlagsNV need =
+		VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT_NV |
+		VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT_NV;
+	char why[2][96];
+
+	for (size_t i = 0; i < ARRAY_SIZE(tilings); i++) {
+		VkExternalImageFormatPropertiesNV p;
+		VkResult res;
+
+		memset(&p, 0, sizeof(p));
+		res = d->get_caps(d->pd, FORMAT, VK_IMAGE_TYPE_2D, tilings[i],
+				  USAGE, 0, HANDLE_TYPE, &p);
+		if (res != VK_SUCCESS) {
+			snprintf(why[i], sizeof(why[i]), "%s", vk_result_name(res));
+			continue;
+		}
+		if ((p.externalMemoryFeatures & need) != need ||
+		    !(p.compatibleHandleTypes & HANDLE_TYPE)) {
+			snprintf(why[i], sizeof(why[i]),
+				 "features 0x%x, compatible types 0x%x",
+				 p.externalMemoryFeatures,
+				 p.compatibleHandleTypes);
+			continue;
+		}
+		if (p.imageFormatProperties.maxExtent.width < WIDTH ||
+		    p.imageFormatProperties.maxExtent.height < HEIGHT) {
+			snprintf(why[i], sizeof(why[i]), "at most %ux%u",
+				 p.imageFormatProperties.maxExtent.width,
+				 p.imageFormatProperties.maxExtent.height);
+			continue;
+		}
+		d->tiling = tilings[i];
+		d->dedicated = p.externalMemoryFeatures &
+			       VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT_NV;
+		return;
+	}
+	fail("a %ux%u %s image cannot be shared as OPAQUE_WIN32_KMT here (optimal tiling: %s; linear tiling: %s).  The KMT types need /dev/primeshare (primeshare.ko) and a backend whose memory is a dma-buf; PRIMESHARE_LAYER_DEBUG=1 shows the layer's reasons",
+	     WIDTH, HEIGHT, FORMAT_NAME, why[0], why[1]);
+}
+
+static bool device_has(VkPhysicalDevice pd, const char *name)
+{
+	VkExtensionProperties *props;
+	uint32_t n = 0;
+	bool found = false;
+
+	if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS)
+		return false;
+	props = calloc(n ? n : 1, sizeof(*props));
+	if (!props)
+		return false;
+	if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, props) >= 0)
+		for (uint32_t i = 0; i < n; i++)
+			if (!strcmp(props[i].extensionName, name))
+				found = true;
+	free(props);
+	return found;
+}
+
+static void create_device(struct demo *d)
+{
+	const char *exts[3] = {
+		VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME,
+		VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME,
+	};
+	float priority = 1.0f;
+	VkQueueFamilyProperties qfp[16];
+	uint32_t nq = ARRAY_SIZE(qfp), next = 2;
+	VkDeviceQueueCreateInfo qci = {
+		.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+		.queueCount = 1,
+		.pQueuePriorities = &priority,
+	};
+	VkDeviceCreateInfo ci = {
+		.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+		.queueCreateInfoCount = 1,
+		.pQueueCreateInfos = &qci,
+		.ppEnabledExtensionNames = exts,
+	};
+	VkCommandPoolCreateInfo pci = {
+		.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+	};
+	VkFenceCreateInfo fci = {
+		.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO,
+	};
+	VkResult res;
+	bool found = false;
+
+	/*
+	 * Memory that must be dedicated takes VkDedicatedAllocation*NV, the
+	 * NV way; they belong to VK_NV_dedicated_allocation where the driver
+	 * has it, and the layer rewrites them where it does not.
+	 */
+	if (d->dedicated &&
+	    device_has(d->pd, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME)) {
+		exts[next++] = VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME;
+		d->nv_dedicated_ext = true;
+	}
+	ci.enabledExtensionCount = next;
+
+	vkGetPhysicalDeviceQueueFamilyProperties(d->pd, &nq, qfp);
+	for (uint32_t i = 0; i < nq && !found; i++) {
+		if (qfp[i].queueFlags &
+		    (VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT |
+		     VK_QUEUE_TRANSFER_BIT)) {
+			d->queue_family = i;
+			found = true;
+		}
+	}
+	if (!found)
+		fail("the device has no queue for transfers");
+	qci.queueFamilyIndex = d->queue_family;
+	res = vkCreateDevice(d->pd, &ci, NULL, &d->device);
+	if (res == VK_ERROR_EXTENSION_NOT_PRESENT)
+		fail("the device offers no %s and %s: is the layer %s enabled?",
+		     exts[0], exts[1], PRIMESHARE_VULKAN_LAYER_NAME);
+	if (res != VK_SUCCESS)
+		fail("vkCreateDevice: %s (%d)", vk_result_name(res), res);
+	vkGetDeviceQueue(d->device, d->queue_family, 0, &d->queue);
+	pci.queueFamilyIndex = d->queue_family;
+	CHECK(vkCreateCommandPool(d->device, &pci, NULL, &d->pool));
+	CHECK(vkCreateFence(d->device, &fci, NULL, &d->fence));
+	d->get_handle = (PFN_vkGetMemoryWin32HandleNV)
+		vkGetDeviceProcAddr(d->device, "vkGetMemoryWin32HandleNV");
+	if (!d->get_handle)
+		fail("vkGetMemoryWin32HandleNV is missing");
+}
+
+static uint32_t memory_type(struct demo *d, uint32_t bits,
+			    VkMemoryPropertyFlags want)
+{
+	VkPhysicalDeviceMemoryProperties mp;
+
+	vkGetPhysicalDeviceMemoryProperties(d->pd, &mp);
+	for (uint32_t i = 0; i < mp.memoryTypeCount; i++)
+		if ((bits & (1u << i)) &&
+		    (mp.memoryTypes[i].propertyFlags & want) == want)
+			return i;
+	fail("no memory type of 0x%x has properties 0x%x", bits, want);
+}
+
+/*
+ * The shared image and its memory: exported (@handle 0) or imported from
+ * @handle.  Both sides make the same image and pick the memory type the
+ * same way, so the importer's allocation matches the exporter's.
+ */
+static void create_shared_image(struct demo *d, HANDLE handle)
+{
+	VkDedicatedAllocationImageCreateInfoNV ded_image = {
+		.sType = VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_IMAGE_CREATE_INFO_NV,
+		.dedicatedAllocation = VK_TRUE,
+	};
+	VkExternalMemoryImageCreateInfoNV ext = {
+		.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO_NV,
+		.pNext = d->nv_dedicated_ext ? &ded_image : NULL,
+		.handleTypes = HANDLE_TYPE,
+	};
+	VkImageCreateInfo ici = {
+		.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+		.pNext = &ext,
+		.imageType = VK_IMAGE_TYPE_2D,
+		.format = FORMAT,
+		.extent = { WIDTH, HEIGHT, 1 },
+		.mipLevels = 1,
+		.arrayLayers = 1,
+		.samples = VK_SAMPLE_COUNT_1_BIT,
+		.tiling = d->tiling,
+		.usage = USAGE,
+		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+		.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+	};
+	VkDedicatedAllocationMemoryAllocateInfoNV ded = {
+		.sType = VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_MEMORY_ALLOCATE_INFO_NV,
+	};
+	VkExportMemoryAllocateInfoNV exp = {
+		.sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO_NV,
+		.handleTypes = HANDLE_TYPE,
+	};
+	VkImportMemoryWin32HandleInfoNV imp = {
+		.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_WIN32_HANDLE_INFO_NV,
+		.handleType = HANDLE_TYPE,
+		.handle = handle,
+	};
+	VkMemoryAllocateInfo mai = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+	};
+	static const char gone[] =
+		": no such handle (has its exporter gone?), or this user may not import it";
+	static const char no_dedicated[] =
+		" (the memory must be dedicated: does the layer take VkDedicatedAllocationMemoryAllocateInfoNV?)";
+	VkMemoryRequirements mr;
+	VkResult res;
+
+	CHECK(vkCreateImage(d->device, &ici, NULL, &d->image));
+	vkGetImageMemoryRequirements(d->device, d->image, &mr);
+	d->size = mr.size;
+	d->memory_type = memory_type(d, mr.memoryTypeBits, 0);
+	mai.allocationSize = mr.size;
+	mai.memoryTypeIndex = d->memory_type;
+	mai.pNext = handle ? (void *)&imp : (void *)&exp;
+	if (d->dedicated) {
+		ded.image = d->image;
+		if (handle)
+			imp.pNext = &ded;
+		else
+			exp.pNext = &ded;
+	}
+	res = vkAllocateMemory(d->device, &mai, NULL, &d->memory);
+	if (res != VK_SUCCESS && handle)
+		fail("importing the handle failed: %s (%d)%s",
+		     vk_result_name(res), res,
+		     res == VK_ERROR_INVALID_EXTERNAL_HANDLE ? gone : "");
+	if (res != VK_SUCCESS)
+		fail("allocating exportable memory failed: %s (%d)%s",
+		     vk_result_name(res), res, d->dedicated ? no_dedicated : "");
+	CHECK(vkBindImageMemory(d->device, d->image, d->memory, 0));
+}
+
+static VkBuffer host_buffer(struct demo *d, VkDeviceSize size,
+			    VkBufferUsageFlags usage, VkDeviceMemory *mem,
+			    void **map)
+{
+	VkBufferCreateInfo bci = {
+		.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+		.size = size,
+		.usage = usage,
+		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+	};
+	VkMemoryAllocateInfo mai = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+	};
+	VkMemoryRequirements mr;
+	VkBuffer buf;
+
+	CHECK(vkCreateBuffer(d->device, &bci, NULL, &buf));
+	vkGetBufferMemoryRequirements(d->device, buf, &mr);
+	mai.allocationSize = mr.size;
+	mai.memoryTypeIndex = memory_type(d, mr.memoryTypeBits,
+					  VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+					  VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+	CHECK(vkAllocateMemory(d->device, &mai, NULL, mem));
+	CHECK(vkBindBufferMemory(d->device, buf, *mem, 0));
+	CHECK(vkMapMemory(d->device, *mem, 0, VK_WHOLE_SIZE, 0, map));
+	return buf;
+}
+
+static VkCommandBuffer begin(struct demo *d)
+{
+	VkCommandBufferAllocateInfo ai = {
+		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+		.commandPool = d->pool,
+		.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+		.commandBufferCount = 1,
+	};
+	VkCommandBufferBeginInfo bi = {
+		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+		.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+	};
+	VkCommandBuffer cb;
+
+	CHECK(vkAllocateCommandBuffers(d->device, &ai, &cb));
+	CHECK(vkBeginCommandBuffer(cb, &bi));
+	return cb;
+}
+
+static void submit_and_wait(struct demo *d, VkCommandBuffer cb)
+{
+	VkSubmitInfo si = {
+		.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+		.commandBufferCount = 1,
+		.pCommandBuffers = &cb,
+	};
+
+	CHECK(vkEndCommandBuffer(cb));
+	CHECK(vkQueueSubmit(d->queue, 1, &si, d->fence));
+	CHECK(vkWaitForFences(d->device, 1, &d->fence, VK_TRUE, UINT64_MAX));
+	CHECK(vkResetFences(d->device, 1, &d->fence));
+	vkFreeCommandBuffers(d->device, d->pool, 1, &cb);
+}
+
+static void destroy(struct demo *d)
+{
+	if (d->device) {
+		vkDeviceWaitIdle(d->device);
+		if (d->image)
+			vkDestroyImage(d->device, d->image, NULL);
+		if (d->memory)
+			vkFreeMemory(d->device, d->memory, NULL);
+		if (d->fence)
+			vkDestroyFence(d->device, d->fence, NULL);
+		if (d->pool)
+			vkDestroyCommandPool(d->device, d->pool, NULL);
+		vkDestroyDevice(d->device, NULL);
+	}
+	if (d->instance)
+		vkDestroyInstance(d->instance, NULL);
+}
+
+static void setup(struct demo *d, const char *mode)
+{
+	printf("%s: pid %d, parent %d, session %d\n", mode, (int)getpid(),
+	       (int)getppid(), (int)getsid(0));
+	create_instance(d);
+	choose_tiling(d);
+	create_device(d);
+}
+
+/* render ------------------------------------------------------------ */
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+/*
+ * Clear the whole image to the frame colour, copy the figure over its
+ * middle, and hand the image over: VK_IMAGE_LAYOUT_GENERAL, released to
+ * VK_QUEUE_FAMILY_EXTERNAL.
+ */
+static void render(struct demo *d)
+{
+	VkImageSubresourceRange range = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 };
+	VkImageMemoryBarrier bar = {
+		.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+		.dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+		.oldLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+		.newLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+		.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+		.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+		.image = d->image,
+		.subresourceRange = range,
+	};
+	VkBufferImageCopy copy = {
+		.bufferRowLength = FIG_W,
+		.imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
+		.imageOffset = { FIG_X, FIG_Y, 0 },
+		.imageExtent = { FIG_W, FIG_H, 1 },
+	};
+	VkClearColorValue clear = { .float32 = {
+		frame_color.r / 255.0f, frame_color.g / 255.0f,
+		frame_color.b / 255.0f, frame_color.a / 255.0f,
+	} };
+	VkDeviceMemory smem;
+	VkCommandBuffer cb;
+	VkBuffer staging;
+	struct rgba *src;
+	double t0 = now_ms();
+
+	staging = host_buffer(d, (VkDeviceSize)FIG_W * FIG_H * 4,
+			      VK_BUFFER_USAGE_TRANSFER_SRC_BIT, &smem,
+			      (void **)&src);
+	for (uint32_t y = 0; y < FIG_H; y++)
+		for (uint32_t x = 0; x < FIG_W; x++)
+			src[y * FIG_W + x] = expected(FIG_X + x, FIG_Y + y);
+
+	cb = begin(d);
+	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
+			     VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0,
+			     NULL, 1, &bar);
+	vkCmdClearColorImage(cb, d->image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+			     &clear, 1, &range);
+	bar.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+	bar.oldLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL;
+	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
+			     VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0,
+			     NULL, 1, &bar);
+	vkCmdCopyBufferToImage(cb, staging, d->image,
+			       VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &copy);
+	bar.dstAccessMask = 0;
+	bar.newLayout = VK_IMAGE_LAYOUT_GENERAL;
+	bar.srcQueueFamilyIndex = d->queue_family;
+	bar.dstQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL;
+	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
+			     VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, NULL,
+			     0, NULL, 1, &bar);
+	submit_and_wait(d, cb);
+	vkDestroyBuffer(d->device, staging, NULL);
+	vkFreeMemory(d->device, smem, NULL);
+	printf("rendered: clear + copy of the figure in %.1f ms; left in VK_IMAGE_LAYOUT_GENERAL, released to VK_QUEUE_FAMILY_EXTERNAL\n",
+	       now_ms() - t0);
+}
+
+static int cmd_render(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	char text[PRIMESHARE_HANDLE_TEXT_SIZE];
+	struct demo d = { 0 };
+	HANDLE h = NULL;
+	char buf[256];
+	VkResult res;
+
+	/* No SA_RESTART: a signal ends the read() below. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	setup(&d, "render");
+	create_shared_image(&d, NULL);
+	printf("image: %ux%u %s, %s tiling, %" PRIu64 " bytes of memory%s, exportable as OPAQUE_WIN32_KMT\n",
+	       WIDTH, HEIGHT, FORMAT_NAME, tiling_name(d.tiling),
+	       (uint64_t)d.size, d.dedicated ? " (dedicated)" : "");
+	render(&d);
+
+	res = d.get_handle(d.device, d.memory, HANDLE_TYPE, &h);
+	if (res != VK_SUCCESS)
+		fail("vkGetMemoryWin32HandleNV(OPAQUE_WIN32_KMT): %s (%d)",
+		     vk_result_name(res), res);
+	if (primeshare_handle_format(PRIMESHARE_GLOBAL_FROM_HANDLE(h), text,
+				     sizeof(text)) < 0)
+		fail("vkGetMemoryWin32HandleNV gave handle %p, not a primeshare handle",
+		     h);
+	printf("handle: %s\n", text);
+	printf("waiting: the handle lives until this process ends (end of standard input or a signal)\n");
+	fflush(stdout);
+
+	while (!stop_signal) {
+		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+
+		if (n == 0 || (n < 0 && errno != EINTR))
+			break;
+	}
+	destroy(&d);
+	if (stop_signal)
+		printf("render: stopped by signal %d, handle %s released\n",
+		       (int)stop_signal, text);
+	else
+		printf("render: standard input ended, handle %s released\n",
+		       text);
+	return 0;
+}
+
+/* receive ----------------------------------------------------------- */
+
+/* Copy the image into @px (WIDTH x HEIGHT pixels). */
+static void read_back(struct demo *d, struct rgba *px)
+{
+	VkImageSubresourceRange range = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 };
+	VkImageMemoryBarrier acquire = {
+		.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+		.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT,
+		.oldLayout = VK_IMAGE_LAYOUT_GENERAL,
+		.newLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+		.srcQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL,
+		.dstQueueFamilyIndex = d->queue_family,
+		.image = d->image,
+		.subresourceRange = range,
+	};
+	VkBufferMemoryBarrier host = {
+		.sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
+		.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+		.dstAccessMask = VK_ACCESS_HOST_READ_BIT,
+		.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+		.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+		.size = VK_WHOLE_SIZE,
+	};
+	VkBufferImageCopy copy = {
+		.imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
+		.imageExtent = { WIDTH, HEIGHT, 1 },
+	};
+	VkDeviceSize size = (VkDeviceSize)WIDTH * HEIGHT * 4;
+	VkDeviceMemory bmem;
+	VkCommandBuffer cb;
+	VkBuffer buf;
+	void *map;
+
+	buf = host_buffer(d, size, VK_BUFFER_USAGE_TRANSFER_DST_BIT, &bmem,
+			  &map);
+	host.buffer = buf;
+	cb = begin(d);
+	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
+			     VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0,
+			     NULL, 1, &acquire);
+	vkCmdCopyImageToBuffer(cb, d->image,
+			       VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, buf, 1,
+			       &copy);
+	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
+			     VK_PIPELINE_STAGE_HOST_BIT, 0, 0, NULL, 1, &host,
+			     0, NULL);
+	submit_and_wait(d, cb);
+	memcpy(px, map, size);
+	vkDestroyBuffer(d->device, buf, NULL);
+	vkFreeMemory(d->device, bmem, NULL);
+}
+
+static int write_png(const char *path, const struct rgba *px)
+{
+	png_structp png;
+	png_infop info;
+	FILE *f = fopen(path, "wb");
+
+	if (!f) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+		return -1;
+	}
+	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+	info = png ? png_create_info_struct(png) : NULL;
+	if (!info || setjmp(png_jmpbuf(png))) {
+		png_destroy_write_struct(&png, &info);
+		fclose(f);
+		fprintf(stderr, "%s: %s: libpng could not write it\n", prog,
+			path);
+		return -1;
+	}
+	png_init_io(png, f);
+	png_set_IHDR(png, info, WIDTH, HEIGHT, 8, PNG_COLOR_TYPE_RGB_ALPHA,
+		     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+		     PNG_FILTER_TYPE_DEFAULT);
+	png_write_info(png, info);
+	for (uint32_t y = 0; y < HEIGHT; y++)
+		png_write_row(png, (png_const_bytep)(px + y * WIDTH));
+	png_write_end(png, NULL);
+	png_destroy_write_struct(&png, &info);
+	if (fclose(f)) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_receive(const char *text, const char *out)
+{
+	struct rgba *px = calloc(WIDTH * HEIGHT, sizeof(*px));
+	struct demo d = { 0 };
+	unsigned long wrong = 0;
+	uint64_t handle;
+	double t0, t1;
+
+	if (!px)
+		fail("out of memory");
+	if (primeshare_handle_parse(text, &handle))
+		fail("'%s' is not a primeshare handle (psh- and 16 hex digits)",
+		     text);
+	setup(&d, "receive");
+
+	t0 = now_ms();
+	create_shared_image(&d, PRIMESHARE_HANDLE_FROM_GLOBAL(handle));
+	printf("imported: %s into a %ux%u %s image, %s tiling, %" PRIu64 " bytes of memory%s\n",
+	       text, WIDTH, HEIGHT, FORMAT_NAME, tiling_name(d.tiling),
+	       (uint64_t)d.size, d.dedicated ? " (dedicated)" : "");
+	read_back(&d, px);
+	for (uint32_t y = 0; y < HEIGHT; y++) {
+		for (uint32_t x = 0; x < WIDTH; x++) {
+			struct rgba want = expected(x, y), got = px[y * WIDTH + x];
+
+			if (!memcmp(&want, &got, sizeof(want)))
+				continue;
+			if (!wrong++)
+				fprintf(stderr, "%s: pixel (%u,%u) is %02x%02x%02x%02x, not %02x%02x%02x%02x\n",
+					prog, x, y, got.r, got.g, got.b, got.a,
+					want.r, want.g, want.b, want.a);
+		}
+	}
+	t1 = now_ms();
+	destroy(&d);
+
+	if (wrong)
+		printf("MISMATCH: %lu of %u pixels differ from the picture\n",
+		       wrong, WIDTH * HEIGHT);
+	else
+		printf("verified %u pixels\n", WIDTH * HEIGHT);
+	printf("time: %.1f ms from the start of the import to the end of the comparison\n",
+	       t1 - t0);
+	if (write_png(out, px) == 0)
+		printf("picture: %s\n", out);
+	else
+		wrong = wrong ? wrong : 1;
+	free(px);
+	return wrong ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 2 && !strcmp(argv[1], "render"))
+		return cmd_render();
+	if (argc == 4 && !strcmp(argv[1], "receive"))
+		return cmd_receive(argv[2], argv[3]);
+	fprintf(stderr,
+		"usage: %s render\n"
+		"       %s receive HANDLE OUT.png\n", prog, prog);
+	return 2;
+}
