@@ -108,8 +108,18 @@ noinst_PROGRAMS += tools/primeshare-bench
 tools_primeshare_bench_SOURCES = tools/primeshare_bench.c
 tools_primeshare_bench_LDADD = -lpthread -lm
 EXTRA_DIST += tools/bench-run
+EXTRA_DIST += tools/bench-guest
 BENCH_ARGS =
-bench: all modules-all
+# layer-bench (the layer's NV path against the same work by hand, and its
+# pass-through overhead) runs in the same VM run, after primeshare-bench.
+if ENABLE_VULKAN_LAYER
+noinst_PROGRAMS += tools/layer-bench
+tools_layer_bench_SOURCES = tools/layer_bench.c
+tools_layer_bench_CFLAGS = $(AM_CFLAGS) $(VULKAN_CFLAGS)
+tools_layer_bench_LDADD = lib/libprimeshare.la $(VULKAN_LIBS) -lm
+BENCH_LAYER_DEPS = lib/layer/explicit/VkLayer_primeshare_nv_external_memory.json
+endif ENABLE_VULKAN_LAYER
+bench: all modules-all $(BENCH_LAYER_DEPS)
 	$(AM_V_at)$(SHELL) $(top_srcdir)/tools/bench-run \
 		--builddir '$(abs_top_builddir)' --kernels '$(VM_KERNELS)' \
 		--out '$(abs_top_builddir)/bench' -- $(BENCH_ARGS)
