@@ -19,6 +19,7 @@ PACKAGES=(
 	qemu-system-x86 busybox-static cpio kmod xz-utils zstd
 	linux-source sparse perl python3 valgrind gnuplot-nox
 	libpng-dev gcc-multilib
+	flex bison libelf-dev bc
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
