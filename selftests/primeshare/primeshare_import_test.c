@@ -575,7 +575,7 @@ TEST_F(ps, exporter_pid_is_zero_once_the_exporter_is_gone)
 	EXPECT_EQ(0, ps_release(self->sess, h));
 }
 
-TEST_F(ps, ten_thousand_cycles_leak_nothing)
+TEST_F_TIMEOUT(ps, ten_thousand_cycles_leak_nothing, 300)
 {
 	long handles = ps_stat("handles"), holds = ps_stat("holds");
 	long sessions = ps_stat("sessions"), dmabufs = ps_dmabuf_count();
