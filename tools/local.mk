@@ -127,3 +127,52 @@ clean-local: clean-bench
 clean-bench:
 	-rm -rf bench
 .PHONY: bench clean-bench
+
+# The GPU suite (issue: the layer on a real GPU).  gpu-share shares images
+# between two processes through the layer, verifies and times it; its
+# compute shaders are compiled by glslangValidator into C arrays.  It runs
+# on lavapipe in make check (tests/layer/gpu-share.test, small sizes);
+# make gpu-pack gathers everything a GPU machine needs into gpu-pack/
+# (tools/gpu-suite), where `gpu-pack/run` runs the whole suite.
+EXTRA_DIST += tools/gpu-suite tools/shaders/gpu_share_fill.comp \
+	tools/shaders/gpu_share_read.comp tests/layer/gpu-share.test
+if ENABLE_GPU_SHARE
+noinst_PROGRAMS += tools/gpu-share
+tools_gpu_share_SOURCES = tools/gpu_share.c tests/layer/vkt.c \
+	tests/layer/vkt.h
+nodist_tools_gpu_share_SOURCES = tools/gpu_share_fill.h \
+	tools/gpu_share_read.h
+tools_gpu_share_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/tools \
+	-I$(top_srcdir)/tests/layer
+tools_gpu_share_CFLAGS = $(AM_CFLAGS) $(VULKAN_CFLAGS)
+tools_gpu_share_LDADD = $(VULKAN_LIBS) -lm
+BUILT_SOURCES += tools/gpu_share_fill.h tools/gpu_share_read.h
+CLEANFILES += tools/gpu_share_fill.h tools/gpu_share_read.h
+
+tools/gpu_share_%.h: $(srcdir)/tools/shaders/gpu_share_%.comp
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && $(GLSLANG) -s -V \
+		--target-env vulkan1.1 --vn gpu_share_$*_spv -o $@.tmp $< && \
+		mv $@.tmp $@
+
+# The generated headers, before the first compile (no dependency
+# tracking yet then).
+tools/gpu_share-gpu_share.$(OBJEXT): tools/gpu_share_fill.h \
+	tools/gpu_share_read.h
+
+TESTS += tests/layer/gpu-share.test
+tests/layer/gpu-share.log: tools/gpu-share \
+	lib/layer/libVkLayer_primeshare.la $(layer_test_manifests)
+
+gpu-pack: all tools/gpu-share $(layer_vm_deps) $(check_PROGRAMS) \
+		$(check_LTLIBRARIES)
+	$(AM_V_at)$(SHELL) $(top_srcdir)/tools/gpu-suite pack \
+		--srcdir '$(abs_top_srcdir)' --builddir '$(abs_top_builddir)' \
+		--out '$(abs_top_builddir)/gpu-pack'
+else !ENABLE_GPU_SHARE
+gpu-pack:
+	@echo "make gpu-pack: needs the Vulkan layer and glslangValidator (apt-get install glslang-tools), then configure again" >&2; exit 1
+endif !ENABLE_GPU_SHARE
+clean-local: clean-gpu-pack
+clean-gpu-pack:
+	-rm -rf gpu-pack
+.PHONY: gpu-pack clean-gpu-pack
