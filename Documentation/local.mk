@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 
 EXTRA_DIST += \
+	Documentation/gpu.rst \
 	Documentation/index.rst \
 	Documentation/layer.rst \
 	Documentation/lifetime.rst \
