@@ -245,49 +245,14 @@ static void stats(struct gs *g, struct msg *m)
 
 static int send_msg(int sock, const struct msg *m, int fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *c;
-
-	if (fd >= 0) {
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	return sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(*m) ? 0 : -1;
+	return vkt_send(sock, m, sizeof(*m), &fd, fd >= 0);
 }
 
 /* The message, and the descriptor that came with it (or -1) in *fd. */
 static int recv_msg(int sock, struct msg *m, int *fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-	ssize_t n;
-
 	*fd = -1;
-	n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL);
-	if (n < 0)
-		return -1;
-	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-			memcpy(fd, CMSG_DATA(c), sizeof(int));
-	if (n != (ssize_t)sizeof(*m)) {
-		if (*fd >= 0)
-			close(*fd);
-		*fd = -1;
-		return -1;
-	}
-	return 0;
+	return vkt_recv(sock, m, sizeof(*m), fd, 1) < 0 ? -1 : 0;
 }
 
 /* --- Vulkan objects -------------------------------------------------- */

@@ -54,104 +54,9 @@ static const char *const exts[] = {
 
 static VkImage make_image(struct vkt *t)
 {
-	VkExternalMemoryImageCreateInfoNV ext = {
-		.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO_NV,
-		.handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
-	};
-	VkImageCreateInfo ici = {
-		.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-		.pNext = &ext,
-		.imageType = VK_IMAGE_TYPE_2D,
-		.format = VK_FORMAT_R8G8B8A8_UNORM,
-		.extent = { W, H, 1 },
-		.mipLevels = 1,
-		.arrayLayers = 1,
-		.samples = VK_SAMPLE_COUNT_1_BIT,
-		.tiling = VK_IMAGE_TILING_OPTIMAL,
-		.usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT |
-			 VK_IMAGE_USAGE_TRANSFER_DST_BIT,
-		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-		.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-	};
-	VkImage image = VK_NULL_HANDLE;
-
-	vkCreateImage(t->device, &ici, NULL, &image);
-	return image;
-}
-
-static VkBuffer host_buffer(struct vkt *t, VkBufferUsageFlags usage,
-			    VkDeviceMemory *mem, void **map)
-{
-	VkBufferCreateInfo bci = {
-		.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-		.size = W * H * 4,
-		.usage = usage,
-	};
-	VkMemoryAllocateInfo mai = {
-		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-	};
-	VkMemoryRequirements mr;
-	VkBuffer buf;
-
-	vkCreateBuffer(t->device, &bci, NULL, &buf);
-	vkGetBufferMemoryRequirements(t->device, buf, &mr);
-	mai.allocationSize = mr.size;
-	mai.memoryTypeIndex = vkt_memory_type(t, mr.memoryTypeBits,
-		VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
-		VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
-	vkAllocateMemory(t->device, &mai, NULL, mem);
-	vkBindBufferMemory(t->device, buf, *mem, 0);
-	vkMapMemory(t->device, *mem, 0, VK_WHOLE_SIZE, 0, map);
-	return buf;
-}
-
-static int send_handles(int sock, const struct share_msg *msg, const int *fds,
-			int nfds)
-{
-	char control[CMSG_SPACE(2 * sizeof(int))] = { 0 };
-	struct iovec iov = { (void *)msg, sizeof(*msg) };
-	struct msghdr mh = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-	};
-	struct cmsghdr *cm;
-
-	if (nfds) {
-		mh.msg_control = control;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-	}
-	return sendmsg(sock, &mh, 0) == sizeof(*msg) ? 0 : -1;
-}
-
-static int recv_handles(int sock, struct share_msg *msg, int *fds, int max)
-{
-	char control[CMSG_SPACE(2 * sizeof(int))];
-	struct iovec iov = { msg, sizeof(*msg) };
-	struct msghdr mh = {
-		.msg_iov = &iov,
-		.msg_iovlen = 1,
-		.msg_control = control,
-		.msg_controllen = sizeof(control),
-	};
-	struct cmsghdr *cm;
-	int n = 0;
-
-	if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) != sizeof(*msg))
-		return -1;
-	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		if (n > max)
-			n = max;
-		memcpy(fds, CMSG_DATA(cm), n * sizeof(int));
-	}
-	return n;
+	return vkt_nv_image(t, VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
+			    W, H, VK_IMAGE_USAGE_TRANSFER_SRC_BIT |
+			    VK_IMAGE_USAGE_TRANSFER_DST_BIT);
 }
 
 /* Process A: fill, export, send, exit. */
@@ -211,8 +116,9 @@ static int exporter(int sock)
 	    vkBindImageMemory(t.device, image, mem, 0) != VK_SUCCESS)
 		goto fail;
 
-	staging = host_buffer(&t, VK_BUFFER_USAGE_TRANSFER_SRC_BIT, &smem,
-			      (void **)&src);
+	staging = vkt_host_buffer(&t, W * H * 4,
+				  VK_BUFFER_USAGE_TRANSFER_SRC_BIT, &smem,
+				  (void **)&src);
 	for (uint32_t y = 0; y < RH; y++)
 		for (uint32_t x = 0; x < RW; x++)
 			src[y * RW + x] = expected(RX + x, RY + y);
@@ -255,7 +161,7 @@ static int exporter(int sock)
 	msg.width = W;
 	msg.height = H;
 	msg.status = 0;
-	if (send_handles(sock, &msg, fds, 2))
+	if (vkt_send(sock, &msg, sizeof(msg), fds, 2))
 		return 2;
 	close(fds[0]);
 	close(fds[1]);
@@ -268,7 +174,7 @@ static int exporter(int sock)
 	return vkt_validation_errors ? 3 : 0;
 
 fail:
-	send_handles(sock, &msg, NULL, 0);
+	vkt_send(sock, &msg, sizeof(msg), NULL, 0);
 	return 1;
 }
 
@@ -328,8 +234,8 @@ static int import_and_compare(struct vkt *t, const struct share_msg *msg,
 	       what);
 	vkBindImageMemory(t->device, image, mem, 0);
 
-	buf = host_buffer(t, VK_BUFFER_USAGE_TRANSFER_DST_BIT, &bmem,
-			  (void **)&px);
+	buf = vkt_host_buffer(t, W * H * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+			      &bmem, (void **)&px);
 	memset(px, 0, W * H * 4);
 	cb = vkt_begin(t);
 	acquire.image = image;
@@ -381,7 +287,7 @@ int main(void)
 	}
 	close(sv[1]);
 
-	n = recv_handles(sv[0], &msg, fds, 2);
+	n = vkt_recv(sv[0], &msg, sizeof(msg), fds, 2);
 	vkt_ok(n == 2 && msg.status == 0,
 	       "the exporting process sent two OPAQUE_WIN32 handles over SCM_RIGHTS (%d)",
 	       n);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -317,6 +318,123 @@ uint32_t vkt_memory_type(struct vkt *t, uint32_t bits,
 		    (mp.memoryTypes[i].propertyFlags & want) == want)
 			return i;
 	return UINT32_MAX;
+}
+
+VkImage vkt_nv_image(struct vkt *t, VkExternalMemoryHandleTypeFlagsNV types,
+		     uint32_t width, uint32_t height, VkImageUsageFlags usage)
+{
+	VkExternalMemoryImageCreateInfoNV ext = {
+		.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO_NV,
+		.handleTypes = types,
+	};
+	VkImageCreateInfo ici = {
+		.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+		.pNext = types ? &ext : NULL,
+		.imageType = VK_IMAGE_TYPE_2D,
+		.format = VK_FORMAT_R8G8B8A8_UNORM,
+		.extent = { width, height, 1 },
+		.mipLevels = 1,
+		.arrayLayers = 1,
+		.samples = VK_SAMPLE_COUNT_1_BIT,
+		.tiling = VK_IMAGE_TILING_OPTIMAL,
+		.usage = usage,
+		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+		.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+	};
+	VkImage image = VK_NULL_HANDLE;
+
+	if (vkCreateImage(t->device, &ici, NULL, &image) != VK_SUCCESS)
+		return VK_NULL_HANDLE;
+	return image;
+}
+
+VkBuffer vkt_host_buffer(struct vkt *t, VkDeviceSize size,
+			 VkBufferUsageFlags usage, VkDeviceMemory *mem,
+			 void **map)
+{
+	VkBufferCreateInfo bci = {
+		.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+		.size = size,
+		.usage = usage,
+	};
+	VkMemoryAllocateInfo mai = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+	};
+	VkMemoryRequirements mr;
+	VkBuffer buf;
+
+	vkCreateBuffer(t->device, &bci, NULL, &buf);
+	vkGetBufferMemoryRequirements(t->device, buf, &mr);
+	mai.allocationSize = mr.size;
+	mai.memoryTypeIndex = vkt_memory_type(t, mr.memoryTypeBits,
+		VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+		VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+	vkAllocateMemory(t->device, &mai, NULL, mem);
+	vkBindBufferMemory(t->device, buf, *mem, 0);
+	vkMapMemory(t->device, *mem, 0, VK_WHOLE_SIZE, 0, map);
+	return buf;
+}
+
+int vkt_send(int sock, const void *msg, size_t size, const int *fds, int nfds)
+{
+	char control[CMSG_SPACE(VKT_MAX_FDS * sizeof(int))] = { 0 };
+	struct iovec iov = { (void *)msg, size };
+	struct msghdr mh = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+	};
+	struct cmsghdr *cm;
+
+	if (nfds < 0 || nfds > VKT_MAX_FDS)
+		return -1;
+	if (nfds) {
+		mh.msg_control = control;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	}
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)size ? 0 : -1;
+}
+
+int vkt_recv(int sock, void *msg, size_t size, int *fds, int max)
+{
+	char control[CMSG_SPACE(VKT_MAX_FDS * sizeof(int))];
+	int got[VKT_MAX_FDS];
+	struct iovec iov = { msg, size };
+	struct msghdr mh = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control,
+		.msg_controllen = sizeof(control),
+	};
+	struct cmsghdr *cm;
+	ssize_t len;
+	int n = 0;
+
+	len = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+	if (len < 0)
+		return -1;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (n > VKT_MAX_FDS)
+			n = VKT_MAX_FDS;
+		memcpy(got, CMSG_DATA(cm), n * sizeof(int));
+	}
+	/* What does not fit or came with a partial message is closed. */
+	for (int i = 0; i < n; i++) {
+		if (len == (ssize_t)size && i < max)
+			fds[i] = got[i];
+		else
+			close(got[i]);
+	}
+	if (len != (ssize_t)size)
+		return -1;
+	return n < max ? n : max;
 }
 
 VkCommandBuffer vkt_begin(struct vkt *t)

@@ -73,6 +73,28 @@ bool vkt_has_ext(const VkExtensionProperties *p, uint32_t n, const char *name);
 uint32_t vkt_memory_type(struct vkt *t, uint32_t bits,
 			 VkMemoryPropertyFlags want);
 
+/*
+ * A 2D RGBA8 image, optimal tiling, of @usage, made exportable (or
+ * importable) as the NV handle types @types (0: a plain image).
+ * VK_NULL_HANDLE on failure.
+ */
+VkImage vkt_nv_image(struct vkt *t, VkExternalMemoryHandleTypeFlagsNV types,
+		     uint32_t width, uint32_t height, VkImageUsageFlags usage);
+/* A host-visible, coherent buffer of @size bytes, bound and mapped. */
+VkBuffer vkt_host_buffer(struct vkt *t, VkDeviceSize size,
+			 VkBufferUsageFlags usage, VkDeviceMemory *mem,
+			 void **map);
+
+/*
+ * One message of @size bytes on a Unix socket, with up to VKT_MAX_FDS
+ * descriptors (SCM_RIGHTS).  vkt_send: 0 or -1.  vkt_recv: the number of
+ * descriptors that came (close-on-exec), or -1 when no whole message did
+ * (any descriptors with it are closed).
+ */
+#define VKT_MAX_FDS 4
+int vkt_send(int sock, const void *msg, size_t size, const int *fds, int nfds);
+int vkt_recv(int sock, void *msg, size_t size, int *fds, int max);
+
 VkCommandBuffer vkt_begin(struct vkt *t);
 VkResult vkt_submit(struct vkt *t, VkCommandBuffer cb);
 
