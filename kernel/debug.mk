@@ -31,9 +31,11 @@ DEBUG_SELFTEST = yes
 debug_kernel_current = $(DEBUG_KERNEL_CACHE)/current
 debug_fuzz_prog = $(filter $(DEBUG_FUZZ_PROGRAM)$(EXEEXT),\
 	$(noinst_PROGRAMS) $(check_PROGRAMS))
-# The suite without any short campaign it holds; then the long one.
+# The suite without any short campaign it holds, the tests that need the
+# debug kernel (fault injection); then the long campaign.
 debug_test_programs = \
 	$(filter-out $(DEBUG_FUZZ_PROGRAM) $(DEBUG_FUZZ_PROGRAM)::%,$(vm_test_programs)) \
+	$(selftest_debug_progs) \
 	$(if $(debug_fuzz_prog),$(DEBUG_FUZZ_PROGRAM)::-s::$(DEBUG_FUZZ_SEED)::-n::$(DEBUG_FUZZ_CALLS)::-t::$(DEBUG_FUZZ_SECONDS)$(DEBUG_FUZZ_ARGS))
 # What the programs are made from: their names without the ::arguments.
 debug_test_targets = $(foreach p,$(debug_test_programs),$(firstword $(subst ::, ,$(p))))

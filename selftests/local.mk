@@ -21,6 +21,10 @@ selftest_lib_progs = \
 # longer one.
 selftest_fuzz = selftests/primeshare/primeshare_fuzz
 
+# Only on the debug kernel (make vm-check-debug, kernel/debug.mk): it
+# needs fault injection, which Debian's kernels leave out.
+selftest_debug_progs = selftests/primeshare/primeshare_failnth_test
+
 selftest_progs = \
 	$(foreach t,$(selftest_names),selftests/primeshare/primeshare_$(t)_test) \
 	$(foreach t,$(selftest_names32),selftests/primeshare/primeshare_$(t)_test32) \
@@ -37,6 +41,7 @@ noinst_PROGRAMS += \
 	selftests/primeshare/primeshare_race_test \
 	selftests/primeshare/primeshare_matrix_test \
 	selftests/primeshare/primeshare_fuzz \
+	selftests/primeshare/primeshare_failnth_test \
 	selftests/primeshare/primeshare_export_test32 \
 	selftests/primeshare/primeshare_import_test32
 
@@ -74,6 +79,12 @@ selftests_primeshare_primeshare_access_test_SOURCES = \
 selftests_primeshare_primeshare_access_test_CPPFLAGS = $(selftest_cppflags)
 selftests_primeshare_primeshare_access_test_CFLAGS = $(selftest_cflags)
 selftests_primeshare_primeshare_access_test_LDADD = $(selftest_ldadd)
+
+selftests_primeshare_primeshare_failnth_test_SOURCES = \
+	selftests/primeshare/primeshare_failnth_test.c $(selftest_headers)
+selftests_primeshare_primeshare_failnth_test_CPPFLAGS = $(selftest_cppflags)
+selftests_primeshare_primeshare_failnth_test_CFLAGS = $(selftest_cflags)
+selftests_primeshare_primeshare_failnth_test_LDADD = $(selftest_ldadd)
 
 selftests_primeshare_primeshare_fault_test_SOURCES = \
 	selftests/primeshare/primeshare_fault_test.c $(selftest_headers)

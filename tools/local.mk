@@ -71,7 +71,7 @@ clean-demo:
 # libprimeshare_test is a client of the userspace library, whose interface
 # speaks <stdint.h> types; checkpatch would ask for kernel types there.
 lint_selftest_sources = $(foreach p,$(filter-out %/libprimeshare_test,\
-	$(selftest_progs)),$($(subst -,_,$(subst /,_,$(p)))_SOURCES))
+	$(selftest_progs) $(selftest_debug_progs)),$($(subst -,_,$(subst /,_,$(p)))_SOURCES))
 lint_checkpatch_files = \
 	$(filter %.c %.h %/Kbuild,$(kernel_sources)) \
 	include/uapi/primeshare.h \
