@@ -22,10 +22,6 @@
 
 #define W 96
 #define H 80
-#define RX 16		/* the copied rectangle */
-#define RY 8
-#define RW 48
-#define RH 40
 
 struct share_msg {
 	uint64_t size;
@@ -33,16 +29,6 @@ struct share_msg {
 	uint32_t width, height;
 	int32_t status;		/* 0: the handles follow */
 };
-
-static const float clear_rgba[4] = { 32 / 255.0f, 64 / 255.0f, 96 / 255.0f, 1.0f };
-
-static uint32_t expected(uint32_t x, uint32_t y)
-{
-	if (x >= RX && x < RX + RW && y >= RY && y < RY + RH)
-		return 0xff000000u | ((x ^ y) & 0xff) << 16 | (y & 0xff) << 8 |
-		       (x & 0xff);
-	return 0xff604020u;
-}
 
 static const char *const caps[] = {
 	VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
@@ -70,36 +56,15 @@ static int exporter(int sock)
 		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
 		.pNext = &exp,
 	};
-	VkImageSubresourceRange range = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 };
-	VkImageMemoryBarrier bar = {
-		.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-		.dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-		.oldLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-		.newLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-		.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-		.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-		.subresourceRange = range,
-	};
-	VkBufferImageCopy copy = {
-		.bufferRowLength = RW,
-		.imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
-		.imageOffset = { RX, RY, 0 },
-		.imageExtent = { RW, RH, 1 },
-	};
-	VkClearColorValue color;
 	PFN_vkGetMemoryWin32HandleNV get_handle;
 	struct share_msg msg = { .status = -1 };
 	VkMemoryRequirements mr;
-	VkDeviceMemory mem, smem;
-	VkCommandBuffer cb;
-	VkBuffer staging;
+	VkDeviceMemory mem;
 	struct vkt t;
-	uint32_t *src;
 	VkImage image;
 	HANDLE h[2];
 	int fds[2];
 
-	memcpy(color.float32, clear_rgba, sizeof(clear_rgba));
 	vkt_layers(true);
 	if (vkt_instance(&t, VK_API_VERSION_1_1, caps, 1) != VK_SUCCESS ||
 	    vkt_device(&t, exts, 2) != VK_SUCCESS)
@@ -116,37 +81,7 @@ static int exporter(int sock)
 	    vkBindImageMemory(t.device, image, mem, 0) != VK_SUCCESS)
 		goto fail;
 
-	staging = vkt_host_buffer(&t, W * H * 4,
-				  VK_BUFFER_USAGE_TRANSFER_SRC_BIT, &smem,
-				  (void **)&src);
-	for (uint32_t y = 0; y < RH; y++)
-		for (uint32_t x = 0; x < RW; x++)
-			src[y * RW + x] = expected(RX + x, RY + y);
-
-	cb = vkt_begin(&t);
-	bar.image = image;
-	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
-			     VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0,
-			     NULL, 1, &bar);
-	vkCmdClearColorImage(cb, image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-			     &color, 1, &range);
-	bar.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
-	bar.dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
-	bar.oldLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL;
-	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
-			     VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0,
-			     NULL, 1, &bar);
-	vkCmdCopyBufferToImage(cb, staging, image,
-			       VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &copy);
-	/* Hand over: GENERAL, released to the external queue family. */
-	bar.dstAccessMask = 0;
-	bar.newLayout = VK_IMAGE_LAYOUT_GENERAL;
-	bar.srcQueueFamilyIndex = t.queue_family;
-	bar.dstQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL;
-	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
-			     VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, NULL,
-			     0, NULL, 1, &bar);
-	if (vkt_submit(&t, cb) != VK_SUCCESS)
+	if (vkt_draw_picture(&t, image) != VK_SUCCESS)
 		goto fail;
 
 	for (int i = 0; i < 2; i++) {
@@ -166,8 +101,6 @@ static int exporter(int sock)
 	close(fds[0]);
 	close(fds[1]);
 
-	vkDestroyBuffer(t.device, staging, NULL);
-	vkFreeMemory(t.device, smem, NULL);
 	vkDestroyImage(t.device, image, NULL);
 	vkFreeMemory(t.device, mem, NULL);
 	vkt_destroy(&t);
@@ -247,10 +180,10 @@ static int import_and_compare(struct vkt *t, const struct share_msg *msg,
 	res = vkt_submit(t, cb);
 	for (uint32_t y = 0; y < H; y++) {
 		for (uint32_t x = 0; x < W; x++) {
-			if (px[y * W + x] != expected(x, y) && !wrong++)
+			if (px[y * W + x] != vkt_picture(x, y) && !wrong++)
 				vkt_diag("%s: pixel (%u,%u) is 0x%08x, not 0x%08x",
 					 what, x, y, px[y * W + x],
-					 expected(x, y));
+					 vkt_picture(x, y));
 		}
 	}
 	vkt_ok(res == VK_SUCCESS && !wrong,

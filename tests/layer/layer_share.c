@@ -43,10 +43,6 @@
 
 #define W 96
 #define H 80
-#define RX 16		/* the copied rectangle */
-#define RY 8
-#define RW 48
-#define RH 40
 
 #define KMT_TYPES (VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_KMT_BIT_NV | \
 		   VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_KMT_BIT_NV)
@@ -61,16 +57,6 @@ struct share_msg {
 	uint32_t validation_errors;
 	uint32_t pad;
 };
-
-static const float clear_rgba[4] = { 32 / 255.0f, 64 / 255.0f, 96 / 255.0f, 1.0f };
-
-static uint32_t expected(uint32_t x, uint32_t y)
-{
-	if (x >= RX && x < RX + RW && y >= RY && y < RY + RH)
-		return 0xff000000u | ((x ^ y) & 0xff) << 16 | (y & 0xff) << 8 |
-		       (x & 0xff);
-	return 0xff604020u;
-}
 
 static const char *const caps[] = {
 	VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
@@ -98,65 +84,6 @@ static VkImage make_image(struct vkt *t, VkExternalMemoryHandleTypeFlagsNV type,
 }
 
 /* Process A ------------------------------------------------------------ */
-
-static void fill(struct vkt *t, VkImage image)
-{
-	VkImageSubresourceRange range = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 };
-	VkImageMemoryBarrier bar = {
-		.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-		.dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-		.oldLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-		.newLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-		.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-		.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-		.image = image,
-		.subresourceRange = range,
-	};
-	VkBufferImageCopy copy = {
-		.bufferRowLength = RW,
-		.imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
-		.imageOffset = { RX, RY, 0 },
-		.imageExtent = { RW, RH, 1 },
-	};
-	VkClearColorValue color;
-	VkDeviceMemory smem;
-	VkCommandBuffer cb;
-	VkBuffer staging;
-	uint32_t *src;
-
-	memcpy(color.float32, clear_rgba, sizeof(clear_rgba));
-	staging = vkt_host_buffer(t, W * H * 4,
-				  VK_BUFFER_USAGE_TRANSFER_SRC_BIT, &smem,
-				  (void **)&src);
-	for (uint32_t y = 0; y < RH; y++)
-		for (uint32_t x = 0; x < RW; x++)
-			src[y * RW + x] = expected(RX + x, RY + y);
-
-	cb = vkt_begin(t);
-	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
-			     VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0,
-			     NULL, 1, &bar);
-	vkCmdClearColorImage(cb, image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-			     &color, 1, &range);
-	bar.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
-	bar.oldLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL;
-	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
-			     VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0,
-			     NULL, 1, &bar);
-	vkCmdCopyBufferToImage(cb, staging, image,
-			       VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &copy);
-	/* Hand over: GENERAL, released to the external queue family. */
-	bar.dstAccessMask = 0;
-	bar.newLayout = VK_IMAGE_LAYOUT_GENERAL;
-	bar.srcQueueFamilyIndex = t->queue_family;
-	bar.dstQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL;
-	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
-			     VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, NULL,
-			     0, NULL, 1, &bar);
-	vkt_submit(t, cb);
-	vkDestroyBuffer(t->device, staging, NULL);
-	vkFreeMemory(t->device, smem, NULL);
-}
 
 /*
  * Export through @type, send, wait for B's word, exit.  The memory is not
@@ -197,7 +124,7 @@ static int exporter(int sock, VkExternalMemoryHandleTypeFlagsNV type)
 	if (vkAllocateMemory(t.device, &mai, NULL, &mem) != VK_SUCCESS ||
 	    vkBindImageMemory(t.device, image, mem, 0) != VK_SUCCESS)
 		goto fail;
-	fill(&t, image);
+	vkt_draw_picture(&t, image);
 
 	for (int i = 0; i < 2; i++)
 		if (get_handle(t.device, mem, type, &h[i]) != VK_SUCCESS)
@@ -331,9 +258,9 @@ static int compare(struct vkt *t, VkImage image)
 		wrong = -1;
 	for (uint32_t y = 0; y < H && wrong >= 0; y++) {
 		for (uint32_t x = 0; x < W; x++) {
-			if (px[y * W + x] != expected(x, y) && !wrong++)
+			if (px[y * W + x] != vkt_picture(x, y) && !wrong++)
 				vkt_diag("pixel (%u,%u) is 0x%08x, not 0x%08x",
-					 x, y, px[y * W + x], expected(x, y));
+					 x, y, px[y * W + x], vkt_picture(x, y));
 		}
 	}
 	vkDestroyBuffer(t->device, buf, NULL);

@@ -375,6 +375,80 @@ VkBuffer vkt_host_buffer(struct vkt *t, VkDeviceSize size,
 	return buf;
 }
 
+uint32_t vkt_picture(uint32_t x, uint32_t y)
+{
+	if (x >= VKT_PIC_X && x < VKT_PIC_X + VKT_PIC_W &&
+	    y >= VKT_PIC_Y && y < VKT_PIC_Y + VKT_PIC_H)
+		return 0xff000000u | ((x ^ y) & 0xff) << 16 | (y & 0xff) << 8 |
+		       (x & 0xff);
+	return 0xff604020u;
+}
+
+VkResult vkt_draw_picture(struct vkt *t, VkImage image)
+{
+	static const float clear_rgba[4] = {
+		32 / 255.0f, 64 / 255.0f, 96 / 255.0f, 1.0f,
+	};
+	VkImageSubresourceRange range = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 };
+	VkImageMemoryBarrier bar = {
+		.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
+		.dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+		.oldLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+		.newLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+		.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+		.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
+		.image = image,
+		.subresourceRange = range,
+	};
+	VkBufferImageCopy copy = {
+		.bufferRowLength = VKT_PIC_W,
+		.imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
+		.imageOffset = { VKT_PIC_X, VKT_PIC_Y, 0 },
+		.imageExtent = { VKT_PIC_W, VKT_PIC_H, 1 },
+	};
+	VkClearColorValue color;
+	VkDeviceMemory smem;
+	VkCommandBuffer cb;
+	VkBuffer staging;
+	uint32_t *src;
+	VkResult res;
+
+	memcpy(color.float32, clear_rgba, sizeof(clear_rgba));
+	staging = vkt_host_buffer(t, VKT_PIC_W * VKT_PIC_H * 4,
+				  VK_BUFFER_USAGE_TRANSFER_SRC_BIT, &smem,
+				  (void **)&src);
+	for (uint32_t y = 0; y < VKT_PIC_H; y++)
+		for (uint32_t x = 0; x < VKT_PIC_W; x++)
+			src[y * VKT_PIC_W + x] =
+				vkt_picture(VKT_PIC_X + x, VKT_PIC_Y + y);
+
+	cb = vkt_begin(t);
+	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
+			     VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0,
+			     NULL, 1, &bar);
+	vkCmdClearColorImage(cb, image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
+			     &color, 1, &range);
+	bar.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+	bar.oldLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL;
+	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
+			     VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0,
+			     NULL, 1, &bar);
+	vkCmdCopyBufferToImage(cb, staging, image,
+			       VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &copy);
+	/* Hand over: GENERAL, released to the external queue family. */
+	bar.dstAccessMask = 0;
+	bar.newLayout = VK_IMAGE_LAYOUT_GENERAL;
+	bar.srcQueueFamilyIndex = t->queue_family;
+	bar.dstQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL;
+	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
+			     VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, NULL,
+			     0, NULL, 1, &bar);
+	res = vkt_submit(t, cb);
+	vkDestroyBuffer(t->device, staging, NULL);
+	vkFreeMemory(t->device, smem, NULL);
+	return res;
+}
+
 int vkt_send(int sock, const void *msg, size_t size, const int *fds, int nfds)
 {
 	char control[CMSG_SPACE(VKT_MAX_FDS * sizeof(int))] = { 0 };

@@ -86,6 +86,21 @@ VkBuffer vkt_host_buffer(struct vkt *t, VkDeviceSize size,
 			 void **map);
 
 /*
+ * The picture of the two-process tests: a clear colour over the whole
+ * image and a gradient copied into the rectangle VKT_PIC_{X,Y,W,H}.
+ * vkt_picture() is the pixel at (x, y), as the bytes R, G, B, A of a
+ * little-endian word.  vkt_draw_picture() draws it into @image (made with
+ * TRANSFER_DST, at least as large as the rectangle) by GPU commands and
+ * leaves the image in GENERAL, released to VK_QUEUE_FAMILY_EXTERNAL.
+ */
+#define VKT_PIC_X 16
+#define VKT_PIC_Y 8
+#define VKT_PIC_W 48
+#define VKT_PIC_H 40
+uint32_t vkt_picture(uint32_t x, uint32_t y);
+VkResult vkt_draw_picture(struct vkt *t, VkImage image);
+
+/*
  * One message of @size bytes on a Unix socket, with up to VKT_MAX_FDS
  * descriptors (SCM_RIGHTS).  vkt_send: 0 or -1.  vkt_recv: the number of
  * descriptors that came (close-on-exec), or -1 when no whole message did
