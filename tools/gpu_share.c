@@ -698,11 +698,22 @@ static void submit(struct gs *g, VkCommandBuffer cb)
 	VK_CHECK(vkt_submit(&g->t, cb));
 }
 
+/* Release @im, written by a compute shader, to VK_QUEUE_FAMILY_EXTERNAL. */
+static void release(struct gs *g, VkCommandBuffer cb, struct image *im)
+{
+	barrier(cb, im->image, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+		VK_ACCESS_SHADER_WRITE_BIT,
+		VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0,
+		VK_IMAGE_LAYOUT_GENERAL, g->t.queue_family,
+		VK_QUEUE_FAMILY_EXTERNAL);
+}
+
 /*
  * Fill a new image with the pattern of @seed by the compute shader; with
- * @release, hand it to VK_QUEUE_FAMILY_EXTERNAL in GENERAL.
+ * @hand_over, hand it to VK_QUEUE_FAMILY_EXTERNAL in GENERAL.
  */
-static void fill(struct gs *g, struct image *im, uint32_t seed, bool release)
+static void fill(struct gs *g, struct image *im, uint32_t seed,
+		 bool hand_over)
 {
 	VkCommandBuffer cb = vkt_begin(&g->t);
 
@@ -712,12 +723,8 @@ static void fill(struct gs *g, struct image *im, uint32_t seed, bool release)
 		VK_ACCESS_SHADER_WRITE_BIT, VK_IMAGE_LAYOUT_UNDEFINED,
 		VK_QUEUE_FAMILY_IGNORED, VK_QUEUE_FAMILY_IGNORED);
 	dispatch(g, cb, g->fill, seed, 1);
-	if (release)
-		barrier(cb, im->image, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-			VK_ACCESS_SHADER_WRITE_BIT,
-			VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0,
-			VK_IMAGE_LAYOUT_GENERAL, g->t.queue_family,
-			VK_QUEUE_FAMILY_EXTERNAL);
+	if (hand_over)
+		release(g, cb, im);
 	else
 		barrier(cb, im->image, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
 			VK_ACCESS_SHADER_WRITE_BIT,
@@ -748,11 +755,12 @@ static void first_read(struct gs *g, VkCommandBuffer cb, struct image *im)
 }
 
 /*
- * Copy @im (GENERAL, readable) into the host buffer; it is left in
- * TRANSFER_SRC_OPTIMAL.
+ * Copy @im (GENERAL, readable) into the host buffer and wait for it, so
+ * the host sees the pixels; the image is left in TRANSFER_SRC_OPTIMAL.
  */
-static void record_readback(struct gs *g, VkCommandBuffer cb, struct image *im)
+static void readback(struct gs *g, struct image *im)
 {
+	VkCommandBuffer cb = vkt_begin(&g->t);
 	VkBufferImageCopy copy = {
 		.imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
 		.imageExtent = { g->width, g->height, 1 },
@@ -790,6 +798,8 @@ static void record_readback(struct gs *g, VkCommandBuffer cb, struct image *im)
 	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
 			     VK_PIPELINE_STAGE_HOST_BIT, 0, 0, NULL, 1, &b, 0,
 			     NULL);
+	submit(g, cb);
+	buffer_sync(g, &g->host, false);
 }
 
 /* Pixels of the host buffer that are not the pattern of @seed. */
@@ -798,7 +808,6 @@ static uint32_t mismatches(struct gs *g, uint32_t seed)
 	const uint8_t *p = g->host.map;
 	uint32_t wrong = 0;
 
-	buffer_sync(g, &g->host, false);
 	for (uint32_t y = 0; y < g->height; y++) {
 		for (uint32_t x = 0; x < g->width; x++, p += 4) {
 			uint32_t want = pattern(x, y, seed);
@@ -818,12 +827,9 @@ static uint32_t mismatches(struct gs *g, uint32_t seed)
 /* Read @im (already acquired or owned, GENERAL) back and compare. */
 static uint32_t verify(struct gs *g, struct image *im, uint32_t seed)
 {
-	VkCommandBuffer cb = vkt_begin(&g->t);
-
 	memset(g->host.map, 0, pixel_bytes(g));
 	buffer_sync(g, &g->host, true);
-	record_readback(g, cb, im);
-	submit(g, cb);
+	readback(g, im);
 	return mismatches(g, seed);
 }
 
@@ -1298,27 +1304,18 @@ static int hello(struct gs *g, int sock)
 
 /* --- check ------------------------------------------------------------ */
 
-static bool lists(const char *layer_or_null, VkPhysicalDevice pd,
-		  const char *name)
+/* Whether the instance extensions of @layer (NULL: all) include @name. */
+static bool instance_has(const char *layer, const char *name)
 {
 	VkExtensionProperties *p;
 	uint32_t n = 0;
 	bool has;
 
-	if (pd) {
-		if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) < 0)
-			return false;
-	} else if (vkEnumerateInstanceExtensionProperties(layer_or_null, &n,
-							  NULL) < 0) {
+	if (vkEnumerateInstanceExtensionProperties(layer, &n, NULL) < 0)
 		return false;
-	}
 	p = calloc(n + 1, sizeof(*p));
-	if (!p)
+	if (!p || vkEnumerateInstanceExtensionProperties(layer, &n, p) < 0)
 		die("out of memory");
-	if (pd)
-		vkEnumerateDeviceExtensionProperties(pd, NULL, &n, p);
-	else
-		vkEnumerateInstanceExtensionProperties(layer_or_null, &n, p);
 	has = vkt_has_ext(p, n, name);
 	free(p);
 	return has;
@@ -1335,12 +1332,12 @@ static void check_extensions(bool with_layer)
 		vkt_layers_unchecked();
 	else
 		unsetenv("VK_INSTANCE_LAYERS");
-	inst = lists(with_layer ? VKT_LAYER : NULL, VK_NULL_HANDLE,
-		     VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME);
+	inst = instance_has(with_layer ? VKT_LAYER : NULL,
+			    VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME);
 	if (vkt_instance(&t, VK_API_VERSION_1_1, NULL, 0) != VK_SUCCESS)
 		vkt_bail("vkCreateInstance %s", how);
-	mem = lists(NULL, t.pd, VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME);
-	win32 = lists(NULL, t.pd, VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME);
+	mem = device_has(t.pd, VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME);
+	win32 = device_has(t.pd, VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME);
 	vkt_destroy(&t);
 	vkt_ok(inst == with_layer, "%s: %s %s", how,
 	       VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
@@ -1578,8 +1575,9 @@ static int cmd_bench(const char *self, struct gs *g, uint32_t runs)
 	static double ph[P_MAX][MAX_RUNS];
 	uint32_t wrong = 0;
 	struct msg m;
-	double med[P_MAX];
+	double med[P_MAX], a;
 	int sock, shm, rc;
+	VkCommandBuffer cb;
 	struct image im;
 
 	vkt_layers_unchecked();
@@ -1650,13 +1648,7 @@ static int cmd_bench(const char *self, struct gs *g, uint32_t runs)
 		m.op = OP_TIME_COPY;
 		m.seed = seed;
 		t0 = now_ns();
-		{
-			VkCommandBuffer cb = vkt_begin(&g->t);
-
-			record_readback(g, cb, &im);
-			submit(g, cb);
-		}
-		buffer_sync(g, &g->host, false);
+		readback(g, &im);
 		t1 = now_ns();
 		memcpy(g->shm, g->host.map, pixel_bytes(g));
 		t2 = now_ns();
@@ -1682,49 +1674,41 @@ static int cmd_bench(const char *self, struct gs *g, uint32_t runs)
 	if (image_create(g, &im, true, -1, g->type, 0) != VK_SUCCESS)
 		die("no exportable image");
 	fill(g, &im, 7, false);
-	{
-		double a = bandwidth(g, &im);
-		VkCommandBuffer cb = vkt_begin(&g->t);
-
-		/* Hand it over as in the runs. */
-		barrier(cb, im.image, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-			VK_ACCESS_SHADER_WRITE_BIT,
-			VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0,
-			VK_IMAGE_LAYOUT_GENERAL, g->t.queue_family,
-			VK_QUEUE_FAMILY_EXTERNAL);
-		submit(g, cb);
-		memset(&m, 0, sizeof(m));
-		m.op = OP_BANDWIDTH;
-		m.seed = 7;
-		m.memory_type = im.type;
-		m.size = im.size;
-		ask(sock, &m, export_fd(g, &im));
-		if (m.status || m.mismatches) {
-			wrong++;
-			fprintf(stderr, "gpu-share: bandwidth: status %d, %u pixels wrong\n",
-				m.status, m.mismatches);
-		}
-		for (int p = 0; p < P_MAX; p++)
-			med[p] = median(ph[p], runs);
-		printf("# gpu-share bench: %ux%u RGBA8 (%.1f MB), %u runs of each path, medians\n",
-		       g->width, g->height, pixel_bytes(g) / 1e6, runs);
-		for (int p = 0; p < P_MAX; p++) {
-			if (p == P_READBACK || p == P_SHARE)
-				printf("#\n");
-			printf("%-44s %10.1f us\n", phase_names[p], med[p]);
-		}
-		printf("#\n");
-		printf("ratio: copy path / share path               %8.2fx\n",
-		       med[P_COPY] / med[P_SHARE]);
-		printf("#\n");
-		printf("read bandwidth, exporter A on its image      %8.1f GB/s\n", a);
-		printf("read bandwidth, importer B on the same memory %7.1f GB/s\n",
-		       m.gbps[0]);
-		printf("read bandwidth, B on an image of its own     %8.1f GB/s\n",
-		       m.gbps[1]);
-		printf("ratio: importer / exporter                   %8.2f\n",
-		       a > 0 ? m.gbps[0] / a : 0);
+	a = bandwidth(g, &im);
+	cb = vkt_begin(&g->t);
+	release(g, cb, &im);	/* hand it over as in the runs */
+	submit(g, cb);
+	memset(&m, 0, sizeof(m));
+	m.op = OP_BANDWIDTH;
+	m.seed = 7;
+	m.memory_type = im.type;
+	m.size = im.size;
+	ask(sock, &m, export_fd(g, &im));
+	if (m.status || m.mismatches) {
+		wrong++;
+		fprintf(stderr, "gpu-share: bandwidth: status %d, %u pixels wrong\n",
+			m.status, m.mismatches);
 	}
+	for (int p = 0; p < P_MAX; p++)
+		med[p] = median(ph[p], runs);
+	printf("# gpu-share bench: %ux%u RGBA8 (%.1f MB), %u runs of each path, medians\n",
+	       g->width, g->height, pixel_bytes(g) / 1e6, runs);
+	for (int p = 0; p < P_MAX; p++) {
+		if (p == P_READBACK || p == P_SHARE)
+			printf("#\n");
+		printf("%-44s %10.1f us\n", phase_names[p], med[p]);
+	}
+	printf("#\n");
+	printf("ratio: copy path / share path               %8.2fx\n",
+	       med[P_COPY] / med[P_SHARE]);
+	printf("#\n");
+	printf("read bandwidth, exporter A on its image      %8.1f GB/s\n", a);
+	printf("read bandwidth, importer B on the same memory %7.1f GB/s\n",
+	       m.gbps[0]);
+	printf("read bandwidth, B on an image of its own     %8.1f GB/s\n",
+	       m.gbps[1]);
+	printf("ratio: importer / exporter                   %8.2f\n",
+	       a > 0 ? m.gbps[0] / a : 0);
 	image_destroy(g, &im);
 	rc = finish_importer(sock, &m);
 	teardown_objects(g);
