@@ -3,7 +3,11 @@
 # kselftests of primeshare.ko.  They run in the VM (make vm-check), never on
 # the host.  The harness headers come from $(KSELFTEST_DIR).
 
-selftest_names = info vgem export import access fault race matrix
+selftest_names = info vgem export import access fault race matrix review
+# The BPF LSM test, where configure found clang, bpftool and libbpf.
+if ENABLE_BPF_LSM_TEST
+selftest_names += lsm
+endif ENABLE_BPF_LSM_TEST
 # The export and import tests again as 32-bit programs: the compat path.
 # The harness casts pointers to uintmax_t when reporting, which -m32 warns
 # about in the harness itself.
@@ -40,6 +44,7 @@ noinst_PROGRAMS += \
 	selftests/primeshare/primeshare_fault_test \
 	selftests/primeshare/primeshare_race_test \
 	selftests/primeshare/primeshare_matrix_test \
+	selftests/primeshare/primeshare_review_test \
 	selftests/primeshare/primeshare_fuzz \
 	selftests/primeshare/primeshare_failnth_test \
 	selftests/primeshare/primeshare_export_test32 \
@@ -104,6 +109,37 @@ selftests_primeshare_primeshare_matrix_test_CPPFLAGS = $(selftest_cppflags)
 selftests_primeshare_primeshare_matrix_test_CFLAGS = $(selftest_cflags)
 selftests_primeshare_primeshare_matrix_test_LDADD = $(selftest_ldadd)
 
+# primeshare_lsm_test embeds primeshare_lsm.bpf.o through a skeleton
+# that bpftool makes from it.
+if ENABLE_BPF_LSM_TEST
+noinst_PROGRAMS += selftests/primeshare/primeshare_lsm_test
+endif ENABLE_BPF_LSM_TEST
+selftest_lsm_bpf = selftests/primeshare/primeshare_lsm.bpf
+selftests_primeshare_primeshare_lsm_test_SOURCES = \
+	selftests/primeshare/primeshare_lsm_test.c $(selftest_headers)
+nodist_selftests_primeshare_primeshare_lsm_test_SOURCES = \
+	selftests/primeshare/primeshare_lsm.skel.h
+selftests_primeshare_primeshare_lsm_test_CPPFLAGS = $(selftest_cppflags) \
+	-I$(top_builddir)/selftests/primeshare $(LIBBPF_CFLAGS)
+selftests_primeshare_primeshare_lsm_test_CFLAGS = $(selftest_cflags)
+selftests_primeshare_primeshare_lsm_test_LDADD = $(LIBBPF_LIBS) $(selftest_ldadd)
+$(selftests_primeshare_primeshare_lsm_test_OBJECTS): \
+	selftests/primeshare/primeshare_lsm.skel.h
+$(selftest_lsm_bpf).o: $(selftest_lsm_bpf).c
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && \
+	$(CLANG) -target bpf -O2 -g -Wall $(BPF_CPPFLAGS) -c $< -o $@
+selftests/primeshare/primeshare_lsm.skel.h: $(selftest_lsm_bpf).o
+	$(AM_V_GEN)$(BPFTOOL) gen skeleton $< name primeshare_lsm >$@.tmp && \
+	mv $@.tmp $@
+CLEANFILES += $(selftest_lsm_bpf).o selftests/primeshare/primeshare_lsm.skel.h
+EXTRA_DIST += $(selftest_lsm_bpf).c
+
+selftests_primeshare_primeshare_review_test_SOURCES = \
+	selftests/primeshare/primeshare_review_test.c $(selftest_headers)
+selftests_primeshare_primeshare_review_test_CPPFLAGS = $(selftest_cppflags)
+selftests_primeshare_primeshare_review_test_CFLAGS = $(selftest_cflags)
+selftests_primeshare_primeshare_review_test_LDADD = $(selftest_ldadd)
+
 selftests_primeshare_primeshare_fuzz_SOURCES = \
 	selftests/primeshare/primeshare_fuzz.c $(selftest_headers)
 selftests_primeshare_primeshare_fuzz_CPPFLAGS = $(selftest_cppflags)
@@ -138,7 +174,8 @@ selftests_primeshare_primeshare_cli_test_CPPFLAGS = $(selftest_cppflags)
 selftests_primeshare_primeshare_cli_test_CFLAGS = $(selftest_cflags)
 selftests_primeshare_primeshare_cli_test_LDADD = $(selftest_ldadd)
 
-EXTRA_DIST += selftests/primeshare/Makefile selftests/primeshare/config
+EXTRA_DIST += selftests/primeshare/Makefile selftests/primeshare/config \
+	selftests/primeshare/settings
 
 # make fuzz: a long campaign of the ioctl fuzzer in the VM on one kernel,
 # FUZZ_KERNEL (the newest by default).  FUZZ_SEED is random when empty; the

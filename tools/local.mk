@@ -76,6 +76,7 @@ lint_checkpatch_files = \
 	$(filter %.c %.h %/Kbuild,$(kernel_sources)) \
 	include/uapi/primeshare.h \
 	$(sort $(filter %.c %.h,$(lint_selftest_sources))) \
+	selftests/primeshare/primeshare_lsm.bpf.c \
 	tests/provoke/ps_provoke.c
 lint_kernel_doc_files = \
 	$(filter %.c %.h,$(kernel_sources)) \

@@ -20,6 +20,7 @@ PACKAGES=(
 	linux-source sparse perl python3 valgrind gnuplot-nox
 	libpng-dev gcc-multilib
 	flex bison libelf-dev bc
+	clang libbpf-dev bpftool
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }

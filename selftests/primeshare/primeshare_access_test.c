@@ -137,6 +137,7 @@ FIXTURE_SETUP(acc)
 {
 	int i;
 
+	ps_require_device(_metadata);
 	ASSERT_EQ(0, geteuid()) TH_LOG("these tests run as root");
 	self->sess = ps_open();
 	ASSERT_LE(0, self->sess);

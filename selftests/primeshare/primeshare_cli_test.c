@@ -179,6 +179,7 @@ FIXTURE(cli) {
 
 FIXTURE_SETUP(cli)
 {
+	ps_require_device(_metadata);
 	ASSERT_EQ(0, start_holder(&self->h, PRIMESHARE_EXPORT_REFCOUNTED,
 				  0444, 0));
 }

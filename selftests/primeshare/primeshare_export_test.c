@@ -18,6 +18,7 @@ FIXTURE(ps) {
 
 FIXTURE_SETUP(ps)
 {
+	ps_require_device(_metadata);
 	self->sess = ps_open();
 	ASSERT_LE(0, self->sess) TH_LOG("open %s: %s", PS_DEVICE, strerror(errno));
 	self->drm = ps_open_drm("vgem");

@@ -81,6 +81,7 @@ static int write_text(const char *path, const char *text)
 
 FIXTURE_SETUP(failnth)
 {
+	ps_require_device(_metadata);
 	ASSERT_EQ(0, geteuid()) TH_LOG("these tests run as root");
 	self->nth = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
 	self->all = open("/proc/thread-self/make-it-fail",

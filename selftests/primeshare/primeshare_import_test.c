@@ -23,6 +23,7 @@ FIXTURE(ps) {
 
 FIXTURE_SETUP(ps)
 {
+	ps_require_device(_metadata);
 	self->sess = ps_open();
 	ASSERT_LE(0, self->sess) TH_LOG("open %s: %s", PS_DEVICE, strerror(errno));
 	self->drm = ps_open_drm("vgem");
@@ -621,6 +622,7 @@ TEST(counts_return_to_zero_when_every_session_closes)
 	int drm = ps_open_drm("vgem"), buf, s[3], i, fd;
 	__u64 h;
 
+	ps_require_device(_metadata);
 	ASSERT_LE(0, drm);
 	buf = ps_vgem_dmabuf(drm, 4096);
 	ASSERT_LE(0, buf);

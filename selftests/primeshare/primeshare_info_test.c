@@ -16,6 +16,7 @@ FIXTURE(dev) {
 
 FIXTURE_SETUP(dev)
 {
+	ps_require_device(_metadata);
 	self->fd = open(PS_DEVICE, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd) TH_LOG("cannot open %s: %s (is primeshare.ko loaded?)",
 				      PS_DEVICE, strerror(errno));
@@ -30,6 +31,7 @@ TEST(device_node_is_world_accessible)
 {
 	struct stat st;
 
+	ps_require_device(_metadata);
 	ASSERT_EQ(0, stat(PS_DEVICE, &st));
 	EXPECT_TRUE(S_ISCHR(st.st_mode));
 	EXPECT_EQ(0666, st.st_mode & 0777);
@@ -178,6 +180,7 @@ TEST(module_is_pinned_while_a_session_is_open)
 	int a, b;
 
 	ASSERT_LE(0, base);
+	ps_require_device(_metadata);
 	a = ps_open();
 	ASSERT_LE(0, a);
 	b = ps_open();

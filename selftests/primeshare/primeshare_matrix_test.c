@@ -275,6 +275,7 @@ FIXTURE_SETUP(matrix)
 	ASSERT_LE(0, self->buf);
 	ps_state_get(&self->before);
 	ASSERT_EQ(0, self->before.sessions) TH_LOG("a session is already open");
+	ps_require_device(_metadata);
 }
 
 FIXTURE_TEARDOWN(matrix)

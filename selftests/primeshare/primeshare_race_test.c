@@ -33,6 +33,7 @@ FIXTURE_SETUP(race)
 {
 	int i;
 
+	ps_require_device(_metadata);
 	ASSERT_EQ(0, geteuid()) TH_LOG("these tests run as root");
 	self->drm = ps_open_drm("vgem");
 	ASSERT_LE(0, self->drm) TH_LOG("no vgem DRM node (is vgem loaded?)");

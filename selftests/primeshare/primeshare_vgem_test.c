@@ -90,6 +90,7 @@ FIXTURE(vgem) {
 
 FIXTURE_SETUP(vgem)
 {
+	ps_require_device(_metadata);
 	self->drm = ps_open_drm("vgem");
 	ASSERT_LE(0, self->drm) TH_LOG("no vgem DRM node (is vgem loaded?)");
 }
