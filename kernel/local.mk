@@ -11,6 +11,7 @@ kernel_sources = \
 	kernel/primeshare.h \
 	kernel/primeshare_main.c \
 	kernel/primeshare_handle.c \
+	kernel/primeshare_limits.c \
 	kernel/primeshare_debugfs.c
 
 EXTRA_DIST += $(kernel_sources) include/uapi/primeshare.h \

@@ -17,46 +17,77 @@
 #include <linux/xarray.h>
 
 struct dma_buf;
+struct ipc_namespace;
 struct pid;
+struct user_namespace;
 struct vfsmount;
-struct ps_user;
 
 /**
  * struct ps_session - one open file of /dev/primeshare
  * @ref: memory reference; handles keep their exporting session's memory
- *	so that their @exporter pointer never dangles or gets reused.
+ *	so that their @exporter pointer never dangles or gets reused, and
+ *	hold records keep the memory of the session they belong to.
  * @lock: protects @exports.
  * @exports: owned and oneshot handles this session exported and that have
  *	not ended; they end when the session closes.
  * @nr_exports: live handles of any lifetime exported by this session.
- * @holds_lock: serialises changes of @holds.
- * @holds: handle sequence number -> xa_mk_value(number of holds) for the
- *	refcounted handles this session holds.
+ * @holds_lock: protects @holds.
+ * @holds: handle sequence number -> &struct ps_hold, the refcounted
+ *	handles this session holds.
  */
 struct ps_session {
 	struct kref ref;
 	spinlock_t lock;		/* protects exports */
 	struct list_head exports;
 	atomic_t nr_exports;
-	struct mutex holds_lock;	/* serialises changes of holds */
+	struct mutex holds_lock;	/* protects holds */
 	struct xarray holds;
+};
+
+/**
+ * struct ps_hold - the holds one session keeps on one refcounted handle
+ * @node: entry in the handle's @holds list, under the handle's lock.
+ * @obj: the handle; the record keeps a memory reference to it.
+ * @sess: the session; the record keeps a memory reference to it.
+ * @acct_ns: user namespace the record is charged to (pinned by the charge).
+ * @acct_uid: real uid the record is charged to.
+ * @count: holds kept, at least 1 while the record is on @obj's list.
+ * @ended: the handle ended by PRIMESHARE_RELEASE_FORCE while the record
+ *	was on its list; ps_force_end() frees it.  Under the handle's lock.
+ *
+ * A record lives in its session's @holds and on its handle's @holds list,
+ * as a SysV semaphore's undo record lives on its process and on its set,
+ * so that a handle's end can find and free every record of it.
+ */
+struct ps_hold {
+	struct list_head node;
+	struct ps_handle *obj;
+	struct ps_session *sess;
+	struct user_namespace *acct_ns;
+	kuid_t acct_uid;
+	u32 count;
+	bool ended;
 };
 
 /**
  * struct ps_handle - a global handle and what it refers to
  * @ref: memory reference.  The registry owns one from export until the
- *	handle ends; lookups take short-lived ones.
- * @lock: protects @dead, @imports and @holders.
+ *	handle ends; lookups and hold records take their own.
+ * @lock: protects @dead, @imports, @holders and @holds.
  * @dead: the handle has ended; no import may succeed any more.
  * @imports: successful imports.
  * @holders: holds kept on a refcounted handle, summed over sessions.
+ * @holds: the &struct ps_hold records of a refcounted handle.
+ * @import_lock: serialises the imports of a oneshot handle, so that only
+ *	the import that ends it sees its contents.
  * @seq: sequence number, the key of the registry; never reused.
  * @handle: the number user space sees, a keyed permutation of @seq.
  * @size: size of the dma-buf.
  * @dmabuf: the registry's reference to the dma-buf.
- * @ns_mnt: identifies the exporter's IPC namespace (see ps_current_ns()).
+ * @ns: identifies the exporter's IPC namespace (see ps_ipc_ns_get()).
  * @exporter: the exporting session.
- * @user: per-user accounting of the exporter's real uid.
+ * @acct_ns: user namespace the handle is charged to (pinned by the charge).
+ * @acct_uid: real uid of the exporter, which the handle is charged to.
  * @pid: the exporting thread group.
  * @node: entry in @exporter's exports list (owned and oneshot only).
  * @uid: owner (effective uid of the exporter).
@@ -70,22 +101,26 @@ struct ps_session {
  * @comm: the exporting task's name.
  * @rcu: frees the memory after a grace period.
  *
- * Everything but @dead, @imports and @holders is fixed at export, so RCU
- * readers (LIST, debugfs) may read those fields without taking a reference.
+ * Everything but @dead, @imports, @holders and @holds is fixed at export,
+ * so RCU readers (LIST, debugfs) may read those fields without taking a
+ * reference.
  */
 struct ps_handle {
 	struct kref ref;
-	spinlock_t lock;	/* protects dead, imports, holders */
+	spinlock_t lock;	/* protects dead, imports, holders, holds */
 	bool dead;
 	u32 imports;
 	u32 holders;
+	struct list_head holds;
+	struct mutex import_lock;	/* serialises oneshot imports */
 	unsigned long seq;
 	u64 handle;
 	u64 size;
 	struct dma_buf *dmabuf;
-	struct vfsmount *ns_mnt;
+	void *ns;
 	struct ps_session *exporter;
-	struct ps_user *user;
+	struct user_namespace *acct_ns;
+	kuid_t acct_uid;
 	struct pid *pid;
 	struct list_head node;
 	kuid_t uid;
@@ -105,7 +140,7 @@ struct ps_handle {
  * @handles: live handles.
  * @sessions: open sessions.
  * @holds: holds kept on refcounted handles.
- * @users: users with at least one live handle.
+ * @users: (user namespace, uid) pairs with something charged.
  * @exports: handles exported since load.
  * @imports: successful imports since load.
  * @ended: handles ended since load.
@@ -123,11 +158,39 @@ struct ps_stats {
 extern struct ps_stats ps_stats;
 extern struct xarray ps_handles;
 
-/* Module parameters, read with READ_ONCE(). */
+/*
+ * Module parameters.  Writable ones may change at any time: every call
+ * reads each one once, with READ_ONCE(), into a local.
+ */
 extern unsigned int ps_max_metadata_size;
 extern unsigned int ps_max_handles_per_session;
 extern unsigned int ps_max_handles_per_user;
+extern unsigned int ps_max_metadata_bytes_per_user;
+extern unsigned int ps_max_holds_per_user;
 extern unsigned int ps_max_handles;
+extern unsigned int ps_reserved_handles;
+
+/**
+ * enum ps_acct_kind - what the per-user limits count
+ * @PS_ACCT_HANDLES: live handles.
+ * @PS_ACCT_METADATA: bytes of the live handles' metadata.
+ * @PS_ACCT_HOLDS: hold records (one per session and refcounted handle).
+ * @PS_ACCT_NR: number of kinds.
+ */
+enum ps_acct_kind {
+	PS_ACCT_HANDLES,
+	PS_ACCT_METADATA,
+	PS_ACCT_HOLDS,
+	PS_ACCT_NR,
+};
+
+int ps_acct_charge(struct user_namespace *ns, kuid_t uid,
+		   const unsigned long amount[PS_ACCT_NR]);
+void ps_acct_uncharge(struct user_namespace *ns, kuid_t uid,
+		      const unsigned long amount[PS_ACCT_NR]);
+unsigned int ps_acct_max_handles(void);
+void ps_acct_exit(void);
+int ps_ioctl_limits(void __user *uarg, size_t usize);
 
 int ps_handle_init(void);
 void ps_handle_exit(void);

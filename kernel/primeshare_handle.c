@@ -18,9 +18,14 @@
  * ends (stops accepting imports) exactly once, when whoever first sets
  * @dead under the handle's lock calls ps_handle_end(): that removes it from
  * the registry, gives back its limits and drops the registry reference.
- * The dma-buf reference goes with the last memory reference; the memory
- * itself after an RCU grace period.  File descriptors imported earlier hold
- * their own references to the dma-buf and are not affected.
+ * Hold records of a refcounted handle end with it.  The dma-buf reference
+ * goes with the last memory reference; the memory itself after an RCU
+ * grace period.  File descriptors imported earlier hold their own
+ * references to the dma-buf and are not affected.
+ *
+ * Locks, outermost first: a handle's import_lock (oneshot imports), a
+ * session's holds_lock, a handle's lock, a session's lock.  The limits'
+ * lock (primeshare_limits.c) is taken with none of them held.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -29,7 +34,7 @@
 #include <linux/cred.h>
 #include <linux/dma-buf.h>
 #include <linux/file.h>
-#include <linux/hashtable.h>
+#include <linux/highmem.h>
 #include <linux/ipc_namespace.h>
 #include <linux/mm.h>
 #include <linux/mount.h>
@@ -45,42 +50,26 @@
 #include "uapi/primeshare.h"
 #include "primeshare.h"
 
-/*
- * The IPC namespace of a handle is identified by its POSIX message queue
- * mount, which exists for every IPC namespace from its creation to its end.
- * A handle pins that mount, so the pointer cannot be reused by a later
- * namespace while the handle exists.  (The namespace itself cannot be
- * pinned portably: put_ipc_ns() is not exported before 6.12.)
- */
-#if IS_ENABLED(CONFIG_IPC_NS) && !IS_ENABLED(CONFIG_POSIX_MQUEUE)
+#if IS_ENABLED(CONFIG_IPC_NS) && !IS_ENABLED(CONFIG_POSIX_MQUEUE) && \
+	!defined(PRIMESHARE_HAVE_PUT_IPC_NS)
 #error "primeshare needs CONFIG_POSIX_MQUEUE when CONFIG_IPC_NS is set"
 #endif
+
+/* The most holds a refcounted handle can have, summed over sessions. */
+#define PS_MAX_HOLDS	(U32_MAX - 1)
 
 struct ps_stats ps_stats;
 DEFINE_XARRAY(ps_handles);
 
 static struct kmem_cache *ps_handle_cache;
-static siphash_key_t ps_key __read_mostly;
+static siphash_key_t ps_feistel_key __read_mostly;
 static atomic64_t ps_next_seq = ATOMIC64_INIT(0);
-
-/*
- * Per-user limit: live handles by the exporter's real uid.  The table is
- * touched on export and on the end of a handle only.
- */
-struct ps_user {
-	struct hlist_node node;
-	kuid_t uid;
-	unsigned int handles;
-};
-
-static DEFINE_SPINLOCK(ps_users_lock);
-static DEFINE_HASHTABLE(ps_users, 6);
 
 #define PS_FEISTEL_ROUNDS 8
 
 static u32 ps_round(u32 half, unsigned int round)
 {
-	return (u32)siphash_2u32(half, round, &ps_key);
+	return (u32)siphash_2u32(half, round, &ps_feistel_key);
 }
 
 static u64 ps_seq_to_handle(u64 seq)
@@ -109,11 +98,101 @@ static u64 ps_handle_to_seq(u64 handle)
 	return (u64)l << 32 | r;
 }
 
-/* The caller's IPC namespace, as stored in ps_handle::ns_mnt. */
-static struct vfsmount *ps_current_ns(void)
+/*
+ * The IPC namespace of a handle.  Where put_ipc_ns() is exported (6.12
+ * does, 6.1 does not) a handle pins the namespace itself.  Before, the namespace cannot
+ * be pinned from a module, and a handle pins its POSIX message queue mount
+ * instead, which exists for every IPC namespace from its creation to its
+ * end, so that the pointer cannot be reused by a later namespace while the
+ * handle exists.
+ */
+#ifdef PRIMESHARE_HAVE_PUT_IPC_NS
+static void *ps_current_ns(void)
+{
+	return current->nsproxy->ipc_ns;
+}
+
+static void *ps_ipc_ns_get(void)
+{
+	return get_ipc_ns(current->nsproxy->ipc_ns);
+}
+
+static void ps_ipc_ns_put(void *ns)
+{
+	put_ipc_ns(ns);
+}
+#else
+static void *ps_current_ns(void)
 {
 	return current->nsproxy->ipc_ns->mq_mnt;
 }
+
+static void *ps_ipc_ns_get(void)
+{
+	return mntget(current->nsproxy->ipc_ns->mq_mnt);
+}
+
+static void ps_ipc_ns_put(void *ns)
+{
+	mntput(ns);
+}
+#endif
+
+/* The user namespace whose capabilities apply to the caller's handles. */
+static struct user_namespace *ps_ipc_user_ns(void)
+{
+	return current->nsproxy->ipc_ns->user_ns;
+}
+
+/*
+ * Install @file as a new descriptor through the kernel's receive path, so
+ * that security_file_receive() lets an LSM refuse it, and write its number
+ * to *@ufd.  Nothing can fail once the descriptor is visible.
+ */
+#ifdef PRIMESHARE_RECEIVE_FD_UFD
+static int ps_install_fd(struct file *file, int __user *ufd,
+			 unsigned int o_flags)
+{
+	/* Writes the number before it installs the descriptor. */
+	return receive_fd(file, ufd, o_flags);
+}
+#else
+/*
+ * This kernel's receive_fd() installs at once and cannot write the number
+ * first, so the pages holding *@ufd are pinned beforehand and the number is
+ * written through the kernel's mapping afterwards, which cannot fault.
+ */
+static int ps_install_fd(struct file *file, int __user *ufd,
+			 unsigned int o_flags)
+{
+	unsigned long addr = (unsigned long)ufd;
+	unsigned long first = addr & PAGE_MASK;
+	int npages = ((addr + sizeof(int) - 1) & PAGE_MASK) == first ? 1 : 2;
+	struct page *pages[2];
+	unsigned int i;
+	u8 *p;
+	int fd, ret;
+
+	ret = pin_user_pages_fast(first, npages, FOLL_WRITE, pages);
+	if (ret != npages) {
+		if (ret > 0)
+			unpin_user_pages(pages, ret);
+		return -EFAULT;
+	}
+	fd = receive_fd(file, o_flags);
+	if (fd >= 0) {
+		for (i = 0; i < sizeof(int); i++) {
+			unsigned long a = addr + i;
+
+			p = kmap_local_page(pages[(a & PAGE_MASK) != first]);
+			p[offset_in_page(a)] = ((u8 *)&fd)[i];
+			kunmap_local(p);
+		}
+	}
+	unpin_user_pages_dirty_lock(pages, npages, fd >= 0);
+	return fd;
+}
+#endif
 
 const char *ps_lifetime_name(u32 lifetime)
 {
@@ -136,6 +215,11 @@ static void ps_session_free(struct kref *ref)
 	kfree(sess);
 }
 
+static void ps_session_put(struct ps_session *sess)
+{
+	kref_put(&sess->ref, ps_session_free);
+}
+
 static void ps_handle_free_rcu(struct rcu_head *rcu)
 {
 	kmem_cache_free(ps_handle_cache,
@@ -147,10 +231,11 @@ static void ps_handle_free(struct kref *ref)
 	struct ps_handle *obj = container_of(ref, struct ps_handle, ref);
 
 	dma_buf_put(obj->dmabuf);
-	mntput(obj->ns_mnt);
+	ps_ipc_ns_put(obj->ns);
 	put_pid(obj->pid);
 	kfree(obj->metadata);
-	kref_put(&obj->exporter->ref, ps_session_free);
+	mutex_destroy(&obj->import_lock);
+	ps_session_put(obj->exporter);
 	call_rcu(&obj->rcu, ps_handle_free_rcu);
 }
 
@@ -176,7 +261,7 @@ static struct ps_handle *ps_lookup(u64 handle)
 
 	rcu_read_lock();
 	obj = xa_load(&ps_handles, seq);
-	if (obj && (READ_ONCE(obj->dead) || obj->ns_mnt != ps_current_ns() ||
+	if (obj && (READ_ONCE(obj->dead) || obj->ns != ps_current_ns() ||
 		    !kref_get_unless_zero(&obj->ref)))
 		obj = NULL;
 	rcu_read_unlock();
@@ -201,13 +286,18 @@ static bool ps_mode_allows(const struct ps_handle *obj)
 }
 
 /*
- * CAP_SYS_ADMIN in the user namespace that owns the caller's IPC namespace,
- * which is the handle's, overrides the mode.
+ * As for SysV IPC objects, CAP_IPC_OWNER in the user namespace that owns
+ * the caller's IPC namespace, which is the handle's, overrides the mode.
+ * The capability is checked without an audit record first, so that an
+ * ordinary user refused by the mode leaves none; a use of it is audited.
  */
 static bool ps_may_access(const struct ps_handle *obj)
 {
+	struct user_namespace *ns = ps_ipc_user_ns();
+
 	return ps_mode_allows(obj) ||
-	       ns_capable(current->nsproxy->ipc_ns->user_ns, CAP_SYS_ADMIN);
+	       (ns_capable_noaudit(ns, CAP_IPC_OWNER) &&
+		ns_capable(ns, CAP_IPC_OWNER));
 }
 
 /* Claim the end of a handle; true for exactly one caller. */
@@ -222,19 +312,23 @@ static bool ps_mark_dead(struct ps_handle *obj)
 	return first;
 }
 
-static void ps_user_uncharge(struct ps_user *user)
+static void ps_handle_amount(const struct ps_handle *obj,
+			     unsigned long amount[PS_ACCT_NR])
 {
-	bool last;
+	amount[PS_ACCT_HANDLES] = 1;
+	amount[PS_ACCT_METADATA] = obj->metadata_size;
+	amount[PS_ACCT_HOLDS] = 0;
+}
 
-	spin_lock(&ps_users_lock);
-	last = !--user->handles;
-	if (last)
-		hash_del(&user->node);
-	spin_unlock(&ps_users_lock);
-	if (last) {
-		atomic_dec(&ps_stats.users);
-		kfree(user);
-	}
+/* Give back what ps_handle_charge() took. */
+static void ps_handle_uncharge(struct ps_handle *obj)
+{
+	unsigned long amount[PS_ACCT_NR];
+
+	ps_handle_amount(obj, amount);
+	ps_acct_uncharge(obj->acct_ns, obj->acct_uid, amount);
+	atomic_dec(&obj->exporter->nr_exports);
+	atomic_dec(&ps_stats.handles);
 }
 
 /* Called once per handle, by the caller for whom ps_mark_dead() was true. */
@@ -246,36 +340,152 @@ static void ps_handle_end(struct ps_handle *obj)
 	spin_lock(&exp->lock);
 	list_del_init(&obj->node);
 	spin_unlock(&exp->lock);
-	atomic_dec(&exp->nr_exports);
-	ps_user_uncharge(obj->user);
-	atomic_dec(&ps_stats.handles);
+	ps_handle_uncharge(obj);
 	atomic64_inc(&ps_stats.ended);
 	ps_handle_put(obj);
 }
 
+static const unsigned long ps_hold_amount[PS_ACCT_NR] = {
+	[PS_ACCT_HOLDS] = 1,
+};
+
 /*
- * Drop @n holds on a refcounted handle; the last one ends it.  A handle
- * that has ended before its last hold went (PRIMESHARE_RELEASE_FORCE) has
- * no holds left to drop.
+ * A hold record of @sess for @obj with no holds yet, charged to the caller
+ * and stored in the session.  Called with @sess's holds_lock held.
  */
-static void ps_drop_holds(struct ps_handle *obj, unsigned long n)
+static struct ps_hold *ps_hold_new(struct ps_session *sess,
+				   struct ps_handle *obj)
 {
-	bool end = false;
+	const struct cred *cred = current_cred();
+	struct ps_hold *hold;
+	int ret;
+
+	ret = ps_acct_charge(cred->user_ns, cred->uid, ps_hold_amount);
+	if (ret)
+		return ERR_PTR(ret);
+	hold = kzalloc(sizeof(*hold), GFP_KERNEL_ACCOUNT);
+	if (!hold) {
+		ret = -ENOMEM;
+		goto err_uncharge;
+	}
+	ret = xa_insert(&sess->holds, obj->seq, hold, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		goto err_free;
+	INIT_LIST_HEAD(&hold->node);
+	kref_get(&obj->ref);
+	hold->obj = obj;
+	kref_get(&sess->ref);
+	hold->sess = sess;
+	hold->acct_ns = cred->user_ns;
+	hold->acct_uid = cred->uid;
+	return hold;
+
+err_free:
+	kfree(hold);
+err_uncharge:
+	ps_acct_uncharge(cred->user_ns, cred->uid, ps_hold_amount);
+	return ERR_PTR(ret);
+}
+
+/* Free a record that is in neither its session nor its handle any more. */
+static void ps_hold_free(struct ps_hold *hold)
+{
+	ps_acct_uncharge(hold->acct_ns, hold->acct_uid, ps_hold_amount);
+	ps_handle_put(hold->obj);
+	ps_session_put(hold->sess);
+	kfree(hold);
+}
+
+/*
+ * Add one hold of @sess on the refcounted handle @obj.  0, or -ENOENT (the
+ * handle ended), -EOVERFLOW (PS_MAX_HOLDS), -ENOSPC (the caller's limit of
+ * hold records), -ENOMEM.
+ */
+static int ps_hold_add(struct ps_session *sess, struct ps_handle *obj)
+{
+	struct ps_hold *hold;
+	bool new = false;
+	int ret = 0;
+
+	mutex_lock(&sess->holds_lock);
+	hold = xa_load(&sess->holds, obj->seq);
+	if (!hold) {
+		hold = ps_hold_new(sess, obj);
+		if (IS_ERR(hold)) {
+			mutex_unlock(&sess->holds_lock);
+			return PTR_ERR(hold);
+		}
+		new = true;
+	}
 
 	spin_lock(&obj->lock);
-	if (obj->dead) {
-		spin_unlock(&obj->lock);
-		return;
-	}
-	obj->holders -= n;
-	if (!obj->holders && !obj->dead) {
-		WRITE_ONCE(obj->dead, true);
-		end = true;
+	if (obj->dead || hold->ended) {
+		ret = -ENOENT;
+	} else if (obj->holders >= PS_MAX_HOLDS) {
+		ret = -EOVERFLOW;
+	} else {
+		obj->holders++;
+		hold->count++;
+		if (new)
+			list_add_tail(&hold->node, &obj->holds);
 	}
 	spin_unlock(&obj->lock);
-	atomic_long_sub(n, &ps_stats.holds);
+
+	if (ret && new)
+		xa_erase(&sess->holds, obj->seq);
+	mutex_unlock(&sess->holds_lock);
+	if (ret && new)
+		ps_hold_free(hold);
+	if (!ret)
+		atomic_long_inc(&ps_stats.holds);
+	return ret;
+}
+
+/*
+ * Drop one hold of @sess on @obj; the last hold of the handle ends it.
+ * 0, -EPERM (@sess holds none) or -ENOENT (the handle was force-ended).
+ */
+static int ps_hold_drop(struct ps_session *sess, struct ps_handle *obj)
+{
+	bool end = false, last = false;
+	struct ps_hold *hold;
+	int ret = 0;
+
+	mutex_lock(&sess->holds_lock);
+	hold = xa_load(&sess->holds, obj->seq);
+	if (!hold) {
+		mutex_unlock(&sess->holds_lock);
+		/* A force end may have taken the record since the lookup. */
+		return READ_ONCE(obj->dead) ? -ENOENT : -EPERM;
+	}
+
+	spin_lock(&obj->lock);
+	if (hold->ended) {
+		/* ps_force_end() has it and frees it. */
+		ret = -ENOENT;
+	} else {
+		obj->holders--;
+		last = !--hold->count;
+		if (last)
+			list_del_init(&hold->node);
+		if (!obj->holders && !obj->dead) {
+			WRITE_ONCE(obj->dead, true);
+			end = true;
+		}
+	}
+	spin_unlock(&obj->lock);
+
+	if (last)
+		xa_erase(&sess->holds, obj->seq);
+	mutex_unlock(&sess->holds_lock);
+	if (ret)
+		return ret;
+	atomic_long_dec(&ps_stats.holds);
+	if (last)
+		ps_hold_free(hold);
 	if (end)
 		ps_handle_end(obj);
+	return 0;
 }
 
 struct ps_session *ps_session_new(void)
@@ -294,6 +504,50 @@ struct ps_session *ps_session_new(void)
 	return sess;
 }
 
+/* Drop every hold record of a closing session. */
+static void ps_session_drop_holds(struct ps_session *sess)
+{
+	struct ps_handle *obj;
+	struct ps_hold *hold;
+	unsigned long seq;
+	bool end, ended;
+	u32 count;
+
+	for (;;) {
+		seq = 0;
+		mutex_lock(&sess->holds_lock);
+		hold = xa_find(&sess->holds, &seq, ULONG_MAX, XA_PRESENT);
+		if (hold)
+			xa_erase(&sess->holds, seq);
+		mutex_unlock(&sess->holds_lock);
+		if (!hold)
+			break;
+
+		obj = hold->obj;
+		end = false;
+		spin_lock(&obj->lock);
+		ended = hold->ended;
+		count = hold->count;
+		if (!ended) {
+			list_del_init(&hold->node);
+			obj->holders -= count;
+			if (!obj->holders && !obj->dead) {
+				WRITE_ONCE(obj->dead, true);
+				end = true;
+			}
+		}
+		spin_unlock(&obj->lock);
+		/* A record the handle's force end took is freed there. */
+		if (!ended) {
+			atomic_long_sub(count, &ps_stats.holds);
+			if (end)
+				ps_handle_end(obj);
+			ps_hold_free(hold);
+		}
+		cond_resched();
+	}
+}
+
 /*
  * The last reference to the session's file is gone, so no ioctl of this
  * session runs.  Drop its holds, end the owned and oneshot handles it
@@ -303,22 +557,8 @@ struct ps_session *ps_session_new(void)
 void ps_session_close(struct ps_session *sess)
 {
 	struct ps_handle *obj;
-	unsigned long seq;
-	void *entry;
 
-	xa_for_each(&sess->holds, seq, entry) {
-		rcu_read_lock();
-		obj = xa_load(&ps_handles, seq);
-		if (obj && !kref_get_unless_zero(&obj->ref))
-			obj = NULL;
-		rcu_read_unlock();
-		/* Ended by PRIMESHARE_RELEASE_FORCE: its holds are gone. */
-		if (!obj)
-			continue;
-		ps_drop_holds(obj, xa_to_value(entry));
-		ps_handle_put(obj);
-	}
-	xa_destroy(&sess->holds);
+	ps_session_drop_holds(sess);
 
 	for (;;) {
 		spin_lock(&sess->lock);
@@ -334,185 +574,168 @@ void ps_session_close(struct ps_session *sess)
 		if (ps_mark_dead(obj))
 			ps_handle_end(obj);
 		ps_handle_put(obj);
+		cond_resched();
 	}
 
 	atomic_dec(&ps_stats.sessions);
-	kref_put(&sess->ref, ps_session_free);
+	ps_session_put(sess);
 }
 
 /*
- * Charge one handle to the system, the exporter's real uid and the session.
+ * The system-wide limit.  Its last ps_reserved_handles handles are for
+ * CAP_SYS_ADMIN in the initial user namespace, so that whatever users do,
+ * an administrator can still export (and see why the others cannot).
+ */
+static int ps_charge_global(void)
+{
+	unsigned int max = READ_ONCE(ps_max_handles);
+	unsigned int reserved = min(READ_ONCE(ps_reserved_handles), max);
+	unsigned int n = atomic_inc_return(&ps_stats.handles);
+
+	if (n <= max - reserved ||
+	    (n <= max && ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN)))
+		return 0;
+	atomic_dec(&ps_stats.handles);
+	return -ENOSPC;
+}
+
+/*
+ * Charge a new handle to the system, the session, and the exporter's real
+ * uid in its user namespace and every namespace above (primeshare_limits.c).
  * Limits are read at each export, so lowering one at run time stops new
  * exports without touching live handles.
  */
-/* The record of @uid, or NULL; under ps_users_lock. */
-static struct ps_user *ps_user_find(kuid_t uid)
+static int ps_handle_charge(struct ps_session *sess, struct ps_handle *obj)
 {
-	struct ps_user *user;
+	unsigned int max_session = READ_ONCE(ps_max_handles_per_session);
+	const struct cred *cred = current_cred();
+	unsigned long amount[PS_ACCT_NR];
+	int ret;
 
-	hash_for_each_possible(ps_users, user, node, __kuid_val(uid))
-		if (uid_eq(user->uid, uid))
-			return user;
-	return NULL;
-}
-
-static int ps_charge(struct ps_session *sess, struct ps_user **userp)
-{
-	kuid_t uid = current_uid();
-	struct ps_user *user, *spare = NULL;
-	int ret = -ENOSPC;
-
-	if (atomic_inc_return(&ps_stats.handles) > READ_ONCE(ps_max_handles))
-		goto out_global;
-	if (atomic_inc_return(&sess->nr_exports) >
-	    READ_ONCE(ps_max_handles_per_session))
-		goto out_session;
-
-	/*
-	 * A user with live handles has a record: then no allocation is
-	 * needed.  Otherwise one is made outside the lock and the lookup is
-	 * repeated, since another export may have made it meanwhile.
-	 */
-	spin_lock(&ps_users_lock);
-	user = ps_user_find(uid);
-	if (!user && READ_ONCE(ps_max_handles_per_user)) {
-		spin_unlock(&ps_users_lock);
-		spare = kzalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
-		if (!spare) {
-			ret = -ENOMEM;
-			goto out_session;
-		}
-		spin_lock(&ps_users_lock);
-		user = ps_user_find(uid);
-	}
-	if (user ? user->handles >= READ_ONCE(ps_max_handles_per_user) :
-		   !READ_ONCE(ps_max_handles_per_user)) {
-		spin_unlock(&ps_users_lock);
-		kfree(spare);
-		goto out_session;
-	}
-	if (!user) {
-		user = spare;
-		spare = NULL;
-		user->uid = uid;
-		hash_add(ps_users, &user->node, __kuid_val(uid));
-		atomic_inc(&ps_stats.users);
-	}
-	user->handles++;
-	spin_unlock(&ps_users_lock);
-	kfree(spare);
-	*userp = user;
+	ret = ps_charge_global();
+	if (ret)
+		return ret;
+	ret = -ENOSPC;
+	if ((unsigned int)atomic_inc_return(&sess->nr_exports) > max_session)
+		goto err_session;
+	ps_handle_amount(obj, amount);
+	ret = ps_acct_charge(cred->user_ns, cred->uid, amount);
+	if (ret)
+		goto err_session;
+	obj->acct_ns = cred->user_ns;
+	obj->acct_uid = cred->uid;
+	/* Publishing takes the session's reference; uncharging needs it. */
+	obj->exporter = sess;
 	return 0;
 
-out_session:
+err_session:
 	atomic_dec(&sess->nr_exports);
-out_global:
 	atomic_dec(&ps_stats.handles);
 	return ret;
 }
 
-static void ps_uncharge(struct ps_session *sess, struct ps_user *user)
+/* A new handle for @arg's dma-buf and metadata, not yet charged. */
+static struct ps_handle *ps_handle_new(const struct primeshare_export *arg)
 {
-	ps_user_uncharge(user);
-	atomic_dec(&sess->nr_exports);
-	atomic_dec(&ps_stats.handles);
-}
-
-int ps_ioctl_export(struct ps_session *sess, void __user *uarg, size_t usize)
-{
-	struct primeshare_export arg;
-	const struct cred *cred;
 	struct ps_handle *obj;
-	struct dma_buf *dmabuf;
-	struct ps_user *user;
-	u64 seq, handle;
 	int ret;
 
-	ret = ps_copy_in(&arg, sizeof(arg), sizeof(arg), uarg, usize);
-	if (ret)
-		return ret;
-	if ((arg.flags & ~PRIMESHARE_EXPORT_FLAGS) ||
-	    (arg.flags & PRIMESHARE_EXPORT_FLAGS) == PRIMESHARE_EXPORT_FLAGS ||
-	    (arg.mode & ~PRIMESHARE_MODE_MASK))
-		return -EINVAL;
-	if (arg.metadata_size > ps_max_metadata_size)
-		return -E2BIG;
-
-	dmabuf = dma_buf_get(arg.fd);
-	if (IS_ERR(dmabuf))
-		return PTR_ERR(dmabuf);
-
-	ret = ps_charge(sess, &user);
-	if (ret)
-		goto err_dmabuf;
-
-	ret = -ENOMEM;
+	/* The handle is the exporter's: its memory cgroup pays for it. */
 	obj = kmem_cache_zalloc(ps_handle_cache, GFP_KERNEL);
 	if (!obj)
-		goto err_uncharge;
-	if (arg.metadata_size) {
-		obj->metadata = kmalloc(arg.metadata_size, GFP_KERNEL_ACCOUNT);
-		if (!obj->metadata)
-			goto err_free;
-		if (copy_from_user(obj->metadata,
-				   u64_to_user_ptr(arg.metadata),
-				   arg.metadata_size)) {
-			ret = -EFAULT;
-			goto err_free;
-		}
+		return ERR_PTR(-ENOMEM);
+	/* The reference that becomes the registry's at publishing. */
+	kref_init(&obj->ref);
+	spin_lock_init(&obj->lock);
+	INIT_LIST_HEAD(&obj->holds);
+	mutex_init(&obj->import_lock);
+	INIT_LIST_HEAD(&obj->node);
+	obj->dmabuf = dma_buf_get(arg->fd);
+	if (IS_ERR(obj->dmabuf)) {
+		ret = PTR_ERR(obj->dmabuf);
+		goto err_free;
 	}
+	/*
+	 * Not memdup_user(): its allocation is not charged to the caller's
+	 * memory cgroup.
+	 */
+	if (arg->metadata_size) {
+		ret = -ENOMEM;
+		obj->metadata = kmalloc(arg->metadata_size, GFP_KERNEL_ACCOUNT);
+		if (!obj->metadata)
+			goto err_put;
+		ret = -EFAULT;
+		if (copy_from_user(obj->metadata, u64_to_user_ptr(arg->metadata),
+				   arg->metadata_size))
+			goto err_put;
+	}
+	obj->metadata_size = arg->metadata_size;
+	obj->size = obj->dmabuf->size;
+	obj->mode = arg->mode ?: PRIMESHARE_MODE_DEFAULT;
+	obj->lifetime = arg->flags;
+	return obj;
+
+err_put:
+	kfree(obj->metadata);
+	dma_buf_put(obj->dmabuf);
+err_free:
+	mutex_destroy(&obj->import_lock);
+	kmem_cache_free(ps_handle_cache, obj);
+	return ERR_PTR(ret);
+}
+
+/* Free a handle that was never published (nor charged). */
+static void ps_handle_discard(struct ps_handle *obj)
+{
+	kfree(obj->metadata);
+	dma_buf_put(obj->dmabuf);
+	mutex_destroy(&obj->import_lock);
+	kmem_cache_free(ps_handle_cache, obj);
+}
+
+/*
+ * Give @obj its sequence number and handle and reserve its registry slot:
+ * the last steps that may fail, so that publishing cannot.
+ */
+static int ps_handle_number(struct ps_handle *obj)
+{
+	u64 seq, handle;
 
 	/* A sequence number whose handle would be 0 is skipped. */
 	do {
 		seq = atomic64_inc_return(&ps_next_seq);
 		handle = ps_seq_to_handle(seq);
 	} while (!handle);
-	if ((unsigned long)seq != seq) {
-		ret = -ENOSPC;
-		goto err_free;
-	}
-
-	/* Reserve every slot first: nothing can fail after publishing. */
-	ret = xa_reserve(&ps_handles, seq, GFP_KERNEL_ACCOUNT);
-	if (ret)
-		goto err_free;
-	if (arg.flags & PRIMESHARE_EXPORT_REFCOUNTED) {
-		mutex_lock(&sess->holds_lock);
-		ret = xa_insert(&sess->holds, seq, xa_mk_value(1),
-				GFP_KERNEL_ACCOUNT);
-		mutex_unlock(&sess->holds_lock);
-		if (ret)
-			goto err_release;
-	}
-
-	arg.handle = handle;
-	ret = ps_copy_out(uarg, usize, &arg, sizeof(arg));
-	if (ret)
-		goto err_holds;
-
-	kref_init(&obj->ref);
-	spin_lock_init(&obj->lock);
-	INIT_LIST_HEAD(&obj->node);
+	if ((unsigned long)seq != seq)
+		return -ENOSPC;
 	obj->seq = seq;
 	obj->handle = handle;
-	obj->dmabuf = dmabuf;
-	obj->size = dmabuf->size;
-	obj->ns_mnt = mntget(ps_current_ns());
+	/*
+	 * Registry nodes are shared by every exporter: not charged to the
+	 * memory cgroup of the one that happened to allocate them.
+	 */
+	return xa_reserve(&ps_handles, seq, GFP_KERNEL);
+}
+
+/* Fill in what the handle takes from the exporter, then publish it. */
+static void ps_handle_publish(struct ps_session *sess, struct ps_handle *obj,
+			      struct ps_hold *hold)
+{
+	const struct cred *cred = current_cred();
+	void *old;
+
+	obj->ns = ps_ipc_ns_get();
 	kref_get(&sess->ref);
-	obj->exporter = sess;
-	obj->user = user;
 	obj->pid = get_pid(task_tgid(current));
 	obj->pid_nr = task_tgid_nr(current);
-	cred = current_cred();
 	obj->uid = cred->euid;
 	obj->gid = cred->egid;
-	obj->mode = arg.mode ?: PRIMESHARE_MODE_DEFAULT;
-	obj->lifetime = arg.flags;
-	obj->metadata_size = arg.metadata_size;
 	obj->created_ns = ktime_get_boottime_ns();
 	get_task_comm(obj->comm, current);
-	if (obj->lifetime & PRIMESHARE_EXPORT_REFCOUNTED) {
+	if (hold) {
 		obj->holders = 1;
+		hold->count = 1;
+		list_add_tail(&hold->node, &obj->holds);
 		atomic_long_inc(&ps_stats.holds);
 	} else {
 		spin_lock(&sess->lock);
@@ -520,170 +743,204 @@ int ps_ioctl_export(struct ps_session *sess, void __user *uarg, size_t usize)
 		spin_unlock(&sess->lock);
 	}
 
-	/* Publish. The slot is reserved, so this cannot fail. */
-	xa_store(&ps_handles, seq, obj, GFP_KERNEL);
+	/* The slot is reserved: storing into it allocates nothing. */
+	old = xa_store(&ps_handles, obj->seq, obj, GFP_KERNEL);
+	WARN_ON_ONCE(xa_is_err(old));
 	atomic64_inc(&ps_stats.exports);
+}
+
+static int ps_export_check(const struct primeshare_export *arg)
+{
+	if ((arg->flags & ~PRIMESHARE_EXPORT_FLAGS) ||
+	    (arg->flags & PRIMESHARE_EXPORT_FLAGS) == PRIMESHARE_EXPORT_FLAGS ||
+	    (arg->mode & ~PRIMESHARE_MODE_MASK))
+		return -EINVAL;
+	if (arg->metadata_size > READ_ONCE(ps_max_metadata_size))
+		return -E2BIG;
+	return 0;
+}
+
+int ps_ioctl_export(struct ps_session *sess, void __user *uarg, size_t usize)
+{
+	struct primeshare_export arg;
+	struct ps_hold *hold = NULL;
+	struct ps_handle *obj;
+	int ret;
+
+	ret = ps_copy_in(&arg, sizeof(arg), sizeof(arg), uarg, usize);
+	if (ret)
+		return ret;
+	ret = ps_export_check(&arg);
+	if (ret)
+		return ret;
+
+	obj = ps_handle_new(&arg);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	ret = ps_handle_charge(sess, obj);
+	if (ret)
+		goto err_discard;
+	ret = ps_handle_number(obj);
+	if (ret)
+		goto err_uncharge;
+	if (obj->lifetime == PRIMESHARE_EXPORT_REFCOUNTED) {
+		mutex_lock(&sess->holds_lock);
+		hold = ps_hold_new(sess, obj);
+		mutex_unlock(&sess->holds_lock);
+		if (IS_ERR(hold)) {
+			ret = PTR_ERR(hold);
+			goto err_release;
+		}
+	}
+
+	arg.handle = obj->handle;
+	ret = ps_copy_out(uarg, usize, &arg, sizeof(arg));
+	if (ret)
+		goto err_hold;
+
+	ps_handle_publish(sess, obj, hold);
 	return 0;
 
-err_holds:
-	if (arg.flags & PRIMESHARE_EXPORT_REFCOUNTED) {
+err_hold:
+	if (hold) {
 		mutex_lock(&sess->holds_lock);
-		xa_erase(&sess->holds, seq);
+		xa_erase(&sess->holds, obj->seq);
 		mutex_unlock(&sess->holds_lock);
+		/* Drops the record's reference; the handle keeps its first. */
+		ps_hold_free(hold);
 	}
 err_release:
-	xa_release(&ps_handles, seq);
-err_free:
-	kfree(obj->metadata);
-	kmem_cache_free(ps_handle_cache, obj);
+	xa_release(&ps_handles, obj->seq);
 err_uncharge:
-	ps_uncharge(sess, user);
-err_dmabuf:
-	dma_buf_put(dmabuf);
+	ps_handle_uncharge(obj);
+err_discard:
+	ps_handle_discard(obj);
 	return ret;
 }
 
 /*
- * Take one more hold of @sess on @seq, in two steps so that the commit
- * cannot fail: reserve the entry (may allocate), then store the count.
- * Called with holds_lock held.
+ * Write the import's results but the descriptor to user space: size,
+ * metadata and fd -1.  -ERANGE (after writing the structure) when the
+ * caller's metadata buffer is too small.
  */
-static int ps_hold_reserve(struct ps_session *sess, unsigned long seq,
-			   unsigned long *count)
+static int ps_import_write(void __user *uarg, size_t usize,
+			   struct primeshare_import *arg,
+			   const struct ps_handle *obj)
 {
-	void *entry = xa_load(&sess->holds, seq);
+	bool fits = !arg->metadata || arg->metadata_size >= obj->metadata_size;
 
-	*count = entry ? xa_to_value(entry) : 0;
-	if (*count)
-		return 0;
-	return xa_reserve(&sess->holds, seq, GFP_KERNEL_ACCOUNT);
+	arg->fd = -1;
+	arg->size = obj->size;
+	arg->metadata_size = obj->metadata_size;
+	if (fits && arg->metadata && obj->metadata_size &&
+	    copy_to_user(u64_to_user_ptr(arg->metadata), obj->metadata,
+			 obj->metadata_size))
+		return -EFAULT;
+	return ps_copy_out(uarg, usize, arg, sizeof(*arg)) ?:
+	       (fits ? 0 : -ERANGE);
+}
+
+/*
+ * The import proper, once the handle is found and the caller allowed: write
+ * the results out, add the hold, install the descriptor.  Called with the
+ * handle's import_lock held for a oneshot handle.
+ */
+static int ps_import_one(struct ps_session *sess, struct ps_handle *obj,
+			 void __user *uarg, size_t usize,
+			 struct primeshare_import *arg)
+{
+	struct primeshare_import __user *up = uarg;
+	bool hold = arg->flags & PRIMESHARE_IMPORT_HOLD;
+	int fd, ret;
+
+	ret = ps_import_write(uarg, usize, arg, obj);
+	if (ret)
+		return ret;
+	if (hold) {
+		ret = ps_hold_add(sess, obj);
+		if (ret)
+			return ret;
+	}
+	fd = ps_install_fd(obj->dmabuf->file, &up->fd,
+			   arg->flags & PRIMESHARE_IMPORT_CLOEXEC ?
+			   O_CLOEXEC : 0);
+	if (fd < 0) {
+		if (hold)
+			ps_hold_drop(sess, obj);
+		return fd;
+	}
+
+	/* A count for QUERY only: it stops at its maximum. */
+	spin_lock(&obj->lock);
+	if (obj->imports != U32_MAX)
+		obj->imports++;
+	spin_unlock(&obj->lock);
+	atomic64_inc(&ps_stats.imports);
+	return 0;
 }
 
 int ps_ioctl_import(struct ps_session *sess, void __user *uarg, size_t usize)
 {
 	struct primeshare_import arg;
-	unsigned long holds = 0;
 	struct ps_handle *obj;
-	bool hold, end = false;
-	int fd, ret;
+	bool oneshot;
+	int ret;
 
 	ret = ps_copy_in(&arg, sizeof(arg), sizeof(arg), uarg, usize);
 	if (ret)
 		return ret;
 	if ((arg.flags & ~PRIMESHARE_IMPORT_FLAGS) || arg.__pad)
 		return -EINVAL;
-	hold = arg.flags & PRIMESHARE_IMPORT_HOLD;
 
 	obj = ps_lookup(arg.handle);
 	if (!obj)
 		return -ENOENT;
-	if (!ps_may_access(obj)) {
-		ret = -EACCES;
+	ret = -EACCES;
+	if (!ps_may_access(obj))
 		goto out;
-	}
-	if (hold && obj->lifetime != PRIMESHARE_EXPORT_REFCOUNTED) {
-		ret = -EINVAL;
+	ret = -EINVAL;
+	if ((arg.flags & PRIMESHARE_IMPORT_HOLD) &&
+	    obj->lifetime != PRIMESHARE_EXPORT_REFCOUNTED)
 		goto out;
-	}
 
-	arg.fd = -1;
-	arg.size = obj->size;
-	if (arg.metadata && arg.metadata_size < obj->metadata_size) {
-		arg.metadata_size = obj->metadata_size;
-		ret = ps_copy_out(uarg, usize, &arg, sizeof(arg)) ?: -ERANGE;
-		goto out;
-	}
-	arg.metadata_size = obj->metadata_size;
-
-	fd = get_unused_fd_flags(arg.flags & PRIMESHARE_IMPORT_CLOEXEC ?
-				 O_CLOEXEC : 0);
-	if (fd < 0) {
-		ret = fd;
-		goto out;
-	}
-	if (arg.metadata && obj->metadata_size &&
-	    copy_to_user(u64_to_user_ptr(arg.metadata), obj->metadata,
-			 obj->metadata_size)) {
-		ret = -EFAULT;
-		goto out_fd;
-	}
-	arg.fd = fd;
-	ret = ps_copy_out(uarg, usize, &arg, sizeof(arg));
-	if (ret)
-		goto out_fd;
-
-	if (hold) {
-		mutex_lock(&sess->holds_lock);
-		ret = ps_hold_reserve(sess, obj->seq, &holds);
+	/*
+	 * The imports of a oneshot handle go one at a time, and only one
+	 * that finds it live sees its contents: the one that ends it.
+	 */
+	oneshot = obj->lifetime == PRIMESHARE_EXPORT_ONESHOT;
+	if (oneshot) {
+		ret = mutex_lock_killable(&obj->import_lock);
 		if (ret)
+			goto out;
+		ret = -ENOENT;
+		if (READ_ONCE(obj->dead))
 			goto out_unlock;
 	}
-
-	/*
-	 * Commit: from here on nothing fails but a concurrent end or a hold
-	 * count at its limit.
-	 */
-	spin_lock(&obj->lock);
-	if (obj->dead || (hold && obj->holders == U32_MAX)) {
-		ret = obj->dead ? -ENOENT : -EOVERFLOW;
-		spin_unlock(&obj->lock);
-		if (hold && !holds)
-			xa_release(&sess->holds, obj->seq);
-		goto out_unlock;
-	}
-	/* A count for QUERY only: it stops at its maximum. */
-	if (obj->imports != U32_MAX)
-		obj->imports++;
-	if (hold)
-		obj->holders++;
-	if (obj->lifetime == PRIMESHARE_EXPORT_ONESHOT) {
-		WRITE_ONCE(obj->dead, true);
-		end = true;
-	}
-	spin_unlock(&obj->lock);
-
-	if (hold) {
-		xa_store(&sess->holds, obj->seq, xa_mk_value(holds + 1),
-			 GFP_KERNEL);
-		mutex_unlock(&sess->holds_lock);
-		atomic_long_inc(&ps_stats.holds);
-	}
-	get_dma_buf(obj->dmabuf);
-	fd_install(fd, obj->dmabuf->file);
-	atomic64_inc(&ps_stats.imports);
-	if (end)
+	ret = ps_import_one(sess, obj, uarg, usize, &arg);
+	if (!ret && oneshot && ps_mark_dead(obj))
 		ps_handle_end(obj);
-	ps_handle_put(obj);
-	return 0;
-
 out_unlock:
-	if (hold)
-		mutex_unlock(&sess->holds_lock);
-	/*
-	 * The structure went out with the number of an fd that is now given
-	 * back: take it back too, so that a caller that closes arg.fd on
-	 * failure cannot close a file it opened later.  If that write
-	 * faults, EFAULT says so.
-	 */
-	ret = put_user(-1, &((struct primeshare_import __user *)uarg)->fd) ?:
-	      ret;
-out_fd:
-	put_unused_fd(fd);
+	if (oneshot)
+		mutex_unlock(&obj->import_lock);
 out:
 	ps_handle_put(obj);
 	return ret;
 }
 
 /*
- * End a handle for its owner or an administrator, whatever its lifetime.
- * Sessions may still list holds on it; they find it gone and skip them.
+ * End a handle for its owner or an administrator, whatever its lifetime,
+ * with every hold record of it.  As for SysV IPC removal, the override is
+ * CAP_SYS_ADMIN in the user namespace owning the handle's IPC namespace.
  */
 static int ps_force_end(struct ps_handle *obj)
 {
-	unsigned long holds;
+	struct ps_hold *hold, *tmp;
+	struct ps_session *sess;
+	LIST_HEAD(holds);
+	u32 n;
 
 	if (!uid_eq(current_euid(), obj->uid) &&
-	    !ns_capable(current->nsproxy->ipc_ns->user_ns, CAP_SYS_ADMIN))
+	    !ns_capable(ps_ipc_user_ns(), CAP_SYS_ADMIN))
 		return -EPERM;
 
 	spin_lock(&obj->lock);
@@ -692,12 +949,27 @@ static int ps_force_end(struct ps_handle *obj)
 		return -ENOENT;
 	}
 	WRITE_ONCE(obj->dead, true);
-	holds = obj->holders;
+	n = obj->holders;
 	obj->holders = 0;
+	list_for_each_entry(hold, &obj->holds, node)
+		hold->ended = true;
+	list_splice_init(&obj->holds, &holds);
 	spin_unlock(&obj->lock);
 
-	atomic_long_sub(holds, &ps_stats.holds);
+	atomic_long_sub(n, &ps_stats.holds);
 	ps_handle_end(obj);
+
+	list_for_each_entry_safe(hold, tmp, &holds, node) {
+		sess = hold->sess;
+		mutex_lock(&sess->holds_lock);
+		/* A closing session may have taken it out already. */
+		if (xa_load(&sess->holds, obj->seq) == hold)
+			xa_erase(&sess->holds, obj->seq);
+		mutex_unlock(&sess->holds_lock);
+		list_del(&hold->node);
+		ps_hold_free(hold);
+		cond_resched();
+	}
 	return 0;
 }
 
@@ -705,8 +977,6 @@ int ps_ioctl_release(struct ps_session *sess, void __user *uarg, size_t usize)
 {
 	struct primeshare_release arg;
 	struct ps_handle *obj;
-	unsigned long holds;
-	void *entry;
 	int ret;
 
 	ret = ps_copy_in(&arg, sizeof(arg), sizeof(arg), uarg, usize);
@@ -719,30 +989,16 @@ int ps_ioctl_release(struct ps_session *sess, void __user *uarg, size_t usize)
 	if (!obj)
 		return -ENOENT;
 
-	ret = 0;
-	if (arg.flags & PRIMESHARE_RELEASE_FORCE) {
+	if (arg.flags & PRIMESHARE_RELEASE_FORCE)
 		ret = ps_force_end(obj);
-	} else if (obj->lifetime == PRIMESHARE_EXPORT_REFCOUNTED) {
-		mutex_lock(&sess->holds_lock);
-		entry = xa_load(&sess->holds, obj->seq);
-		holds = entry ? xa_to_value(entry) : 0;
-		if (holds > 1)
-			xa_store(&sess->holds, obj->seq, xa_mk_value(holds - 1),
-				 GFP_KERNEL);
-		else if (holds)
-			xa_erase(&sess->holds, obj->seq);
-		mutex_unlock(&sess->holds_lock);
-		if (holds)
-			ps_drop_holds(obj, 1);
-		else
-			ret = -EPERM;
-	} else if (obj->exporter != sess) {
+	else if (obj->lifetime == PRIMESHARE_EXPORT_REFCOUNTED)
+		ret = ps_hold_drop(sess, obj);
+	else if (obj->exporter != sess)
 		ret = -EPERM;
-	} else if (ps_mark_dead(obj)) {
+	else if (ps_mark_dead(obj))
 		ps_handle_end(obj);
-	} else {
+	else
 		ret = -ENOENT;
-	}
 	ps_handle_put(obj);
 	return ret;
 }
@@ -803,7 +1059,7 @@ out:
 
 int ps_ioctl_list(struct ps_session *sess, void __user *uarg, size_t usize)
 {
-	struct vfsmount *ns_mnt = ps_current_ns();
+	void *ns = ps_current_ns();
 	struct primeshare_list arg;
 	struct ps_handle *obj;
 	unsigned long index;
@@ -834,12 +1090,12 @@ int ps_ioctl_list(struct ps_session *sess, void __user *uarg, size_t usize)
 	buf = kvmalloc_array(arg.count, sizeof(*buf), GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	cap = ns_capable_noaudit(current->nsproxy->ipc_ns->user_ns,
-				 CAP_SYS_ADMIN);
+	/* Listing is no use of the override: never audited. */
+	cap = ns_capable_noaudit(ps_ipc_user_ns(), CAP_IPC_OWNER);
 
 	rcu_read_lock();
 	xa_for_each_start(&ps_handles, index, obj, start) {
-		if (!READ_ONCE(obj->dead) && obj->ns_mnt == ns_mnt &&
+		if (!READ_ONCE(obj->dead) && obj->ns == ns &&
 		    (cap || ps_mode_allows(obj))) {
 			buf[n++] = obj->handle;
 			arg.cursor = obj->handle;
@@ -871,7 +1127,7 @@ int ps_handle_init(void)
 	int ret;
 
 	/* The key must not come from a pool that is not seeded yet. */
-	ret = get_random_bytes_wait(&ps_key, sizeof(ps_key));
+	ret = get_random_bytes_wait(&ps_feistel_key, sizeof(ps_feistel_key));
 	if (ret)
 		return ret;
 	ps_handle_cache = KMEM_CACHE(ps_handle, SLAB_ACCOUNT);
@@ -886,4 +1142,5 @@ void ps_handle_exit(void)
 	WARN_ON(!xa_empty(&ps_handles));
 	rcu_barrier();
 	kmem_cache_destroy(ps_handle_cache);
+	ps_acct_exit();
 }

@@ -26,13 +26,31 @@ module_param_named(max_handles_per_session, ps_max_handles_per_session,
 		   uint, 0644);
 MODULE_PARM_DESC(max_handles_per_session, "Live handles one session may export");
 
+/*
+ * The per-user limits of the initial user namespace, and the defaults of
+ * every other (primeshare_limits.c).  A user's count includes what the
+ * user namespaces it created hold.
+ */
 unsigned int ps_max_handles_per_user = 16384;
 module_param_named(max_handles_per_user, ps_max_handles_per_user, uint, 0644);
-MODULE_PARM_DESC(max_handles_per_user, "Live handles one user (real uid) may export");
+MODULE_PARM_DESC(max_handles_per_user, "Live handles one user (real uid) and the user namespaces it owns may export");
+
+unsigned int ps_max_metadata_bytes_per_user = 4 << 20;
+module_param_named(max_metadata_bytes_per_user, ps_max_metadata_bytes_per_user,
+		   uint, 0644);
+MODULE_PARM_DESC(max_metadata_bytes_per_user, "Metadata bytes of the live handles of one user and the user namespaces it owns");
+
+unsigned int ps_max_holds_per_user = 65536;
+module_param_named(max_holds_per_user, ps_max_holds_per_user, uint, 0644);
+MODULE_PARM_DESC(max_holds_per_user, "Hold records (session, refcounted handle) of one user and the user namespaces it owns");
 
 unsigned int ps_max_handles = 65536;
 module_param_named(max_handles, ps_max_handles, uint, 0644);
 MODULE_PARM_DESC(max_handles, "Live handles in the whole system");
+
+unsigned int ps_reserved_handles = 1024;
+module_param_named(reserved_handles, ps_reserved_handles, uint, 0644);
+MODULE_PARM_DESC(reserved_handles, "The last of max_handles, which only CAP_SYS_ADMIN in the initial user namespace may use");
 
 /*
  * Copy an ioctl argument in.  @usize is the size the caller encoded in the
@@ -79,10 +97,11 @@ static int ps_ioctl_info(void __user *uarg, size_t usize)
 			PRIMESHARE_FEATURE_ONESHOT |
 			PRIMESHARE_FEATURE_METADATA |
 			PRIMESHARE_FEATURE_LIST |
-			PRIMESHARE_FEATURE_FORCE_RELEASE;
-	info.max_metadata_size = ps_max_metadata_size;
+			PRIMESHARE_FEATURE_FORCE_RELEASE |
+			PRIMESHARE_FEATURE_LIMITS;
+	info.max_metadata_size = READ_ONCE(ps_max_metadata_size);
 	info.max_handles_per_session = READ_ONCE(ps_max_handles_per_session);
-	info.max_handles_per_user = READ_ONCE(ps_max_handles_per_user);
+	info.max_handles_per_user = ps_acct_max_handles();
 	info.max_handles = READ_ONCE(ps_max_handles);
 
 	return ps_copy_out(uarg, usize, &info, sizeof(info));
@@ -128,6 +147,10 @@ static long ps_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		if (dir != _IOC_DIR(PRIMESHARE_IOCTL_LIST))
 			return -EINVAL;
 		return ps_ioctl_list(sess, uarg, usize);
+	case _IOC_NR(PRIMESHARE_IOCTL_LIMITS):
+		if (dir != _IOC_DIR(PRIMESHARE_IOCTL_LIMITS))
+			return -EINVAL;
+		return ps_ioctl_limits(uarg, usize);
 	default:
 		return -ENOTTY;
 	}

@@ -3,7 +3,8 @@
 # kselftests of primeshare.ko.  They run in the VM (make vm-check), never on
 # the host.  The harness headers come from $(KSELFTEST_DIR).
 
-selftest_names = info vgem export import access fault race matrix review
+selftest_names = info vgem export import access fault race matrix review \
+	limits
 # The BPF LSM test, where configure found clang, bpftool and libbpf.
 if ENABLE_BPF_LSM_TEST
 selftest_names += lsm
@@ -45,6 +46,7 @@ noinst_PROGRAMS += \
 	selftests/primeshare/primeshare_race_test \
 	selftests/primeshare/primeshare_matrix_test \
 	selftests/primeshare/primeshare_review_test \
+	selftests/primeshare/primeshare_limits_test \
 	selftests/primeshare/primeshare_fuzz \
 	selftests/primeshare/primeshare_failnth_test \
 	selftests/primeshare/primeshare_export_test32 \
@@ -139,6 +141,12 @@ selftests_primeshare_primeshare_review_test_SOURCES = \
 selftests_primeshare_primeshare_review_test_CPPFLAGS = $(selftest_cppflags)
 selftests_primeshare_primeshare_review_test_CFLAGS = $(selftest_cflags)
 selftests_primeshare_primeshare_review_test_LDADD = $(selftest_ldadd)
+
+selftests_primeshare_primeshare_limits_test_SOURCES = \
+	selftests/primeshare/primeshare_limits_test.c $(selftest_headers)
+selftests_primeshare_primeshare_limits_test_CPPFLAGS = $(selftest_cppflags)
+selftests_primeshare_primeshare_limits_test_CFLAGS = $(selftest_cflags)
+selftests_primeshare_primeshare_limits_test_LDADD = $(selftest_ldadd)
 
 selftests_primeshare_primeshare_fuzz_SOURCES = \
 	selftests/primeshare/primeshare_fuzz.c $(selftest_headers)

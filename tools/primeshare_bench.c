@@ -490,6 +490,8 @@ static void raise_limits(unsigned long n)
 	set_param("max_handles", n + 16);
 	set_param("max_handles_per_user", n + 16);
 	set_param("max_handles_per_session", n + 16);
+	/* The memory section keeps n / 5 handles of 4 KiB of metadata. */
+	set_param("max_metadata_bytes_per_user", (n + 16) * 4096);
 }
 
 static void bench_scaling(void)

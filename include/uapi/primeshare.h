@@ -26,7 +26,7 @@
 #include <linux/types.h>
 
 #define PRIMESHARE_UAPI_VERSION_MAJOR	1
-#define PRIMESHARE_UAPI_VERSION_MINOR	0
+#define PRIMESHARE_UAPI_VERSION_MINOR	1
 
 /** PRIMESHARE_IOC_MAGIC - ioctl type byte of every primeshare ioctl */
 #define PRIMESHARE_IOC_MAGIC		0xBC
@@ -44,6 +44,8 @@
 #define PRIMESHARE_FEATURE_LIST		(1ULL << 4)
 /** PRIMESHARE_FEATURE_FORCE_RELEASE - PRIMESHARE_RELEASE_FORCE works */
 #define PRIMESHARE_FEATURE_FORCE_RELEASE	(1ULL << 5)
+/** PRIMESHARE_FEATURE_LIMITS - PRIMESHARE_IOCTL_LIMITS works (1.1) */
+#define PRIMESHARE_FEATURE_LIMITS	(1ULL << 6)
 
 /**
  * struct primeshare_info - version, features and limits of the module
@@ -55,8 +57,12 @@
  * @max_metadata_size: out: largest metadata blob EXPORT accepts, in bytes.
  * @max_handles_per_session: out: live handles one session may export.
  * @max_handles_per_user: out: live handles one user (real uid of the
- *	exporter) may have across all sessions.
- * @max_handles: out: live handles the whole system may have.
+ *	exporter) may have across all sessions, counting those of the user
+ *	namespaces it owns: the limit of the caller's user namespace (see
+ *	PRIMESHARE_IOCTL_LIMITS).
+ * @max_handles: out: live handles the whole system may have; the last
+ *	ones of them only CAP_SYS_ADMIN in the initial user namespace may
+ *	use.
  * @__pad: must be 0.
  */
 struct primeshare_info {
@@ -110,11 +116,16 @@ struct primeshare_info {
  *
  * The owner of the handle is the caller's effective uid and gid.
  *
+ * The handle counts against the caller's session, the system, and the
+ * caller's real uid in its user namespace and in every namespace above it
+ * (PRIMESHARE_IOCTL_LIMITS); its metadata bytes count likewise.  A
+ * refcounted handle's first hold is a hold record of the caller's.
+ *
  * Errors: EBADF (@fd is not open), EINVAL (@fd is not a dma-buf, unknown
  * flags, both lifetime flags, bad mode, nonzero bytes past the end of the
  * structure the module knows), E2BIG (@metadata_size above the limit),
- * ENOSPC (a handle limit is reached, or a 32-bit kernel has issued 2^32
- * handles), EFAULT, ENOMEM.
+ * ENOSPC (a handle, metadata or hold-record limit is reached, or a 32-bit
+ * kernel has issued 2^32 handles), EFAULT, ENOMEM.
  */
 struct primeshare_export {
 	__s32 fd;
@@ -146,14 +157,24 @@ struct primeshare_export {
  * @__pad: must be 0.
  *
  * Every importer receives the same open file of the dma-buf, so every
- * importer gets the access mode the dma-buf was created with.
+ * importer gets the access mode the dma-buf was created with.  The file
+ * is installed through the kernel's file-receiving path, as SCM_RIGHTS
+ * does, so a security module may refuse it; then nothing is installed, no
+ * hold is added and a oneshot handle stays live.  Imports of a oneshot
+ * handle are serialised: one that comes after the handle ended fails with
+ * ENOENT and leaves the structure as it was passed; one that finds it live
+ * writes @size and the metadata back before the descriptor is installed,
+ * also when the install then fails (EMFILE, a security module).
+ * A new hold of a session on a handle is a hold record of the caller's.
  *
  * Errors: ENOENT (no such handle in the caller's IPC namespace, or it has
  * ended), EACCES (the mode does not let the caller import), ERANGE
  * (@metadata is too small; nothing is installed), EINVAL (unknown flags,
  * PRIMESHARE_IMPORT_HOLD on a handle that is not refcounted, nonzero
  * padding), EOVERFLOW (PRIMESHARE_IMPORT_HOLD on a handle that already has
- * 2^32 - 1 holds), EMFILE, EFAULT, ENOMEM.
+ * 2^32 - 2 holds), ENOSPC (PRIMESHARE_IMPORT_HOLD: the caller's limit of
+ * hold records), EPERM or another error of a security module, EMFILE,
+ * EFAULT, ENOMEM.
  */
 struct primeshare_import {
 	__u64 handle;
@@ -169,7 +190,8 @@ struct primeshare_import {
  * PRIMESHARE_RELEASE_FORCE - end the handle whatever its lifetime, as
  * ipcrm does: allowed to the handle's owner (the caller's effective uid is
  * the handle's uid) and to CAP_SYS_ADMIN in the user namespace that owns
- * the handle's IPC namespace.  Every hold on it is dropped.
+ * the handle's IPC namespace.  Every hold on it is dropped, with every
+ * session's hold record.
  */
 #define PRIMESHARE_RELEASE_FORCE	(1U << 0)
 #define PRIMESHARE_RELEASE_FLAGS	PRIMESHARE_RELEASE_FORCE
@@ -187,10 +209,11 @@ struct primeshare_import {
  * Ending a handle stops new imports only: file descriptors already
  * imported stay valid.
  *
- * Errors: ENOENT (no such handle), EPERM (without flags: the caller
- * neither exported an owned or oneshot handle nor holds a refcounted one;
- * with PRIMESHARE_RELEASE_FORCE: the caller neither owns the handle nor
- * has CAP_SYS_ADMIN), EINVAL (unknown flags, nonzero padding), EFAULT.
+ * Errors: ENOENT (no such handle, or it has ended), EPERM (without flags:
+ * the caller neither exported an owned or oneshot handle nor holds a
+ * refcounted one; with PRIMESHARE_RELEASE_FORCE: the caller neither owns
+ * the handle nor has CAP_SYS_ADMIN), EINVAL (unknown flags, nonzero
+ * padding), EFAULT.
  */
 struct primeshare_release {
 	__u64 handle;
@@ -217,7 +240,8 @@ struct primeshare_release {
  * @age_ns: out: nanoseconds since the export (boot-time clock).
  * @exporter_comm: out: the exporting task's name at export, NUL-terminated.
  *
- * The same access rule as import applies.
+ * The same access rule as import applies: the mode, or CAP_IPC_OWNER in
+ * the user namespace that owns the caller's IPC namespace.
  *
  * Errors: ENOENT, EACCES, EINVAL, EFAULT.
  */
@@ -263,6 +287,55 @@ struct primeshare_list {
 	__u32 flags;
 };
 
+/** PRIMESHARE_LIMITS_SET - set the caller's user namespace's limits */
+#define PRIMESHARE_LIMITS_SET		(1U << 0)
+/** PRIMESHARE_LIMITS_RESET - the namespace goes back to the defaults */
+#define PRIMESHARE_LIMITS_RESET		(1U << 1)
+
+/**
+ * struct primeshare_limits - per-user limits of the caller's user namespace
+ * @flags: in: 0 to read, PRIMESHARE_LIMITS_SET or PRIMESHARE_LIMITS_RESET.
+ * @max_handles_per_user: in (SET) and out: live handles one user of the
+ *	namespace may have, counting those of the namespaces it owns.
+ * @max_holds_per_user: in (SET) and out: hold records (one per session
+ *	and refcounted handle it holds) one user may have, likewise.
+ * @__pad: must be 0.
+ * @max_metadata_bytes_per_user: in (SET) and out: metadata bytes of the
+ *	live handles of one user, likewise; at most 2^32 - 1.
+ * @handles: out: live handles charged to the caller's real uid in its
+ *	namespace.  Must be 0 in.
+ * @holds: out: hold records charged to it likewise.  Must be 0 in.
+ * @metadata_bytes: out: metadata bytes charged to it likewise.  Must be 0
+ *	in.
+ *
+ * Limits count per user namespace, as the kernel's own per-user limits
+ * do: a charge to a user of a namespace is a charge to the namespace's
+ * owner in its parent namespace too, up to the initial namespace, and each
+ * level checks its own namespace's limits.  A namespace's limits are the
+ * defaults (the module parameters, which are the initial namespace's) until
+ * CAP_SYS_RESOURCE in it sets its own.  Setting them in the initial
+ * namespace sets the module parameters.  A namespace with limits of its
+ * own counts as one handle of its owner in the parent namespace, until
+ * PRIMESHARE_LIMITS_RESET.  Without flags the values are the caller's
+ * namespace's, the counts the caller's.
+ *
+ * Errors: EINVAL (unknown or both flags, nonzero padding or counts, limits
+ * given without PRIMESHARE_LIMITS_SET, RESET in the initial namespace, a
+ * metadata limit above 2^32 - 1), EPERM (no CAP_SYS_RESOURCE in the
+ * caller's user namespace), ENOSPC (SET: the owner's handle limit),
+ * ENOMEM, EFAULT.
+ */
+struct primeshare_limits {
+	__u32 flags;
+	__u32 max_handles_per_user;
+	__u32 max_holds_per_user;
+	__u32 __pad;
+	__u64 max_metadata_bytes_per_user;
+	__u64 handles;
+	__u64 holds;
+	__u64 metadata_bytes;
+};
+
 /** PRIMESHARE_IOCTL_INFO - version, features and limits */
 #define PRIMESHARE_IOCTL_INFO \
 	_IOWR(PRIMESHARE_IOC_MAGIC, 0x00, struct primeshare_info)
@@ -281,5 +354,8 @@ struct primeshare_list {
 /** PRIMESHARE_IOCTL_LIST - enumerate importable handles */
 #define PRIMESHARE_IOCTL_LIST \
 	_IOWR(PRIMESHARE_IOC_MAGIC, 0x05, struct primeshare_list)
+/** PRIMESHARE_IOCTL_LIMITS - read or set per-user limits (1.1) */
+#define PRIMESHARE_IOCTL_LIMITS \
+	_IOWR(PRIMESHARE_IOC_MAGIC, 0x06, struct primeshare_limits)
 
 #endif /* _UAPI_PRIMESHARE_H */

@@ -78,7 +78,7 @@ static int as_user(uid_t uid, gid_t gid, int ngroups, const gid_t *groups,
 	return ps_wait(pid);
 }
 
-static int drop_sys_admin(void)
+static int drop_cap(int cap)
 {
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
@@ -87,20 +87,20 @@ static int drop_sys_admin(void)
 
 	if (syscall(SYS_capget, &hdr, data))
 		return -errno;
-	data[0].effective &= ~(1U << CAP_SYS_ADMIN);
-	data[0].permitted &= ~(1U << CAP_SYS_ADMIN);
+	data[0].effective &= ~(1U << cap);
+	data[0].permitted &= ~(1U << cap);
 	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
 }
 
-/* Run do_op() as root without CAP_SYS_ADMIN. */
-static int as_root_without_sys_admin(enum op op, __u64 h)
+/* Run do_op() as root without capability @cap. */
+static int as_root_without(int cap, enum op op, __u64 h)
 {
 	pid_t pid = fork();
 
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		if (drop_sys_admin())
+		if (drop_cap(cap))
 			_exit(103);
 		_exit(do_op(op, h));
 	}
@@ -243,7 +243,7 @@ TEST_F(acc, all_read_bits_admit_everyone)
 	EXPECT_EQ(0, ps_release(self->sess, h));
 }
 
-TEST_F(acc, cap_sys_admin_overrides_the_mode)
+TEST_F(acc, cap_ipc_owner_overrides_the_mode)
 {
 	__u64 h;
 
@@ -252,10 +252,14 @@ TEST_F(acc, cap_sys_admin_overrides_the_mode)
 	EXPECT_EQ(0, do_op(OP_IMPORT, h));
 	EXPECT_EQ(0, do_op(OP_QUERY, h));
 	EXPECT_EQ(0, do_op(OP_LISTED, h));
-	/* Root without CAP_SYS_ADMIN is just another user. */
-	EXPECT_EQ(EACCES, as_root_without_sys_admin(OP_IMPORT, h));
-	EXPECT_EQ(EACCES, as_root_without_sys_admin(OP_QUERY, h));
-	EXPECT_EQ(ENOENT, as_root_without_sys_admin(OP_LISTED, h));
+	/* Root without CAP_IPC_OWNER is just another user... */
+	EXPECT_EQ(EACCES, as_root_without(CAP_IPC_OWNER, OP_IMPORT, h));
+	EXPECT_EQ(EACCES, as_root_without(CAP_IPC_OWNER, OP_QUERY, h));
+	EXPECT_EQ(ENOENT, as_root_without(CAP_IPC_OWNER, OP_LISTED, h));
+	/* ...and CAP_SYS_ADMIN is not the access override. */
+	EXPECT_EQ(0, as_root_without(CAP_SYS_ADMIN, OP_IMPORT, h));
+	EXPECT_EQ(0, as_root_without(CAP_SYS_ADMIN, OP_QUERY, h));
+	EXPECT_EQ(0, as_root_without(CAP_SYS_ADMIN, OP_LISTED, h));
 	EXPECT_EQ(0, ps_release(self->sess, h));
 }
 
@@ -267,7 +271,7 @@ TEST_F(acc, force_release_needs_ownership_or_cap_sys_admin)
 			       PRIMESHARE_EXPORT_REFCOUNTED,
 			       PRIMESHARE_MODE_MASK, &h));
 	EXPECT_EQ(EPERM, as_user(OTHER_UID, OWNER_GID, 0, NULL, OP_FORCE, h));
-	EXPECT_EQ(EPERM, as_root_without_sys_admin(OP_FORCE, h));
+	EXPECT_EQ(EPERM, as_root_without(CAP_SYS_ADMIN, OP_FORCE, h));
 	EXPECT_EQ(EPERM, in_new_ns(CLONE_NEWUSER, OP_FORCE, h));
 	EXPECT_EQ(0, as_user(OWNER_UID, OTHER_GID, 0, NULL, OP_FORCE, h));
 	EXPECT_EQ(ENOENT, do_op(OP_IMPORT, h));

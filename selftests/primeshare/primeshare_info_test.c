@@ -51,7 +51,8 @@ TEST_F(dev, info_reports_version_and_limits)
 	EXPECT_EQ(0, info.__pad);
 	EXPECT_EQ(PRIMESHARE_FEATURE_EXPORT | PRIMESHARE_FEATURE_REFCOUNTED |
 		  PRIMESHARE_FEATURE_ONESHOT | PRIMESHARE_FEATURE_METADATA |
-		  PRIMESHARE_FEATURE_LIST | PRIMESHARE_FEATURE_FORCE_RELEASE,
+		  PRIMESHARE_FEATURE_LIST | PRIMESHARE_FEATURE_FORCE_RELEASE |
+		  PRIMESHARE_FEATURE_LIMITS,
 		  info.features);
 	EXPECT_EQ(4096, info.max_metadata_size);
 	EXPECT_EQ(4096, info.max_handles_per_session);
@@ -179,8 +180,8 @@ TEST(module_is_pinned_while_a_session_is_open)
 	long base = module_refcnt();
 	int a, b;
 
-	ASSERT_LE(0, base);
 	ps_require_device(_metadata);
+	ASSERT_LE(0, base);
 	a = ps_open();
 	ASSERT_LE(0, a);
 	b = ps_open();

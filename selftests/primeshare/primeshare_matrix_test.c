@@ -8,12 +8,16 @@
  * - exactly one class applies: owner if the effective uid is the handle's,
  *   else group if the effective gid or a supplementary gid is the handle's,
  *   else other (real, saved and filesystem ids play no part);
- * - the class's read bit, or CAP_SYS_ADMIN in the user namespace owning the
+ * - the class's read bit, or CAP_IPC_OWNER in the user namespace owning the
  *   caller's IPC namespace, admits IMPORT, QUERY and LIST (else EACCES);
  * - RELEASE without flags from a session that neither exported nor holds
  *   the handle is EPERM;
  * - PRIMESHARE_RELEASE_FORCE needs the owner's effective uid or that
  *   CAP_SYS_ADMIN (else EPERM).
+ *
+ * Callers "with" or "without CAP_SYS_ADMIN" below gain or lose both
+ * overrides, CAP_IPC_OWNER and CAP_SYS_ADMIN (primeshare_access_test keeps
+ * them apart).
  *
  * Then a container whose administrator rules its own namespace only, and a
  * million random guesses by another user that find nothing.
@@ -138,6 +142,9 @@ static int expected_force(const struct caller *c)
 
 /* ---- callers ------------------------------------------------------------ */
 
+/* Access (IMPORT, QUERY, LIST) and removal (FORCE) overrides. */
+static const __u32 ps_overrides = 1U << CAP_IPC_OWNER | 1U << CAP_SYS_ADMIN;
+
 static int set_sys_admin_only(void)
 {
 	struct __user_cap_header_struct hdr = {
@@ -145,8 +152,8 @@ static int set_sys_admin_only(void)
 	};
 	struct __user_cap_data_struct data[2] = { { 0 } };
 
-	data[0].effective = 1U << CAP_SYS_ADMIN;
-	data[0].permitted = 1U << CAP_SYS_ADMIN;
+	data[0].effective = ps_overrides;
+	data[0].permitted = ps_overrides;
 	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
 }
 
@@ -159,8 +166,8 @@ static int drop_sys_admin(void)
 
 	if (syscall(SYS_capget, &hdr, data))
 		return -errno;
-	data[0].effective &= ~(1U << CAP_SYS_ADMIN);
-	data[0].permitted &= ~(1U << CAP_SYS_ADMIN);
+	data[0].effective &= ~ps_overrides;
+	data[0].permitted &= ~ps_overrides;
 	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
 }
 
@@ -268,6 +275,7 @@ FIXTURE(matrix) {
 
 FIXTURE_SETUP(matrix)
 {
+	ps_require_device(_metadata);
 	ASSERT_EQ(0, geteuid()) TH_LOG("these tests run as root");
 	self->drm = ps_open_drm("vgem");
 	ASSERT_LE(0, self->drm) TH_LOG("no vgem DRM node (is vgem loaded?)");
@@ -275,7 +283,6 @@ FIXTURE_SETUP(matrix)
 	ASSERT_LE(0, self->buf);
 	ps_state_get(&self->before);
 	ASSERT_EQ(0, self->before.sessions) TH_LOG("a session is already open");
-	ps_require_device(_metadata);
 }
 
 FIXTURE_TEARDOWN(matrix)

@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * primeshare: per-user limits, counted per user namespace.
+ *
+ * What a user keeps in the module (live handles, the bytes of their
+ * metadata, hold records) is counted the way kernel/ucount.c counts what a
+ * user keeps in the kernel: against the pair (user namespace, real uid) of
+ * the caller, then against the pair (parent namespace, owner) of that
+ * namespace, and so on up to the initial user namespace.  Each level checks
+ * the limit its own namespace sets, so what a user namespace holds, whatever
+ * uids it maps, counts against the user who created it, and no namespace can
+ * raise its users above what its ancestors allow.
+ *
+ * A record of a pair exists while something is charged to it and pins its
+ * namespace, so the pointer that keys it cannot be reused meanwhile.  The
+ * initial namespace's limits are the module parameters; another namespace's
+ * are the parameters too until PRIMESHARE_IOCTL_LIMITS sets its own.  A
+ * namespace with limits of its own is pinned by them; that costs one handle
+ * of its creator's allowance, so that setting limits is itself limited.
+ */
+
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/hashtable.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/uaccess.h>
+#include <linux/user_namespace.h>
+
+#include "uapi/primeshare.h"
+#include "primeshare.h"
+
+/* The charges of one (user namespace, uid) pair. */
+struct ps_acct {
+	struct hlist_node node;
+	struct user_namespace *ns;
+	kuid_t uid;
+	unsigned long count[PS_ACCT_NR];
+};
+
+/* Limits a namespace other than the initial one set for itself. */
+struct ps_ns_limits {
+	struct hlist_node node;
+	struct user_namespace *ns;
+	unsigned long max[PS_ACCT_NR];
+};
+
+/*
+ * Both tables are touched when a charge starts or ends and by LIMITS, never
+ * by lookups of handles, so one lock is enough.
+ */
+static DEFINE_SPINLOCK(ps_acct_lock);
+static DEFINE_HASHTABLE(ps_accts, 8);
+static DEFINE_HASHTABLE(ps_ns_table, 4);
+
+static unsigned long ps_acct_hash(const struct user_namespace *ns, kuid_t uid)
+{
+	return hash_ptr(ns, 32) ^ __kuid_val(uid);
+}
+
+/* The initial namespace's limit of @kind: a module parameter. */
+static unsigned long ps_param_max(enum ps_acct_kind kind)
+{
+	switch (kind) {
+	case PS_ACCT_HANDLES:
+		return READ_ONCE(ps_max_handles_per_user);
+	case PS_ACCT_METADATA:
+		return READ_ONCE(ps_max_metadata_bytes_per_user);
+	case PS_ACCT_HOLDS:
+		return READ_ONCE(ps_max_holds_per_user);
+	default:
+		return 0;
+	}
+}
+
+/* Under ps_acct_lock. */
+static struct ps_ns_limits *ps_ns_limits_find(const struct user_namespace *ns)
+{
+	struct ps_ns_limits *lim;
+
+	hash_for_each_possible(ps_ns_table, lim, node, hash_ptr(ns, 32))
+		if (lim->ns == ns)
+			return lim;
+	return NULL;
+}
+
+/* The limits that apply to the users of @ns; under ps_acct_lock. */
+static void ps_ns_max(const struct user_namespace *ns,
+		      unsigned long max[PS_ACCT_NR])
+{
+	struct ps_ns_limits *lim = NULL;
+	int k;
+
+	if (ns != &init_user_ns)
+		lim = ps_ns_limits_find(ns);
+	for (k = 0; k < PS_ACCT_NR; k++)
+		max[k] = lim ? lim->max[k] : ps_param_max(k);
+}
+
+/* Under ps_acct_lock. */
+static struct ps_acct *ps_acct_find(const struct user_namespace *ns,
+				    kuid_t uid)
+{
+	struct ps_acct *acct;
+
+	hash_for_each_possible(ps_accts, acct, node, ps_acct_hash(ns, uid))
+		if (acct->ns == ns && uid_eq(acct->uid, uid))
+			return acct;
+	return NULL;
+}
+
+static bool ps_acct_empty(const struct ps_acct *acct)
+{
+	int k;
+
+	for (k = 0; k < PS_ACCT_NR; k++)
+		if (acct->count[k])
+			return false;
+	return true;
+}
+
+static void ps_acct_free(struct ps_acct *acct)
+{
+	atomic_dec(&ps_stats.users);
+	put_user_ns(acct->ns);
+	kfree(acct);
+}
+
+/*
+ * Take @amount off the pair (@ns, @uid) and every level above it, up to
+ * and including @stop (NULL: the whole chain).
+ */
+static void ps_acct_sub(struct user_namespace *ns, kuid_t uid,
+			const unsigned long amount[PS_ACCT_NR],
+			struct user_namespace *stop)
+{
+	struct user_namespace *next;
+	struct ps_acct *acct;
+	kuid_t next_uid;
+	bool done;
+	int k;
+
+	do {
+		spin_lock(&ps_acct_lock);
+		acct = ps_acct_find(ns, uid);
+		if (WARN_ON_ONCE(!acct)) {
+			spin_unlock(&ps_acct_lock);
+			return;
+		}
+		for (k = 0; k < PS_ACCT_NR; k++)
+			acct->count[k] -= amount[k];
+		if (ps_acct_empty(acct))
+			hash_del(&acct->node);
+		else
+			acct = NULL;
+		spin_unlock(&ps_acct_lock);
+
+		/* ns stays pinned by the record until it is freed. */
+		done = ns == stop || ns == &init_user_ns;
+		next = ns->parent;
+		next_uid = ns->owner;
+		if (acct)
+			ps_acct_free(acct);
+		ns = next;
+		uid = next_uid;
+	} while (!done);
+}
+
+/*
+ * Charge one level: find or make the record of (@ns, @uid) and add
+ * @amount if every count stays within the limits of @ns.  0, -ENOSPC or
+ * -ENOMEM.
+ */
+static int ps_acct_add_one(struct user_namespace *ns, kuid_t uid,
+			   const unsigned long amount[PS_ACCT_NR])
+{
+	unsigned long max[PS_ACCT_NR];
+	struct ps_acct *acct, *spare = NULL;
+	int k, ret = 0;
+
+	spin_lock(&ps_acct_lock);
+	acct = ps_acct_find(ns, uid);
+	if (!acct) {
+		spin_unlock(&ps_acct_lock);
+		/*
+		 * Records are shared by every handle of the pair, so they are
+		 * not charged to the memory cgroup of whoever came first.
+		 */
+		spare = kzalloc(sizeof(*spare), GFP_KERNEL);
+		if (!spare)
+			return -ENOMEM;
+		spin_lock(&ps_acct_lock);
+		acct = ps_acct_find(ns, uid);
+		if (!acct) {
+			acct = spare;
+			spare = NULL;
+			acct->ns = get_user_ns(ns);
+			acct->uid = uid;
+			hash_add(ps_accts, &acct->node, ps_acct_hash(ns, uid));
+			atomic_inc(&ps_stats.users);
+		}
+	}
+	ps_ns_max(ns, max);
+	/* Only what grows is checked: a lowered limit stops only its kind. */
+	for (k = 0; k < PS_ACCT_NR; k++)
+		if (amount[k] && (amount[k] > max[k] ||
+				  acct->count[k] > max[k] - amount[k]))
+			ret = -ENOSPC;
+	if (!ret)
+		for (k = 0; k < PS_ACCT_NR; k++)
+			acct->count[k] += amount[k];
+	if (ps_acct_empty(acct)) {
+		hash_del(&acct->node);
+		spare = acct;
+	}
+	spin_unlock(&ps_acct_lock);
+	if (spare && spare->ns)
+		ps_acct_free(spare);
+	else
+		kfree(spare);
+	return ret;
+}
+
+/**
+ * ps_acct_charge() - charge a user and every namespace level above it
+ * @ns: the user namespace to start at.
+ * @uid: the user in @ns.
+ * @amount: what to charge, by &enum ps_acct_kind.
+ *
+ * Return: 0, -ENOSPC when a level's limit would be exceeded, -ENOMEM.
+ * Nothing stays charged on failure.
+ */
+int ps_acct_charge(struct user_namespace *ns, kuid_t uid,
+		   const unsigned long amount[PS_ACCT_NR])
+{
+	struct user_namespace *level = ns;
+	kuid_t level_uid = uid;
+	int ret;
+
+	for (;;) {
+		ret = ps_acct_add_one(level, level_uid, amount);
+		if (ret)
+			break;
+		if (level == &init_user_ns)
+			return 0;
+		level_uid = level->owner;
+		level = level->parent;
+	}
+	/* Undo the levels below the one that failed. */
+	if (level != ns) {
+		struct user_namespace *prev = ns;
+
+		while (prev->parent != level)
+			prev = prev->parent;
+		ps_acct_sub(ns, uid, amount, prev);
+	}
+	return ret;
+}
+
+/**
+ * ps_acct_uncharge() - give back what ps_acct_charge() took
+ * @ns: the namespace passed to ps_acct_charge().
+ * @uid: the uid passed to ps_acct_charge().
+ * @amount: the amounts passed to ps_acct_charge().
+ */
+void ps_acct_uncharge(struct user_namespace *ns, kuid_t uid,
+		      const unsigned long amount[PS_ACCT_NR])
+{
+	ps_acct_sub(ns, uid, amount, NULL);
+}
+
+/* What is charged to (@ns, @uid) itself, nested namespaces included. */
+static void ps_acct_read(const struct user_namespace *ns, kuid_t uid,
+			 unsigned long count[PS_ACCT_NR])
+{
+	struct ps_acct *acct;
+	int k;
+
+	spin_lock(&ps_acct_lock);
+	acct = ps_acct_find(ns, uid);
+	for (k = 0; k < PS_ACCT_NR; k++)
+		count[k] = acct ? acct->count[k] : 0;
+	spin_unlock(&ps_acct_lock);
+}
+
+/* One handle of @ns's creator, the price of limits of its own. */
+static const unsigned long ps_ns_limits_price[PS_ACCT_NR] = {
+	[PS_ACCT_HANDLES] = 1,
+};
+
+/*
+ * Give @ns limits of its own (@max), or with @max NULL go back to the
+ * defaults.  Not for the initial namespace.
+ */
+static int ps_ns_limits_set(struct user_namespace *ns,
+			    const unsigned long *max)
+{
+	struct ps_ns_limits *lim, *spare = NULL;
+	int ret, k;
+
+	if (max) {
+		/* The namespace's own: its administrator's cgroup pays. */
+		spare = kzalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
+		if (!spare)
+			return -ENOMEM;
+	}
+
+	spin_lock(&ps_acct_lock);
+	lim = ps_ns_limits_find(ns);
+	if (lim && max) {
+		for (k = 0; k < PS_ACCT_NR; k++)
+			lim->max[k] = max[k];
+		spin_unlock(&ps_acct_lock);
+		kfree(spare);
+		return 0;
+	}
+	if (lim)
+		hash_del(&lim->node);
+	spin_unlock(&ps_acct_lock);
+
+	if (lim) {
+		ps_acct_uncharge(ns->parent, ns->owner, ps_ns_limits_price);
+		put_user_ns(lim->ns);
+		kfree(lim);
+		return 0;
+	}
+	if (!max)
+		return 0;
+
+	ret = ps_acct_charge(ns->parent, ns->owner, ps_ns_limits_price);
+	if (ret) {
+		kfree(spare);
+		return ret;
+	}
+	spare->ns = get_user_ns(ns);
+	for (k = 0; k < PS_ACCT_NR; k++)
+		spare->max[k] = max[k];
+
+	spin_lock(&ps_acct_lock);
+	lim = ps_ns_limits_find(ns);
+	if (lim) {
+		/* A concurrent LIMITS made the record first: update it. */
+		for (k = 0; k < PS_ACCT_NR; k++)
+			lim->max[k] = max[k];
+	} else {
+		hash_add(ps_ns_table, &spare->node, hash_ptr(ns, 32));
+	}
+	spin_unlock(&ps_acct_lock);
+	if (lim) {
+		ps_acct_uncharge(ns->parent, ns->owner, ps_ns_limits_price);
+		put_user_ns(spare->ns);
+		kfree(spare);
+	}
+	return 0;
+}
+
+#define PRIMESHARE_LIMITS_FLAGS	(PRIMESHARE_LIMITS_SET | PRIMESHARE_LIMITS_RESET)
+
+int ps_ioctl_limits(void __user *uarg, size_t usize)
+{
+	struct user_namespace *ns = current_user_ns();
+	unsigned long max[PS_ACCT_NR], count[PS_ACCT_NR];
+	struct primeshare_limits arg;
+	int ret;
+
+	ret = ps_copy_in(&arg, sizeof(arg), sizeof(arg), uarg, usize);
+	if (ret)
+		return ret;
+	if ((arg.flags & ~PRIMESHARE_LIMITS_FLAGS) || arg.__pad ||
+	    (arg.flags & PRIMESHARE_LIMITS_FLAGS) == PRIMESHARE_LIMITS_FLAGS)
+		return -EINVAL;
+	if (!(arg.flags & PRIMESHARE_LIMITS_SET) &&
+	    (arg.max_handles_per_user || arg.max_holds_per_user ||
+	     arg.max_metadata_bytes_per_user))
+		return -EINVAL;
+	if (arg.handles || arg.holds || arg.metadata_bytes)
+		return -EINVAL;
+	if ((arg.flags & PRIMESHARE_LIMITS_RESET) && ns == &init_user_ns)
+		return -EINVAL;
+	if (arg.flags && !ns_capable(ns, CAP_SYS_RESOURCE))
+		return -EPERM;
+
+	if (arg.flags & PRIMESHARE_LIMITS_SET) {
+		max[PS_ACCT_HANDLES] = arg.max_handles_per_user;
+		max[PS_ACCT_HOLDS] = arg.max_holds_per_user;
+		max[PS_ACCT_METADATA] = arg.max_metadata_bytes_per_user;
+		if (max[PS_ACCT_METADATA] != arg.max_metadata_bytes_per_user ||
+		    arg.max_metadata_bytes_per_user > U32_MAX)
+			return -EINVAL;
+		if (ns == &init_user_ns) {
+			WRITE_ONCE(ps_max_handles_per_user, arg.max_handles_per_user);
+			WRITE_ONCE(ps_max_holds_per_user, arg.max_holds_per_user);
+			WRITE_ONCE(ps_max_metadata_bytes_per_user,
+				   (unsigned int)arg.max_metadata_bytes_per_user);
+			ret = 0;
+		} else {
+			ret = ps_ns_limits_set(ns, max);
+		}
+	} else if (arg.flags & PRIMESHARE_LIMITS_RESET) {
+		ret = ps_ns_limits_set(ns, NULL);
+	}
+	if (ret)
+		return ret;
+
+	spin_lock(&ps_acct_lock);
+	ps_ns_max(ns, max);
+	spin_unlock(&ps_acct_lock);
+	ps_acct_read(ns, current_uid(), count);
+	arg.max_handles_per_user = max[PS_ACCT_HANDLES];
+	arg.max_holds_per_user = max[PS_ACCT_HOLDS];
+	arg.max_metadata_bytes_per_user = max[PS_ACCT_METADATA];
+	arg.handles = count[PS_ACCT_HANDLES];
+	arg.holds = count[PS_ACCT_HOLDS];
+	arg.metadata_bytes = count[PS_ACCT_METADATA];
+	return ps_copy_out(uarg, usize, &arg, sizeof(arg));
+}
+
+/* The per-user handle limit of the caller's namespace, for INFO. */
+unsigned int ps_acct_max_handles(void)
+{
+	unsigned long max[PS_ACCT_NR];
+
+	spin_lock(&ps_acct_lock);
+	ps_ns_max(current_user_ns(), max);
+	spin_unlock(&ps_acct_lock);
+	return max[PS_ACCT_HANDLES];
+}
+
+/* Module unload: every handle has ended; drop namespaces' own limits. */
+void ps_acct_exit(void)
+{
+	struct ps_ns_limits *lim;
+	struct hlist_node *tmp;
+	struct ps_acct *acct;
+	int bkt;
+
+	hash_for_each_safe(ps_ns_table, bkt, tmp, lim, node) {
+		hash_del(&lim->node);
+		ps_acct_uncharge(lim->ns->parent, lim->ns->owner,
+				 ps_ns_limits_price);
+		put_user_ns(lim->ns);
+		kfree(lim);
+	}
+	hash_for_each(ps_accts, bkt, acct, node)
+		WARN_ONCE(1, "charges left at unload\n");
+}
