@@ -3,10 +3,11 @@
  * primeshare_fuzz: a seeded ioctl fuzzer for /dev/primeshare.
  *
  *   primeshare_fuzz [-s SEED] [-n CALLS] [-t SECONDS] [-p PROCS] [-j THREADS]
+ *                   [-P MICROSECONDS]
  *
  * PROCS worker processes of THREADS threads each make CALLS ioctls between
  * them, or fewer if SECONDS run out first (defaults: a random seed, 200000
- * calls, 120 s, 4 processes of 2 threads).  Every call is one of the six
+ * calls, 120 s, 5 processes of 2 threads).  Every call is one of the seven
  * ioctls, sometimes with a wrong size, direction, number or type, on a
  * session or on some other descriptor, with a structure that is valid,
  * nearly valid (one bit flipped) or garbage, placed in writable,
@@ -14,27 +15,46 @@
  * from pools: dma-bufs, sessions, pipes, sockets and closed numbers for
  * descriptors; handles of this worker, of the other workers, their
  * neighbours and random numbers; buffers, read-only and unmapped pages and
- * kernel addresses for pointers.  Workers also open, duplicate and close
- * sessions, make and close dma-bufs and, running as root, move threads to
- * new IPC namespaces.
+ * kernel addresses for pointers; limits from 0 to 2^32 - 1 and beyond for
+ * LIMITS, which reads, sets and resets.  Workers also open, duplicate and
+ * close sessions, make and close dma-bufs, run refcounted handles they
+ * hold into PRIMESHARE_RELEASE_FORCE (after which a plain RELEASE of the
+ * handle from any of their sessions must give ENOENT: hold records end
+ * with their handle) and, running as root, move threads to new IPC
+ * namespaces.
  *
  * The workers run as different users (root; uid 1000; uid 2000 sharing gid
- * 1000, with a low RLIMIT_NOFILE; root in its own IPC namespace), so every
- * access rule and EMFILE get exercised.  The handle limits are lowered for
- * the campaign so that ENOSPC does too, and put back at its end.
+ * 1000, with a low RLIMIT_NOFILE; root in its own IPC namespace; root of a
+ * user namespace that uid 4000 makes, container uids 0-999 on host uids
+ * 200000-200999, with its own IPC namespace for some seeds), so every
+ * access rule, the per-namespace limits and EMFILE get exercised.  In its
+ * user namespace a worker sets and resets the namespace's limits (it has
+ * CAP_SYS_RESOURCE there; it resets them at its end) and its threads switch
+ * between container uids 0-3.  Root in the initial namespace sets only
+ * limits between 8 and 320 handles or holds and 4 KiB and 1 MiB of
+ * metadata, which are module parameters.  Every writable module parameter
+ * is lowered for the campaign so that ENOSPC comes too, and while the
+ * workers run a thread of the parent writes one of them every 0 to
+ * 2 x MICROSECONDS (200; 0: never), choosing 0, a small, a large or the
+ * campaign's value; they are all put back at the end.
  *
  * A run fails when a call returns an error that the uAPI does not list for
- * it, when a successful call returns something impossible, when a worker
- * is left with a descriptor it did not open, when a worker does not finish
- * in time, or when afterwards a live count in debugfs stats is not 0 or a
- * dma-buf or descriptor is left behind.  The caller (vm-run) also fails
- * the run on kernel problems in dmesg.
+ * it (ENOSPC: EXPORT, LIMITS and IMPORT with PRIMESHARE_IMPORT_HOLD only),
+ * when a successful call returns something impossible, when a worker is
+ * left with a descriptor it did not open, when a worker does not finish in
+ * time, or when afterwards a live count in debugfs stats is not 0, a
+ * dma-buf or descriptor is left behind, or a slab cache of the kernel
+ * (radix_tree_node, ps_handle, kmalloc-*) holds more objects than before
+ * the campaign by more than a small noise bound: nothing is live then.
+ * The slab figures are printed.  The caller (vm-run) also fails the run on
+ * kernel problems in dmesg.
  *
- * The seed fixes every choice each worker makes; the interleaving of the
- * workers is up to the scheduler.  With -p 1 -j 1 a seed repeats a run call
- * for call (handle numbers differ, being random for each load).  The
- * fuzzer re-executes itself once without address space randomization, so
- * that the same seed finds the same memory layout.
+ * The seed fixes every choice each worker and the parameter thread make;
+ * the interleaving of the workers is up to the scheduler.  With -p 1 -j 1
+ * -P 0 a seed repeats a run call for call (handle numbers differ, being
+ * random for each load).  The fuzzer re-executes itself once without
+ * address space randomization, so that the same seed finds the same memory
+ * layout.
  */
 #include <getopt.h>
 #include <grp.h>
@@ -46,12 +66,13 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 #include "kselftest.h"
 #include "ps_test.h"
 
-#define NR_IOCTLS	6
+#define NR_IOCTLS	7
 #define POOL		256	/* handles shared by all workers */
 #define NSESS		6
 #define NBUFS		8
@@ -67,25 +88,38 @@
 #define CLOSED_FD	1021
 /* Seconds after the deadline by which every worker must have finished. */
 #define GRACE		30
+/* The user namespace of the USERNS worker: its creator and its uid map. */
+#define USERNS_OWNER	4000
+#define USERNS_MAP	"0 200000 1000"
+/* Container uids its threads switch between. */
+#define USERNS_UIDS	4
 
 static const char *const ioctl_names[NR_IOCTLS] = {
-	"INFO", "EXPORT", "IMPORT", "RELEASE", "QUERY", "LIST",
+	"INFO", "EXPORT", "IMPORT", "RELEASE", "QUERY", "LIST", "LIMITS",
 };
 
 static const unsigned int ioctl_cmds[NR_IOCTLS] = {
 	PRIMESHARE_IOCTL_INFO, PRIMESHARE_IOCTL_EXPORT,
 	PRIMESHARE_IOCTL_IMPORT, PRIMESHARE_IOCTL_RELEASE,
 	PRIMESHARE_IOCTL_QUERY, PRIMESHARE_IOCTL_LIST,
+	PRIMESHARE_IOCTL_LIMITS,
 };
 
-/* The errors the uAPI lists for each ioctl, 0-terminated. */
-static const int allowed_errors[NR_IOCTLS][9] = {
+/*
+ * The errors the uAPI lists for each ioctl, 0-terminated.  IMPORT's
+ * ENOSPC counts only with PRIMESHARE_IMPORT_HOLD (allowed()).  No security
+ * module refuses imports where the fuzzer runs, so an LSM's error (EPERM)
+ * from IMPORT is a failure here.
+ */
+static const int allowed_errors[NR_IOCTLS][10] = {
 	{ EINVAL, EFAULT },
 	{ EINVAL, E2BIG, EBADF, ENOSPC, ENOMEM, EFAULT },
-	{ EINVAL, ENOENT, EACCES, ERANGE, EMFILE, ENOMEM, EFAULT, EOVERFLOW },
+	{ EINVAL, ENOENT, EACCES, ERANGE, EMFILE, ENOMEM, EFAULT, EOVERFLOW,
+	  ENOSPC },
 	{ EINVAL, ENOENT, EPERM, EFAULT },
 	{ EINVAL, ENOENT, EACCES, EFAULT },
 	{ EINVAL, ENOMEM, EFAULT },
+	{ EINVAL, EPERM, ENOSPC, ENOMEM, EFAULT },
 };
 
 /* errno values below this are counted one by one. */
@@ -105,6 +139,7 @@ struct options {
 	unsigned int seconds;
 	unsigned int procs;
 	unsigned int threads;
+	unsigned int toggle_us;
 };
 
 /* Counts of one ioctl's results. */
@@ -124,23 +159,36 @@ struct shared {
 	struct tally tally[NR_IOCTLS];
 	unsigned long other_calls;
 	unsigned long done;
+	unsigned long forced;
 };
 
-enum persona { ROOT, USER_A, USER_B, ROOT_NEW_IPC, NR_PERSONAS };
+enum persona { ROOT, USER_A, USER_B, ROOT_NEW_IPC, USERNS, NR_PERSONAS };
 
 /*
- * The handle limits are lowered for the campaign so that every one of them
- * is reached, and put back afterwards.
+ * The writable module parameters.  They are lowered for the campaign so
+ * that every limit is reached, changed while it runs by the parameter
+ * thread, and put back afterwards.
  */
-static const char *const limit_params[] = {
-	"max_handles_per_session", "max_handles_per_user", "max_handles",
+struct param {
+	const char *name;
+	long campaign;
 };
 
-static const long campaign_limits[] = { 24, 160, 400 };
+static const struct param params[] = {
+	{ "max_handles_per_session", 24 },
+	{ "max_handles_per_user", 160 },
+	{ "max_handles", 400 },
+	{ "reserved_handles", 40 },
+	{ "max_holds_per_user", 128 },
+	{ "max_metadata_bytes_per_user", 256 << 10 },
+};
+
+#define NPARAMS		ARRAY_SIZE(params)
 
 static const char *const persona_names[NR_PERSONAS] = {
 	"root", "uid 1000", "uid 2000 (gid 1000, RLIMIT_NOFILE 64)",
 	"root in a new IPC namespace",
+	"root of uid 4000's user namespace",
 };
 
 struct proc_ctx {
@@ -148,6 +196,9 @@ struct proc_ctx {
 	const struct options *opt;
 	unsigned int index;
 	enum persona persona;
+	int new_ipc;	/* USERNS: a new IPC namespace too */
+	int ready;	/* USERNS: tells the parent to write the maps */
+	int go;		/* USERNS: the parent wrote them */
 	int drm;
 	double deadline;
 };
@@ -158,6 +209,7 @@ struct worker {
 	__u64 rng;
 	unsigned long budget;
 	unsigned long made;
+	unsigned long next_check;
 	int sess[NSESS];
 	int bufs[NBUFS];
 	int imported[NIMPORTED];
@@ -169,6 +221,7 @@ struct worker {
 	unsigned char *arena;
 	struct tally tally[NR_IOCTLS];
 	unsigned long other_calls;
+	unsigned long forced;	/* held handles ended by force, then checked */
 };
 
 static double now(void)
@@ -412,6 +465,41 @@ static void fill_list(struct worker *w, struct primeshare_list *l)
 	l->handles = any_ptr(w, (size_t)l->count * 8);
 }
 
+static void fill_limits(struct worker *w, struct primeshare_limits *l)
+{
+	static const __u32 counts[] = { 0, 1, 4, 16, 64, 160, 1000,
+					0xffffffff };
+	static const __u64 bytes[] = { 0, 1, 4096, 65536, 1 << 20,
+				       0xffffffffULL, 0x100000000ULL, ~0ULL };
+	unsigned int r = rnd(w, 100);
+
+	/* Counts in, limits without SET and padding are all EINVAL. */
+	if (r == 0)
+		l->handles = 1 + rnd(w, 100);
+	else if (r == 1)
+		l->holds = 1 + rnd(w, 100);
+	else if (r == 2)
+		l->metadata_bytes = 1 + rnd(w, 100);
+	else if (r < 6)
+		l->max_holds_per_user = 1 + rnd(w, 100);
+	else if (r < 8)
+		l->__pad = 1 << rnd(w, 32);
+	if (r < 50)
+		return;
+	if (r < 80) {
+		l->flags = PRIMESHARE_LIMITS_SET;
+		l->max_handles_per_user = counts[rnd(w, ARRAY_SIZE(counts))];
+		l->max_holds_per_user = counts[rnd(w, ARRAY_SIZE(counts))];
+		l->max_metadata_bytes_per_user =
+			bytes[rnd(w, ARRAY_SIZE(bytes))];
+	} else if (r < 97) {
+		l->flags = PRIMESHARE_LIMITS_RESET;
+	} else {
+		l->flags = r < 99 ? PRIMESHARE_LIMITS_SET |
+				    PRIMESHARE_LIMITS_RESET : 4 << rnd(w, 28);
+	}
+}
+
 static size_t struct_size(unsigned int nr)
 {
 	static const size_t sizes[NR_IOCTLS] = {
@@ -421,6 +509,7 @@ static size_t struct_size(unsigned int nr)
 		sizeof(struct primeshare_release),
 		sizeof(struct primeshare_query),
 		sizeof(struct primeshare_list),
+		sizeof(struct primeshare_limits),
 	};
 
 	return sizes[nr];
@@ -448,16 +537,40 @@ static void fill_valid(struct worker *w, unsigned int nr, void *buf)
 	case 5:
 		fill_list(w, buf);
 		break;
+	case 6:
+		fill_limits(w, buf);
+		break;
 	}
 }
 
-/* Keep every pointer the kernel may write through inside the arena. */
+/* Root of the initial user namespace: its limits are module parameters. */
+static int initial_root(const struct worker *w)
+{
+	return w->proc->persona == ROOT || w->proc->persona == ROOT_NEW_IPC;
+}
+
+/*
+ * Keep every pointer the kernel may write through inside the arena, and
+ * the limits root sets in the initial namespace, which are everyone's,
+ * where the campaign still means something (8 to 320 handles or holds,
+ * 4 KiB to 1 MiB of metadata); the parameter thread brings the extremes.
+ */
 static void sanitize(struct worker *w, unsigned int nr, void *buf)
 {
+	struct primeshare_limits *l = buf;
+
 	if (nr == 2)
 		sanitize_ptr(w, &((struct primeshare_import *)buf)->metadata);
 	else if (nr == 5)
 		sanitize_ptr(w, &((struct primeshare_list *)buf)->handles);
+	if (nr != 6 || !initial_root(w) || !(l->flags & PRIMESHARE_LIMITS_SET))
+		return;
+	l->max_handles_per_user = 8 + l->max_handles_per_user % 313;
+	l->max_holds_per_user = 8 + l->max_holds_per_user % 313;
+	if (l->max_metadata_bytes_per_user <= 0xffffffff)
+		l->max_metadata_bytes_per_user =
+			4096 + l->max_metadata_bytes_per_user %
+			       ((1 << 20) - 4096 + 1);
 }
 
 enum shape { VALID, LARGER, SMALLER, WRONG_DIR, UNKNOWN_NR, FOREIGN };
@@ -562,8 +675,8 @@ static const char *shape_name(enum shape s)
 	return names[s];
 }
 
-/* Is @err (0 or an errno) a result the uAPI allows for @c? */
-static int allowed(const struct call *c, int err)
+/* Is @err (0 or an errno) a result the uAPI allows for @c, made with @in? */
+static int allowed(const struct call *c, const void *in, int err)
 {
 	const int *e;
 
@@ -581,6 +694,10 @@ static int allowed(const struct call *c, int err)
 	}
 	if (!err)
 		return 1;
+	/* Only a new hold record counts against a limit of IMPORT's. */
+	if (c->nr == 2 && err == ENOSPC)
+		return !!(((const struct primeshare_import *)in)->flags &
+			  PRIMESHARE_IMPORT_HOLD);
 	for (e = allowed_errors[c->nr]; *e; e++)
 		if (*e == err)
 			return 1;
@@ -593,6 +710,8 @@ static void check_success(struct worker *w, struct call *c, const void *in)
 	const struct primeshare_query *q = (const void *)c->where;
 	const struct primeshare_list *l = (const void *)c->where;
 	const struct primeshare_info *info = (const void *)c->where;
+	const struct primeshare_limits *lim = (const void *)c->where;
+	const struct primeshare_limits *lim_in = in;
 	const __u64 *hs;
 	unsigned int i;
 	int fdflags;
@@ -607,9 +726,10 @@ static void check_success(struct worker *w, struct call *c, const void *in)
 	switch (c->nr) {
 	case 0:
 		if (info->version_major != PRIMESHARE_UAPI_VERSION_MAJOR ||
-		    info->features != 0x3f || info->__pad)
-			fail(w, "INFO gave version %u features %#llx",
-			     info->version_major,
+		    info->version_minor < 1 || info->features != 0x7f ||
+		    info->__pad)
+			fail(w, "INFO gave version %u.%u features %#llx",
+			     info->version_major, info->version_minor,
 			     (unsigned long long)info->features);
 		break;
 	case 1:
@@ -661,6 +781,16 @@ static void check_success(struct worker *w, struct call *c, const void *in)
 		}
 		if (l->cursor != hs[l->count - 1])
 			fail(w, "LIST cursor is not the last handle");
+		break;
+	case 6:
+		/* A handle's metadata is at most 4096 bytes, at every level. */
+		if (lim->flags != lim_in->flags || lim->__pad ||
+		    lim->max_metadata_bytes_per_user > 0xffffffff ||
+		    lim->metadata_bytes > lim->handles * 4096)
+			fail(w, "LIMITS %#x gave %#x, pad %u, %llu bytes for %llu handles",
+			     lim_in->flags, lim->flags, lim->__pad,
+			     (unsigned long long)lim->metadata_bytes,
+			     (unsigned long long)lim->handles);
 		break;
 	}
 }
@@ -743,7 +873,7 @@ static void do_ioctl(struct worker *w)
 	w->made++;
 	if (!c.on_session) {
 		w->other_calls++;
-		if (fd < 0 ? err != EBADF : !allowed(&c, err))
+		if (fd < 0 ? err != EBADF : !allowed(&c, buf, err))
 			fail(w, "ioctl %#x on a descriptor that is not a session gave %s",
 			     c.cmd, err ? strerror(err) : "success");
 		return;
@@ -754,7 +884,7 @@ static void do_ioctl(struct worker *w)
 	else if (err < MAX_ERRNO)
 		w->tally[c.nr].err[err]++;
 	want = exact_error(&c);
-	if ((ret && ret != -1) || !allowed(&c, err) ||
+	if ((ret && ret != -1) || !allowed(&c, buf, err) ||
 	    (want && err != -want)) {
 		fail(w, "%s (%s%s, size %zu, cmd %#x, %s) gave %s (%d)",
 		     ioctl_names[c.nr], shape_name(c.shape),
@@ -773,11 +903,162 @@ static void do_ioctl(struct worker *w)
 
 /* ---- everything else a program does with the device --------------------- */
 
+/*
+ * A well-formed call on session @fd with the structure @arg, counted and
+ * checked against the uAPI as the random ones are.  0 or the errno.
+ */
+static int directed(struct worker *w, unsigned int nr, int fd, void *arg)
+{
+	struct call c = {
+		.nr = nr, .shape = VALID, .cmd = ioctl_cmds[nr],
+		.size = struct_size(nr), .where = arg, .readable = 1,
+		.writable = 1, .fd = fd, .on_session = 1,
+	};
+	__u64 in[16];
+	int err;
+
+	memcpy(in, arg, c.size);
+	err = ioctl(fd, c.cmd, arg) ? errno : 0;
+	w->made++;
+	w->tally[nr].calls++;
+	if (!err)
+		w->tally[nr].ok++;
+	else if (err < MAX_ERRNO)
+		w->tally[nr].err[err]++;
+	if (!allowed(&c, in, err))
+		fail(w, "%s (a call on purpose) gave %s (%d)", ioctl_names[nr],
+		     err ? strerror(err) : "success", err);
+	if (!err && nr == 2) {
+		if (((struct primeshare_import *)arg)->fd < 0)
+			fail(w, "IMPORT succeeded with fd %d",
+			     ((struct primeshare_import *)arg)->fd);
+		else
+			remember_import(w, ((struct primeshare_import *)arg)->fd);
+	}
+	return err;
+}
+
+/* One hold more on @h for session @s; 0 or the errno. */
+static int hold_on(struct worker *w, int s, __u64 h)
+{
+	struct primeshare_import im = {
+		.handle = h,
+		.flags = PRIMESHARE_IMPORT_HOLD |
+			 (chance(w, 50) ? PRIMESHARE_IMPORT_CLOEXEC : 0),
+	};
+
+	return directed(w, 2, s, &im);
+}
+
+/* RELEASE of @h on session @s with @flags; 0 or the errno. */
+static int release_on(struct worker *w, int s, __u64 h, __u32 flags)
+{
+	struct primeshare_release r = { .handle = h, .flags = flags };
+
+	return directed(w, 3, s, &r);
+}
+
+/*
+ * Refcounted handles ended by force while the worker holds them, a few in
+ * a row: the worker exports one (or takes a hold on some other worker's),
+ * adds holds from its sessions, and forces it.  Once it has ended, however
+ * (this force or another), no session holds it any more: a plain RELEASE
+ * from any of them, an IMPORT and a QUERY find no handle.  A force of its
+ * own handle (its owner) is always allowed.
+ */
+static void force_cycles(struct worker *w)
+{
+	unsigned int n = 1 + rnd(w, 16), i, k, nheld;
+	struct primeshare_export e;
+	struct primeshare_import im;
+	struct primeshare_query q;
+	int s, held[4], err, own;
+	__u64 h;
+
+	for (i = 0; i < n; i++) {
+		memset(&e, 0, sizeof(e));
+		s = pick_fd(w, w->sess, NSESS);
+		e.fd = pick_fd(w, w->bufs, NBUFS);
+		if (s < 0)
+			return;
+		own = e.fd >= 0 && chance(w, 75);
+		nheld = 0;
+		if (own) {
+			e.flags = PRIMESHARE_EXPORT_REFCOUNTED;
+			e.mode = modes[rnd(w, 8)];
+			if (directed(w, 1, s, &e))
+				continue;
+			h = e.handle;
+			held[nheld++] = s;
+		} else {
+			h = any_handle(w);
+		}
+		for (k = rnd(w, 4); k < 4 && nheld < 4; k++) {
+			s = pick_fd(w, w->sess, NSESS);
+			if (!hold_on(w, s, h))
+				held[nheld++] = s;
+		}
+		if (!nheld)
+			continue;
+
+		err = release_on(w, pick_fd(w, w->sess, NSESS), h,
+				 PRIMESHARE_RELEASE_FORCE);
+		if (err && err != ENOENT && (own || err != EPERM)) {
+			fail(w, "RELEASE_FORCE of a%s refcounted handle it holds gave %s",
+			     own ? "n own" : "", strerror(err));
+			return;
+		}
+		if (err == EPERM) {
+			/* Not its handle, and no CAP_SYS_ADMIN: drop the holds. */
+			for (k = 0; k < nheld; k++)
+				release_on(w, held[k], h, 0);
+			continue;
+		}
+		w->forced++;
+		for (k = 0; k < nheld; k++) {
+			err = release_on(w, held[k], h, 0);
+			if (err != ENOENT)
+				fail(w, "RELEASE after RELEASE_FORCE of a handle it held gave %s",
+				     err ? strerror(err) : "success");
+		}
+		memset(&im, 0, sizeof(im));
+		im.handle = h;
+		err = directed(w, 2, held[0], &im);
+		if (err != ENOENT)
+			fail(w, "IMPORT of a handle ended by force gave %s",
+			     err ? strerror(err) : "success");
+		memset(&q, 0, sizeof(q));
+		q.handle = h;
+		err = directed(w, 4, held[0], &q);
+		if (err != ENOENT)
+			fail(w, "QUERY of a handle ended by force gave %s",
+			     err ? strerror(err) : "success");
+		if (own)
+			remember_handle(w, h);
+	}
+}
+
+/*
+ * A thread of the USERNS worker becomes another container uid, through
+ * container root; its saved uid stays 0, so that it can come back and
+ * regain the namespace's capabilities.  Only the calling thread changes:
+ * the raw system call, not glibc's, which changes every thread.
+ */
+static void switch_uid(struct worker *w)
+{
+	uid_t uid = rnd(w, USERNS_UIDS);
+
+	if (syscall(SYS_setresuid, 0, 0, 0) ||
+	    (uid && syscall(SYS_setresuid, uid, uid, 0)))
+		fail(w, "setresuid(%u) in the user namespace: %s", uid,
+		     strerror(errno));
+}
+
 static void do_action(struct worker *w)
 {
 	int *slot, fd;
 
-	switch (rnd(w, 12)) {
+	switch (rnd(w, 14)) {
 	case 0:
 	case 1:
 		slot = free_slot(w->sess, NSESS);
@@ -810,14 +1091,25 @@ static void do_action(struct worker *w)
 		close_slot(&w->imported[rnd(w, NIMPORTED)]);
 		break;
 	case 9:
-		/* Only the calling thread moves. */
-		if (w->proc->persona == ROOT && !w->ipc_moved &&
-		    chance(w, 10)) {
+		/*
+		 * Only the calling thread moves.  Container root may too: it
+		 * has CAP_SYS_ADMIN in its user namespace.
+		 */
+		if ((w->proc->persona == ROOT ||
+		     (w->proc->persona == USERNS && !geteuid())) &&
+		    !w->ipc_moved && chance(w, 10)) {
 			w->ipc_moved = 1;
 			if (unshare(CLONE_NEWIPC))
 				fail(w, "unshare(CLONE_NEWIPC): %s",
 				     strerror(errno));
 		}
+		break;
+	case 10:
+		force_cycles(w);
+		break;
+	case 11:
+		if (w->proc->persona == USERNS)
+			switch_uid(w);
 		break;
 	default:
 		fd = pick_fd(w, w->imported, NIMPORTED);
@@ -834,10 +1126,12 @@ static void *worker_thread(void *p)
 	struct shared *sh = w->proc->sh;
 
 	while (w->made < w->budget) {
-		if ((w->made & 255) == 0 &&
-		    (__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE) ||
-		     now() > w->proc->deadline))
-			break;
+		if (w->made >= w->next_check) {
+			w->next_check = w->made + 256;
+			if (__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE) ||
+			    now() > w->proc->deadline)
+				break;
+		}
 		/* A thread that closed every session opens one again. */
 		if (free_slot(w->sess, NSESS) && pick_first(w->sess, NSESS) < 0)
 			w->sess[0] = ps_open();
@@ -913,6 +1207,71 @@ static int become(enum persona persona)
 	}
 }
 
+/*
+ * The USERNS worker, still single-threaded: uid USERNS_OWNER makes a user
+ * namespace (and an IPC namespace), the parent maps container uids to host
+ * uids from 200000 up, as for a rootless container, and the worker becomes
+ * container root.  It closes the two pipe ends it was given.
+ */
+static int enter_userns(struct proc_ctx *pc)
+{
+	int ret = -1;
+	char c;
+
+	if (!ps_become(USERNS_OWNER, USERNS_OWNER, 0, NULL) &&
+	    !unshare(CLONE_NEWUSER | (pc->new_ipc ? CLONE_NEWIPC : 0)) &&
+	    write(pc->ready, "u", 1) == 1 && read(pc->go, &c, 1) == 1 &&
+	    !setresgid(0, 0, 0) && !setresuid(0, 0, 0) && !setgroups(0, NULL))
+		ret = 0;
+	close(pc->ready);
+	close(pc->go);
+	return ret;
+}
+
+static int write_map(pid_t pid, const char *file, const char *map)
+{
+	char path[64];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, map, strlen(map)) != (ssize_t)strlen(map))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* The parent's half: write the maps of @pid once it has unshared. */
+static int map_userns(pid_t pid, int ready, int go)
+{
+	char c;
+
+	if (read(ready, &c, 1) != 1 ||
+	    write_map(pid, "uid_map", USERNS_MAP) ||
+	    write_map(pid, "gid_map", USERNS_MAP))
+		return -1;
+	return write(go, "g", 1) == 1 ? 0 : -1;
+}
+
+/*
+ * A namespace's own limits pin it and cost its creator a handle until
+ * they are reset: the USERNS worker resets them before it ends, from its
+ * main thread, which stayed container root.
+ */
+static int reset_limits(void)
+{
+	struct primeshare_limits l = { .flags = PRIMESHARE_LIMITS_RESET };
+	int s = ps_open(), ret;
+
+	if (s < 0)
+		return -errno;
+	ret = ps_ioctl(s, PRIMESHARE_IOCTL_LIMITS, &l);
+	close(s);
+	return ret;
+}
+
 /* Dump what a worker has open that it should not. */
 static void show_fds(void)
 {
@@ -951,14 +1310,16 @@ static int run_process(struct proc_ctx *pc, unsigned long calls)
 	struct worker *w = calloc(opt->threads, sizeof(*w));
 	pthread_t *tids = calloc(opt->threads, sizeof(*tids));
 	unsigned int i, j;
-	int fds_before;
+	int fds_before, ret;
 	char msg[128];
 
 	if (!w || !tids)
 		return 2;
-	fds_before = ps_count_fds();
 	/* Only root can make vgem buffers: open the node before dropping. */
 	pc->drm = ps_open_drm("vgem");
+	if (pc->persona == USERNS && enter_userns(pc))
+		return 4;
+	fds_before = ps_count_fds();
 	for (i = 0; i < opt->threads; i++) {
 		w[i].proc = pc;
 		w[i].thread = i;
@@ -979,14 +1340,16 @@ static int run_process(struct proc_ctx *pc, unsigned long calls)
 		pthread_join(tids[i], NULL);
 	for (i = 0; i < opt->threads; i++)
 		worker_teardown(&w[i]);
-	if (pc->drm >= 0)
-		close(pc->drm);
+	ret = pc->persona == USERNS ? reset_limits() : 0;
+	if (ret)
+		fail(&w[0], "LIMITS RESET at the end gave %s", strerror(-ret));
 
 	pthread_mutex_lock(&pc->sh->lock);
 	for (i = 0; i < opt->threads; i++) {
 		for (j = 0; j < NR_IOCTLS; j++)
 			add_tally(&pc->sh->tally[j], &w[i].tally[j]);
 		pc->sh->other_calls += w[i].other_calls;
+		pc->sh->forced += w[i].forced;
 		pc->sh->done += w[i].made;
 	}
 	pthread_mutex_unlock(&pc->sh->lock);
@@ -997,6 +1360,8 @@ static int run_process(struct proc_ctx *pc, unsigned long calls)
 		fail(&w[0], "%s", msg);
 		show_fds();
 	}
+	if (pc->drm >= 0)
+		close(pc->drm);
 	return 0;
 }
 
@@ -1021,12 +1386,14 @@ static void print_tally(const struct shared *sh)
 	}
 	ksft_print_msg("%lu calls on descriptors that are not sessions\n",
 		       sh->other_calls);
+	ksft_print_msg("%lu held refcounted handles ended by force and checked\n",
+		       sh->forced);
 }
 
 static void print_usage(const char *argv0)
 {
 	fprintf(stderr,
-		"usage: %s [-s SEED] [-n CALLS] [-t SECONDS] [-p PROCS] [-j THREADS]\n",
+		"usage: %s [-s SEED] [-n CALLS] [-t SECONDS] [-p PROCS] [-j THREADS] [-P MICROSECONDS]\n",
 		argv0);
 	exit(KSFT_FAIL);
 }
@@ -1037,11 +1404,12 @@ static void parse(int argc, char **argv, struct options *opt)
 
 	opt->calls = 200000;
 	opt->seconds = 120;
-	opt->procs = 4;
+	opt->procs = NR_PERSONAS;
 	opt->threads = 2;
+	opt->toggle_us = 200;
 	if (getrandom(&opt->seed, sizeof(opt->seed), 0) != sizeof(opt->seed))
 		opt->seed = (__u64)time(NULL) * 1000003 ^ getpid();
-	while ((c = getopt(argc, argv, "s:n:t:p:j:")) != -1) {
+	while ((c = getopt(argc, argv, "s:n:t:p:j:P:")) != -1) {
 		switch (c) {
 		case 's':
 			opt->seed = strtoull(optarg, NULL, 0);
@@ -1058,13 +1426,227 @@ static void parse(int argc, char **argv, struct options *opt)
 		case 'j':
 			opt->threads = strtoul(optarg, NULL, 0);
 			break;
+		case 'P':
+			opt->toggle_us = strtoul(optarg, NULL, 0);
+			break;
 		default:
 			print_usage(argv[0]);
 		}
 	}
 	if (optind != argc || !opt->procs || !opt->threads || !opt->seconds ||
-	    opt->procs > 64 || opt->threads > 64)
+	    opt->procs > 64 || opt->threads > 64 || opt->toggle_us > 1000000)
 		print_usage(argv[0]);
+}
+
+/* ---- module parameters, changed under the workers' feet ----------------- */
+
+struct toggler {
+	pthread_t tid;
+	__u64 rng;
+	unsigned int interval_us;
+	int stop;
+	int error;		/* -errno of the write that failed */
+	const char *failed;	/* its parameter */
+	unsigned long writes;
+};
+
+/* 0, a small, a large value, about the campaign's, or the campaign's. */
+static long toggle_value(struct toggler *t, const struct param *p)
+{
+	switch (ps_rand_below(&t->rng, 10)) {
+	case 0:
+	case 1:
+		return 0;
+	case 2:
+	case 3:
+		return 1 + ps_rand_below(&t->rng, 8);
+	case 4:
+		return 1 + ps_rand_below(&t->rng, 2 * p->campaign);
+	case 5:
+		return ps_rand_below(&t->rng, 2) ? 0xffffffffL :
+			1L << (16 + ps_rand_below(&t->rng, 15));
+	default:
+		return p->campaign;
+	}
+}
+
+static void *toggle_params(void *arg)
+{
+	struct toggler *t = arg;
+	const struct param *p;
+	int ret;
+
+	while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
+		p = &params[ps_rand_below(&t->rng, NPARAMS)];
+		ret = ps_set_param(p->name, toggle_value(t, p));
+		if (ret) {
+			t->error = ret;
+			t->failed = p->name;
+			break;
+		}
+		t->writes++;
+		usleep(ps_rand_below(&t->rng, 2 * t->interval_us + 1));
+	}
+	return NULL;
+}
+
+/* ---- kernel memory -------------------------------------------------------- */
+
+#define NSLABS		128
+/*
+ * How many objects a watched cache may gain over the campaign with
+ * nothing live at its end: SLAB_SLACK plus 1 / SLAB_SLACK_DIV of what it
+ * had.  The kernel allocates from these caches for everything, and the
+ * figures move between two idle moments too: clean runs on 6.1 and 6.12
+ * moved single caches by -67 to +93 objects (kmalloc-96, 2575 objects).
+ * The live handles and holds at the end (none) add PER_LIVE objects each.
+ */
+#define SLAB_SLACK	128
+#define SLAB_SLACK_DIV	32
+#define PER_LIVE	8
+
+struct slab_figures {
+	unsigned int n;
+	char name[NSLABS][64];
+	long objs[NSLABS];
+};
+
+static int slab_watched(const char *name)
+{
+	return !strcmp(name, "radix_tree_node") || !strcmp(name, "ps_handle") ||
+	       !strncmp(name, "kmalloc-", 8);
+}
+
+/*
+ * Objects free in a CPU's slabs count as active in /proc/slabinfo; a
+ * shrink of the cache (SLUB) gives them back first.
+ */
+static int slab_shrink(const char *name)
+{
+	char path[96];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, "1", 1) == 1 ? 0 : -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Active objects of the watched caches.  A cache merged into another does
+ * not show in /proc/slabinfo: ps_handle then reports its alias's objects
+ * from sysfs.
+ */
+static int slab_read(struct slab_figures *f, int shrink)
+{
+	char line[512], name[64];
+	int found = 0;
+	long objs;
+	FILE *fp;
+
+	fp = fopen("/proc/slabinfo", "r");
+	if (!fp)
+		return -errno;
+	f->n = 0;
+	while (fgets(line, sizeof(line), fp)) {
+		if (sscanf(line, "%63s %ld", name, &objs) != 2 ||
+		    !slab_watched(name))
+			continue;
+		found |= !strcmp(name, "ps_handle");
+		if (shrink) {
+			slab_shrink(name);
+		} else if (f->n < NSLABS) {
+			snprintf(f->name[f->n], sizeof(f->name[0]), "%s", name);
+			f->objs[f->n++] = objs;
+		}
+	}
+	fclose(fp);
+	if (!found && f->n < NSLABS) {
+		if (shrink)
+			slab_shrink("ps_handle");
+		fp = fopen("/sys/kernel/slab/ps_handle/objects", "r");
+		if (fp && fscanf(fp, "%ld", &objs) == 1 && !shrink) {
+			snprintf(f->name[f->n], sizeof(f->name[0]),
+				 "ps_handle (merged)");
+			f->objs[f->n++] = objs;
+		}
+		if (fp)
+			fclose(fp);
+	}
+	return 0;
+}
+
+static int slab_measure(struct slab_figures *f)
+{
+	return slab_read(f, 1) ?: slab_read(f, 0);
+}
+
+static long slab_before(const struct slab_figures *before, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < before->n; i++)
+		if (!strcmp(before->name[i], name))
+			return before->objs[i];
+	return 0;
+}
+
+/* Keep in @f the smallest figure of each cache over the samples so far. */
+static void slab_keep_min(struct slab_figures *f,
+			  const struct slab_figures *sample)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < sample->n; i++) {
+		for (j = 0; j < f->n; j++)
+			if (!strcmp(f->name[j], sample->name[i]))
+				break;
+		if (j == f->n && f->n < NSLABS)
+			memcpy(f->name[f->n++], sample->name[i],
+			       sizeof(f->name[0]));
+		else if (j == f->n || f->objs[j] <= sample->objs[i])
+			continue;
+		f->objs[j] = sample->objs[i];
+	}
+}
+
+static long slab_bound(long before, long live)
+{
+	return SLAB_SLACK + before / SLAB_SLACK_DIV + PER_LIVE * live;
+}
+
+/* The number of caches that grew more than the bound; @print: say so. */
+static int slab_excess(const struct slab_figures *before,
+		       const struct slab_figures *after, long live, int print)
+{
+	long b, growth, sum_b = 0, sum_a = 0;
+	unsigned int i;
+	int bad = 0, over;
+
+	for (i = 0; i < after->n; i++) {
+		b = slab_before(before, after->name[i]);
+		growth = after->objs[i] - b;
+		over = growth > slab_bound(b, live);
+		bad += over;
+		if (!strncmp(after->name[i], "kmalloc-", 8)) {
+			sum_b += b;
+			sum_a += after->objs[i];
+		}
+		if (print && (over || growth || strncmp(after->name[i],
+							"kmalloc-", 8)))
+			ksft_print_msg("slab %-22s %8ld -> %8ld, growth %+6ld (bound %ld)%s\n",
+				       after->name[i], b, after->objs[i], growth,
+				       slab_bound(b, live),
+				       over ? ": TOO MUCH" : "");
+	}
+	if (print)
+		ksft_print_msg("slab %-22s %8ld -> %8ld, growth %+6ld\n",
+			       "kmalloc-* together",
+			       sum_b, sum_a, sum_a - sum_b);
+	return bad;
 }
 
 /*
@@ -1108,18 +1690,69 @@ static int wait_workers(pid_t *pids, unsigned int n, double limit,
 	return bad;
 }
 
+/* Fork the workers; the parent maps the user namespace of each USERNS one. */
+static int start_workers(struct shared *sh, const struct options *opt,
+			 pid_t *pids, double start)
+{
+	int ready[2], go[2], bad = 0;
+	struct proc_ctx pc;
+	unsigned int i;
+
+	for (i = 0; i < opt->procs; i++) {
+		pc.sh = sh;
+		pc.opt = opt;
+		pc.index = i;
+		pc.persona = i % NR_PERSONAS;
+		pc.deadline = start + opt->seconds;
+		/* The seed decides which of them get an IPC namespace too. */
+		pc.new_ipc = (opt->seed >> (i / NR_PERSONAS % 64)) & 1;
+		if (pc.persona == USERNS && (pipe2(ready, O_CLOEXEC) ||
+					     pipe2(go, O_CLOEXEC)))
+			ksft_exit_fail_msg("pipe: %s\n", strerror(errno));
+		pids[i] = fork();
+		if (pids[i] < 0)
+			ksft_exit_fail_msg("fork: %s\n", strerror(errno));
+		if (pids[i] == 0) {
+			if (pc.persona == USERNS) {
+				close(ready[0]);
+				close(go[1]);
+				pc.ready = ready[1];
+				pc.go = go[0];
+			}
+			_exit(run_process(&pc, opt->calls / opt->procs +
+					  (i < opt->calls % opt->procs)));
+		}
+		if (pc.persona != USERNS)
+			continue;
+		ksft_print_msg("worker %u: %s, %s IPC namespace\n", i,
+			       persona_names[USERNS],
+			       pc.new_ipc ? "in a new" : "in the initial");
+		close(ready[1]);
+		close(go[0]);
+		if (map_userns(pids[i], ready[0], go[1])) {
+			ksft_print_msg("cannot map the user namespace of worker %u\n",
+				       i);
+			bad++;
+		}
+		close(ready[0]);
+		close(go[1]);
+	}
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
+	struct slab_figures slab_start, slab_end, slab_sample;
+	struct toggler tog = { 0 };
 	struct options opt;
 	pthread_mutexattr_t ma;
 	struct ps_state before, after;
-	long saved_limits[3];
+	long saved[NPARAMS], live;
 	struct shared *sh;
-	struct proc_ctx pc;
 	pid_t pids[64];
 	double start, elapsed;
-	unsigned int i;
-	int bad, idle, ret;
+	unsigned int i, try;
+	int bad, idle, ret, slab_ok;
 
 	/*
 	 * Where the arenas land decides whether a corrupted pointer still
@@ -1133,13 +1766,15 @@ int main(int argc, char **argv)
 
 	parse(argc, argv, &opt);
 	ksft_print_header();
-	ksft_set_plan(3);
-	ksft_print_msg("seed %#llx: %lu calls, at most %u s, %u processes x %u threads\n",
+	ksft_set_plan(4);
+	ksft_print_msg("seed %#llx: %lu calls, at most %u s, %u processes x %u threads, -P %u\n",
 		       (unsigned long long)opt.seed, opt.calls, opt.seconds,
-		       opt.procs, opt.threads);
-	ksft_print_msg("replay: primeshare_fuzz -s %#llx -n %lu -t %u -p %u -j %u\n",
+		       opt.procs, opt.threads, opt.toggle_us);
+	ksft_print_msg("replay: primeshare_fuzz -s %#llx -n %lu -t %u -p %u -j %u -P %u\n",
 		       (unsigned long long)opt.seed, opt.calls, opt.seconds,
-		       opt.procs, opt.threads);
+		       opt.procs, opt.threads, opt.toggle_us);
+	if (access(PS_DEVICE, F_OK) && errno == ENOENT)
+		ksft_exit_skip("no %s (is primeshare.ko loaded?)\n", PS_DEVICE);
 	if (geteuid())
 		ksft_exit_skip("the fuzzer runs as root (its workers become other users)\n");
 	if (access(PS_DEVICE, R_OK | W_OK))
@@ -1153,52 +1788,58 @@ int main(int argc, char **argv)
 	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
 	pthread_mutex_init(&sh->lock, &ma);
 	ps_state_get(&before);
-	for (i = 0; i < 3; i++) {
-		saved_limits[i] = ps_get_param(limit_params[i]);
-		if (saved_limits[i] < 0 ||
-		    ps_set_param(limit_params[i], campaign_limits[i]))
-			ksft_exit_fail_msg("cannot set %s\n", limit_params[i]);
+	for (i = 0; i < NPARAMS; i++) {
+		saved[i] = ps_get_param(params[i].name);
+		if (saved[i] < 0 ||
+		    ps_set_param(params[i].name, params[i].campaign))
+			ksft_exit_fail_msg("cannot set %s (uAPI 1.1 needed)\n",
+					   params[i].name);
 	}
+	if (slab_measure(&slab_start))
+		ksft_exit_fail_msg("/proc/slabinfo: %s\n", strerror(errno));
 
 	start = now();
 	fflush(stdout);
 	fflush(stderr);
-	for (i = 0; i < opt.procs; i++) {
-		pids[i] = fork();
-		if (pids[i] < 0)
-			ksft_exit_fail_msg("fork: %s\n", strerror(errno));
-		if (pids[i] == 0) {
-			pc.sh = sh;
-			pc.opt = &opt;
-			pc.index = i;
-			pc.persona = i % NR_PERSONAS;
-			pc.deadline = start + opt.seconds;
-			_exit(run_process(&pc, opt.calls / opt.procs +
-					  (i < opt.calls % opt.procs)));
-		}
-	}
-	bad = wait_workers(pids, opt.procs, start + opt.seconds + GRACE, GRACE);
+	bad = start_workers(sh, &opt, pids, start);
+	tog.rng = opt.seed ^ 0x706172616d73ULL;
+	tog.interval_us = opt.toggle_us;
+	if (opt.toggle_us &&
+	    pthread_create(&tog.tid, NULL, toggle_params, &tog))
+		ksft_exit_fail_msg("pthread_create: %s\n", strerror(errno));
+	bad += wait_workers(pids, opt.procs, start + opt.seconds + GRACE,
+			    GRACE);
 	elapsed = now() - start;
-	for (i = 0; i < 3; i++)
-		ps_set_param(limit_params[i], saved_limits[i]);
+	if (opt.toggle_us) {
+		__atomic_store_n(&tog.stop, 1, __ATOMIC_RELEASE);
+		pthread_join(tog.tid, NULL);
+	}
+	for (i = 0; i < NPARAMS; i++)
+		if (ps_set_param(params[i].name, saved[i]))
+			ksft_print_msg("cannot put %s back to %ld\n",
+				       params[i].name, saved[i]);
 
 	print_tally(sh);
 	ksft_print_msg("%lu calls in %.1f s (%.0f calls/s)%s\n", sh->done,
 		       elapsed, sh->done / elapsed,
 		       sh->done < opt.calls ? ", stopped by the time limit" : "");
+	if (opt.toggle_us)
+		ksft_print_msg("%lu writes of module parameters, one every 0-%u us\n",
+			       tog.writes, 2 * opt.toggle_us);
+	if (tog.error)
+		ksft_print_msg("writing %s failed: %s\n", tog.failed,
+			       strerror(-tog.error));
 	if (sh->failed)
 		ksft_print_msg("%s\n", sh->failure);
-	ksft_test_result(!sh->failed && !bad,
+	ksft_test_result(!sh->failed && !bad && !tog.error,
 			 "campaign: every result is one the uAPI allows\n");
 
 	/* Sessions end when their last descriptor closes: nothing is left. */
 	ps_state_get(&after);
 	idle = !after.handles && !after.holds && !after.users &&
 	       !after.sessions;
-	if (!idle)
-		ksft_print_msg("stats: handles %ld holds %ld users %ld sessions %ld\n",
-			       after.handles, after.holds, after.users,
-			       after.sessions);
+	ksft_print_msg("stats: handles %ld holds %ld users %ld sessions %ld\n",
+		       after.handles, after.holds, after.users, after.sessions);
 	ksft_test_result(idle, "live counts in debugfs are back to 0\n");
 	if (after.dmabufs != before.dmabufs || after.fds != before.fds ||
 	    after.next_fd != before.next_fd)
@@ -1209,6 +1850,29 @@ int main(int argc, char **argv)
 			 after.fds == before.fds &&
 			 after.next_fd == before.next_fd,
 			 "no dma-buf or descriptor is left behind\n");
+
+	/*
+	 * Handles, namespaces and what kfree_rcu() batches (up to 5 s) are
+	 * freed a while after the last session closes: while some cache is
+	 * above its bound, measure again every second, up to 9 s, keeping
+	 * each cache's lowest figure.
+	 */
+	live = (after.handles > 0 ? after.handles : 0) +
+	       (after.holds > 0 ? after.holds : 0);
+	sync();
+	slab_end.n = 0;
+	for (try = 0; try < 10; try++) {
+		usleep(try ? 1000000 : 200000);
+		if (slab_measure(&slab_sample))
+			ksft_exit_fail_msg("/proc/slabinfo: %s\n",
+					   strerror(errno));
+		slab_keep_min(&slab_end, &slab_sample);
+		if (!slab_excess(&slab_start, &slab_end, live, 0))
+			break;
+	}
+	slab_ok = !slab_excess(&slab_start, &slab_end, live, 1);
+	ksft_test_result(slab_ok, "kernel memory: no growth beyond noise and %ld live objects\n",
+			 live);
 
 	if (ksft_get_fail_cnt())
 		ksft_print_msg("FAILED with seed %#llx (make fuzz FUZZ_SEED=%#llx)\n",
