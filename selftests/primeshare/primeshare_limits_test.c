@@ -404,6 +404,11 @@ TEST_F(lim, hold_records_count)
 	close(fd);
 	ASSERT_EQ(0, ps_limits(a, &l));
 	EXPECT_EQ(3, l.holds);
+	/* A limit lowered below the count stops only its own kind. */
+	ASSERT_EQ(0, ps_set_param("max_holds_per_user", 1));
+	EXPECT_EQ(0, ps_export(a, self->buf, 0, 0, NULL));
+	EXPECT_EQ(-ENOSPC, ps_import(b, h[1], PRIMESHARE_IMPORT_HOLD));
+	ASSERT_EQ(0, ps_set_param("max_holds_per_user", 3));
 	/* A record given back is free for another. */
 	EXPECT_EQ(0, ps_release(b, h[0]));
 	EXPECT_EQ(0, ps_release(b, h[0]));
