@@ -297,7 +297,9 @@ static int own_limits(FIXTURE_DATA(lim) * self)
 	/* Above the owner's 10 (one of which the record itself takes). */
 	l.flags = PRIMESHARE_LIMITS_SET;
 	l.max_handles_per_user = 1000;
-	l.handles = l.holds = l.metadata_bytes = 0;
+	l.handles = 0;
+	l.holds = 0;
+	l.metadata_bytes = 0;
 	sh->ret[3] = ps_limits(s, &l);
 	close(ready[0]);
 	close(ready[1]);
@@ -441,7 +443,9 @@ TEST_F(lim, limits_ioctl_errors)
 	s = ps_open();
 	ASSERT_LE(0, s);
 	ASSERT_EQ(0, ps_limits(s, &ok));
-	ok.handles = ok.holds = ok.metadata_bytes = 0;
+	ok.handles = 0;
+	ok.holds = 0;
+	ok.metadata_bytes = 0;
 
 	l = (struct primeshare_limits){ .flags = 1U << 2 };
 	EXPECT_EQ(-EINVAL, ps_limits(s, &l));
