@@ -34,9 +34,12 @@ struct vfsmount;
  * @holds_lock: protects @holds.
  * @holds: handle sequence number -> &struct ps_hold, the refcounted
  *	handles this session holds.
+ * @user_ns: the user namespace the session was opened in (pinned by the
+ *	file's credentials; counted by ps_ns_session_get()).
  */
 struct ps_session {
 	struct kref ref;
+	struct user_namespace *user_ns;
 	spinlock_t lock;		/* protects exports */
 	struct list_head exports;
 	atomic_t nr_exports;
@@ -52,9 +55,9 @@ struct ps_session {
  * @acct_ns: user namespace the record is charged to (pinned by the charge).
  * @acct_uid: real uid the record is charged to.
  * @count: holds kept, at least 1 while the record is on @obj's list.
- * @ended: the handle ended by PRIMESHARE_RELEASE_FORCE while the record
- *	was on its list; ps_force_end() frees it.  Under the handle's lock.
  *
+ * A record whose handle is dead was taken by ps_force_end(), which frees
+ * it: a handle with holds ends no other way.
  * A record lives in its session's @holds and on its handle's @holds list,
  * as a SysV semaphore's undo record lives on its process and on its set,
  * so that a handle's end can find and free every record of it.
@@ -66,7 +69,6 @@ struct ps_hold {
 	struct user_namespace *acct_ns;
 	kuid_t acct_uid;
 	u32 count;
-	bool ended;
 };
 
 /**
@@ -190,7 +192,9 @@ void ps_acct_uncharge(struct user_namespace *ns, kuid_t uid,
 		      const unsigned long amount[PS_ACCT_NR]);
 unsigned int ps_acct_max_handles(void);
 void ps_acct_exit(void);
-int ps_ioctl_limits(void __user *uarg, size_t usize);
+int ps_ioctl_limits(struct ps_session *sess, void __user *uarg, size_t usize);
+struct user_namespace *ps_ns_session_get(void);
+void ps_ns_session_put(struct user_namespace *ns);
 
 int ps_handle_init(void);
 void ps_handle_exit(void);

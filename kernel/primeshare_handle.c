@@ -25,7 +25,8 @@
  *
  * Locks, outermost first: a handle's import_lock (oneshot imports), a
  * session's holds_lock, a handle's lock, a session's lock.  The limits'
- * lock (primeshare_limits.c) is taken with none of them held.
+ * lock (primeshare_limits.c) is a leaf: it is taken with no spinlock of
+ * ours held (a holds_lock may be).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -166,14 +167,12 @@ static int ps_install_fd(struct file *file, int __user *ufd,
 			 unsigned int o_flags)
 {
 	unsigned long addr = (unsigned long)ufd;
-	unsigned long first = addr & PAGE_MASK;
-	int npages = ((addr + sizeof(int) - 1) & PAGE_MASK) == first ? 1 : 2;
+	size_t head = min_t(size_t, sizeof(int), PAGE_SIZE - offset_in_page(addr));
+	int npages = head < sizeof(int) ? 2 : 1;
 	struct page *pages[2];
-	unsigned int i;
-	u8 *p;
 	int fd, ret;
 
-	ret = pin_user_pages_fast(first, npages, FOLL_WRITE, pages);
+	ret = pin_user_pages_fast(addr & PAGE_MASK, npages, FOLL_WRITE, pages);
 	if (ret != npages) {
 		if (ret > 0)
 			unpin_user_pages(pages, ret);
@@ -181,13 +180,11 @@ static int ps_install_fd(struct file *file, int __user *ufd,
 	}
 	fd = receive_fd(file, o_flags);
 	if (fd >= 0) {
-		for (i = 0; i < sizeof(int); i++) {
-			unsigned long a = addr + i;
-
-			p = kmap_local_page(pages[(a & PAGE_MASK) != first]);
-			p[offset_in_page(a)] = ((u8 *)&fd)[i];
-			kunmap_local(p);
-		}
+		/* memcpy_to_page() flushes where data caches alias. */
+		memcpy_to_page(pages[0], offset_in_page(addr), (char *)&fd, head);
+		if (npages == 2)
+			memcpy_to_page(pages[1], 0, (char *)&fd + head,
+				       sizeof(int) - head);
 	}
 	unpin_user_pages_dirty_lock(pages, npages, fd >= 0);
 	return fd;
@@ -419,7 +416,7 @@ static int ps_hold_add(struct ps_session *sess, struct ps_handle *obj)
 	}
 
 	spin_lock(&obj->lock);
-	if (obj->dead || hold->ended) {
+	if (obj->dead) {
 		ret = -ENOENT;
 	} else if (obj->holders >= PS_MAX_HOLDS) {
 		ret = -EOVERFLOW;
@@ -460,15 +457,15 @@ static int ps_hold_drop(struct ps_session *sess, struct ps_handle *obj)
 	}
 
 	spin_lock(&obj->lock);
-	if (hold->ended) {
-		/* ps_force_end() has it and frees it. */
+	if (obj->dead) {
+		/* Force-ended: ps_force_end() has the record and frees it. */
 		ret = -ENOENT;
 	} else {
 		obj->holders--;
 		last = !--hold->count;
 		if (last)
 			list_del_init(&hold->node);
-		if (!obj->holders && !obj->dead) {
+		if (!obj->holders) {
 			WRITE_ONCE(obj->dead, true);
 			end = true;
 		}
@@ -495,6 +492,11 @@ struct ps_session *ps_session_new(void)
 	sess = kzalloc(sizeof(*sess), GFP_KERNEL_ACCOUNT);
 	if (!sess)
 		return NULL;
+	sess->user_ns = ps_ns_session_get();
+	if (IS_ERR(sess->user_ns)) {
+		kfree(sess);
+		return NULL;
+	}
 	kref_init(&sess->ref);
 	spin_lock_init(&sess->lock);
 	INIT_LIST_HEAD(&sess->exports);
@@ -517,26 +519,31 @@ static void ps_session_drop_holds(struct ps_session *sess)
 		seq = 0;
 		mutex_lock(&sess->holds_lock);
 		hold = xa_find(&sess->holds, &seq, ULONG_MAX, XA_PRESENT);
-		if (hold)
-			xa_erase(&sess->holds, seq);
-		mutex_unlock(&sess->holds_lock);
-		if (!hold)
+		if (!hold) {
+			mutex_unlock(&sess->holds_lock);
 			break;
+		}
+		xa_erase(&sess->holds, seq);
 
+		/*
+		 * Under holds_lock still: ps_force_end() frees a record it
+		 * took only after finding it gone from here, under this lock.
+		 */
 		obj = hold->obj;
 		end = false;
 		spin_lock(&obj->lock);
-		ended = hold->ended;
+		ended = obj->dead;
 		count = hold->count;
 		if (!ended) {
 			list_del_init(&hold->node);
 			obj->holders -= count;
-			if (!obj->holders && !obj->dead) {
+			if (!obj->holders) {
 				WRITE_ONCE(obj->dead, true);
 				end = true;
 			}
 		}
 		spin_unlock(&obj->lock);
+		mutex_unlock(&sess->holds_lock);
 		/* A record the handle's force end took is freed there. */
 		if (!ended) {
 			atomic_long_sub(count, &ps_stats.holds);
@@ -577,6 +584,7 @@ void ps_session_close(struct ps_session *sess)
 		cond_resched();
 	}
 
+	ps_ns_session_put(sess->user_ns);
 	atomic_dec(&ps_stats.sessions);
 	ps_session_put(sess);
 }
@@ -612,25 +620,31 @@ static int ps_handle_charge(struct ps_session *sess, struct ps_handle *obj)
 	unsigned long amount[PS_ACCT_NR];
 	int ret;
 
-	ret = ps_charge_global();
-	if (ret)
-		return ret;
-	ret = -ENOSPC;
-	if ((unsigned int)atomic_inc_return(&sess->nr_exports) > max_session)
+	/*
+	 * The system's count last, so that a user at its own limit does not
+	 * make others fail near the system's.
+	 */
+	if ((unsigned int)atomic_inc_return(&sess->nr_exports) > max_session) {
+		ret = -ENOSPC;
 		goto err_session;
+	}
 	ps_handle_amount(obj, amount);
 	ret = ps_acct_charge(cred->user_ns, cred->uid, amount);
 	if (ret)
 		goto err_session;
+	ret = ps_charge_global();
+	if (ret)
+		goto err_user;
 	obj->acct_ns = cred->user_ns;
 	obj->acct_uid = cred->uid;
 	/* Publishing takes the session's reference; uncharging needs it. */
 	obj->exporter = sess;
 	return 0;
 
+err_user:
+	ps_acct_uncharge(cred->user_ns, cred->uid, amount);
 err_session:
 	atomic_dec(&sess->nr_exports);
-	atomic_dec(&ps_stats.handles);
 	return ret;
 }
 
@@ -939,8 +953,12 @@ static int ps_force_end(struct ps_handle *obj)
 	LIST_HEAD(holds);
 	u32 n;
 
+	struct user_namespace *ns = ps_ipc_user_ns();
+
+	/* As in ps_may_access(): only a use of the override is audited. */
 	if (!uid_eq(current_euid(), obj->uid) &&
-	    !ns_capable(ps_ipc_user_ns(), CAP_SYS_ADMIN))
+	    !(ns_capable_noaudit(ns, CAP_SYS_ADMIN) &&
+	      ns_capable(ns, CAP_SYS_ADMIN)))
 		return -EPERM;
 
 	spin_lock(&obj->lock);
@@ -951,8 +969,7 @@ static int ps_force_end(struct ps_handle *obj)
 	WRITE_ONCE(obj->dead, true);
 	n = obj->holders;
 	obj->holders = 0;
-	list_for_each_entry(hold, &obj->holds, node)
-		hold->ended = true;
+	/* A dead handle's records are this function's to free. */
 	list_splice_init(&obj->holds, &holds);
 	spin_unlock(&obj->lock);
 

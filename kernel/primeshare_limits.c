@@ -14,9 +14,12 @@
  * A record of a pair exists while something is charged to it and pins its
  * namespace, so the pointer that keys it cannot be reused meanwhile.  The
  * initial namespace's limits are the module parameters; another namespace's
- * are the parameters too until PRIMESHARE_IOCTL_LIMITS sets its own.  A
- * namespace with limits of its own is pinned by them; that costs one handle
- * of its creator's allowance, so that setting limits is itself limited.
+ * are the parameters too until PRIMESHARE_IOCTL_LIMITS sets its own.  They
+ * last while the namespace uses the module: while a session opened in it
+ * is open or a pair of it has charges.  Sessions and pairs of a namespace
+ * other than the initial one keep a reference to a small per-namespace
+ * record for that; it goes, with the namespace's own limits, with the last
+ * of them, so that nothing of a namespace outlives its use of the module.
  */
 
 #include <linux/capability.h>
@@ -38,10 +41,16 @@ struct ps_acct {
 	unsigned long count[PS_ACCT_NR];
 };
 
-/* Limits a namespace other than the initial one set for itself. */
+/*
+ * A namespace other than the initial one that uses the module: @refs
+ * counts its open sessions and its pairs with charges; @own says whether
+ * @max holds limits of its own.
+ */
 struct ps_ns_limits {
 	struct hlist_node node;
 	struct user_namespace *ns;
+	unsigned long refs;
+	bool own;
 	unsigned long max[PS_ACCT_NR];
 };
 
@@ -51,7 +60,7 @@ struct ps_ns_limits {
  */
 static DEFINE_SPINLOCK(ps_acct_lock);
 static DEFINE_HASHTABLE(ps_accts, 8);
-static DEFINE_HASHTABLE(ps_ns_table, 4);
+static DEFINE_HASHTABLE(ps_ns_table, 8);
 
 static unsigned long ps_acct_hash(const struct user_namespace *ns, kuid_t uid)
 {
@@ -94,7 +103,47 @@ static void ps_ns_max(const struct user_namespace *ns,
 	if (ns != &init_user_ns)
 		lim = ps_ns_limits_find(ns);
 	for (k = 0; k < PS_ACCT_NR; k++)
-		max[k] = lim ? lim->max[k] : ps_param_max(k);
+		max[k] = lim && lim->own ? lim->max[k] : ps_param_max(k);
+}
+
+/*
+ * Take a reference to @ns's record, making it from *@spare if there is
+ * none (then *@spare is used up).  Under ps_acct_lock; not for the initial
+ * namespace.
+ */
+static void ps_ns_ref(struct user_namespace *ns, struct ps_ns_limits **spare)
+{
+	struct ps_ns_limits *lim = ps_ns_limits_find(ns);
+
+	if (!lim) {
+		lim = *spare;
+		*spare = NULL;
+		lim->ns = get_user_ns(ns);
+		hash_add(ps_ns_table, &lim->node, hash_ptr(ns, 32));
+	}
+	lim->refs++;
+}
+
+/*
+ * Drop a reference to @ns's record; the record, if it was the last, for
+ * ps_ns_free() once the lock is dropped.  Under ps_acct_lock.
+ */
+static struct ps_ns_limits *ps_ns_unref(struct user_namespace *ns)
+{
+	struct ps_ns_limits *lim = ps_ns_limits_find(ns);
+
+	if (WARN_ON_ONCE(!lim) || --lim->refs)
+		return NULL;
+	hash_del(&lim->node);
+	return lim;
+}
+
+static void ps_ns_free(struct ps_ns_limits *lim)
+{
+	if (lim) {
+		put_user_ns(lim->ns);
+		kfree(lim);
+	}
 }
 
 /* Under ps_acct_lock. */
@@ -135,6 +184,7 @@ static void ps_acct_sub(struct user_namespace *ns, kuid_t uid,
 			struct user_namespace *stop)
 {
 	struct user_namespace *next;
+	struct ps_ns_limits *lim;
 	struct ps_acct *acct;
 	kuid_t next_uid;
 	bool done;
@@ -149,16 +199,21 @@ static void ps_acct_sub(struct user_namespace *ns, kuid_t uid,
 		}
 		for (k = 0; k < PS_ACCT_NR; k++)
 			acct->count[k] -= amount[k];
-		if (ps_acct_empty(acct))
+		lim = NULL;
+		if (ps_acct_empty(acct)) {
 			hash_del(&acct->node);
-		else
+			if (ns != &init_user_ns)
+				lim = ps_ns_unref(ns);
+		} else {
 			acct = NULL;
+		}
 		spin_unlock(&ps_acct_lock);
 
 		/* ns stays pinned by the record until it is freed. */
 		done = ns == stop || ns == &init_user_ns;
 		next = ns->parent;
 		next_uid = ns->owner;
+		ps_ns_free(lim);
 		if (acct)
 			ps_acct_free(acct);
 		ns = next;
@@ -174,6 +229,7 @@ static void ps_acct_sub(struct user_namespace *ns, kuid_t uid,
 static int ps_acct_add_one(struct user_namespace *ns, kuid_t uid,
 			   const unsigned long amount[PS_ACCT_NR])
 {
+	struct ps_ns_limits *lim = NULL, *lim_spare = NULL;
 	unsigned long max[PS_ACCT_NR];
 	struct ps_acct *acct, *spare = NULL;
 	int k, ret = 0;
@@ -187,8 +243,13 @@ static int ps_acct_add_one(struct user_namespace *ns, kuid_t uid,
 		 * not charged to the memory cgroup of whoever came first.
 		 */
 		spare = kzalloc(sizeof(*spare), GFP_KERNEL);
-		if (!spare)
+		if (ns != &init_user_ns)
+			lim_spare = kzalloc(sizeof(*lim_spare), GFP_KERNEL);
+		if (!spare || (ns != &init_user_ns && !lim_spare)) {
+			kfree(spare);
+			kfree(lim_spare);
 			return -ENOMEM;
+		}
 		spin_lock(&ps_acct_lock);
 		acct = ps_acct_find(ns, uid);
 		if (!acct) {
@@ -198,6 +259,8 @@ static int ps_acct_add_one(struct user_namespace *ns, kuid_t uid,
 			acct->uid = uid;
 			hash_add(ps_accts, &acct->node, ps_acct_hash(ns, uid));
 			atomic_inc(&ps_stats.users);
+			if (ns != &init_user_ns)
+				ps_ns_ref(ns, &lim_spare);
 		}
 	}
 	ps_ns_max(ns, max);
@@ -212,12 +275,16 @@ static int ps_acct_add_one(struct user_namespace *ns, kuid_t uid,
 	if (ps_acct_empty(acct)) {
 		hash_del(&acct->node);
 		spare = acct;
+		if (ns != &init_user_ns)
+			lim = ps_ns_unref(ns);
 	}
 	spin_unlock(&ps_acct_lock);
 	if (spare && spare->ns)
 		ps_acct_free(spare);
 	else
 		kfree(spare);
+	ps_ns_free(lim);
+	kfree(lim_spare);
 	return ret;
 }
 
@@ -283,80 +350,68 @@ static void ps_acct_read(const struct user_namespace *ns, kuid_t uid,
 	spin_unlock(&ps_acct_lock);
 }
 
-/* One handle of @ns's creator, the price of limits of its own. */
-static const unsigned long ps_ns_limits_price[PS_ACCT_NR] = {
-	[PS_ACCT_HANDLES] = 1,
-};
+/**
+ * ps_ns_session_get() - count a session opened in the caller's namespace
+ *
+ * Return: the namespace to give to ps_ns_session_put(), or an ERR_PTR
+ * (-ENOMEM).
+ */
+struct user_namespace *ps_ns_session_get(void)
+{
+	struct user_namespace *ns = current_user_ns();
+	struct ps_ns_limits *spare;
+
+	if (ns == &init_user_ns)
+		return ns;
+	spare = kzalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
+	if (!spare)
+		return ERR_PTR(-ENOMEM);
+	spin_lock(&ps_acct_lock);
+	ps_ns_ref(ns, &spare);
+	spin_unlock(&ps_acct_lock);
+	kfree(spare);
+	return ns;
+}
+
+/**
+ * ps_ns_session_put() - a session counted by ps_ns_session_get() closed
+ * @ns: what ps_ns_session_get() returned.
+ */
+void ps_ns_session_put(struct user_namespace *ns)
+{
+	struct ps_ns_limits *lim;
+
+	if (ns == &init_user_ns)
+		return;
+	spin_lock(&ps_acct_lock);
+	lim = ps_ns_unref(ns);
+	spin_unlock(&ps_acct_lock);
+	ps_ns_free(lim);
+}
 
 /*
- * Give @ns limits of its own (@max), or with @max NULL go back to the
- * defaults.  Not for the initial namespace.
+ * Give @ns limits of its own (@max), or with @max NULL the defaults again.
+ * The session making the call was opened in @ns, so @ns has a record.
  */
-static int ps_ns_limits_set(struct user_namespace *ns,
-			    const unsigned long *max)
+static void ps_ns_limits_set(struct user_namespace *ns,
+			     const unsigned long *max)
 {
-	struct ps_ns_limits *lim, *spare = NULL;
-	int ret, k;
-
-	if (max) {
-		/* The namespace's own: its administrator's cgroup pays. */
-		spare = kzalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
-		if (!spare)
-			return -ENOMEM;
-	}
+	struct ps_ns_limits *lim;
+	int k;
 
 	spin_lock(&ps_acct_lock);
 	lim = ps_ns_limits_find(ns);
-	if (lim && max) {
+	if (!WARN_ON_ONCE(!lim)) {
+		lim->own = max;
 		for (k = 0; k < PS_ACCT_NR; k++)
-			lim->max[k] = max[k];
-		spin_unlock(&ps_acct_lock);
-		kfree(spare);
-		return 0;
-	}
-	if (lim)
-		hash_del(&lim->node);
-	spin_unlock(&ps_acct_lock);
-
-	if (lim) {
-		ps_acct_uncharge(ns->parent, ns->owner, ps_ns_limits_price);
-		put_user_ns(lim->ns);
-		kfree(lim);
-		return 0;
-	}
-	if (!max)
-		return 0;
-
-	ret = ps_acct_charge(ns->parent, ns->owner, ps_ns_limits_price);
-	if (ret) {
-		kfree(spare);
-		return ret;
-	}
-	spare->ns = get_user_ns(ns);
-	for (k = 0; k < PS_ACCT_NR; k++)
-		spare->max[k] = max[k];
-
-	spin_lock(&ps_acct_lock);
-	lim = ps_ns_limits_find(ns);
-	if (lim) {
-		/* A concurrent LIMITS made the record first: update it. */
-		for (k = 0; k < PS_ACCT_NR; k++)
-			lim->max[k] = max[k];
-	} else {
-		hash_add(ps_ns_table, &spare->node, hash_ptr(ns, 32));
+			lim->max[k] = max ? max[k] : 0;
 	}
 	spin_unlock(&ps_acct_lock);
-	if (lim) {
-		ps_acct_uncharge(ns->parent, ns->owner, ps_ns_limits_price);
-		put_user_ns(spare->ns);
-		kfree(spare);
-	}
-	return 0;
 }
 
 #define PRIMESHARE_LIMITS_FLAGS	(PRIMESHARE_LIMITS_SET | PRIMESHARE_LIMITS_RESET)
 
-int ps_ioctl_limits(void __user *uarg, size_t usize)
+int ps_ioctl_limits(struct ps_session *sess, void __user *uarg, size_t usize)
 {
 	struct user_namespace *ns = current_user_ns();
 	unsigned long max[PS_ACCT_NR], count[PS_ACCT_NR];
@@ -373,11 +428,16 @@ int ps_ioctl_limits(void __user *uarg, size_t usize)
 	    (arg.max_handles_per_user || arg.max_holds_per_user ||
 	     arg.max_metadata_bytes_per_user))
 		return -EINVAL;
-	if (arg.handles || arg.holds || arg.metadata_bytes)
-		return -EINVAL;
+	/* Out only: what a read returned may be passed back to SET. */
+	arg.handles = 0;
+	arg.holds = 0;
+	arg.metadata_bytes = 0;
 	if ((arg.flags & PRIMESHARE_LIMITS_RESET) && ns == &init_user_ns)
 		return -EINVAL;
 	if (arg.flags && !ns_capable(ns, CAP_SYS_RESOURCE))
+		return -EPERM;
+	/* A namespace's limits last while its sessions and charges do. */
+	if (arg.flags && sess->user_ns != ns)
 		return -EPERM;
 
 	if (arg.flags & PRIMESHARE_LIMITS_SET) {
@@ -394,10 +454,10 @@ int ps_ioctl_limits(void __user *uarg, size_t usize)
 				   (unsigned int)arg.max_metadata_bytes_per_user);
 			ret = 0;
 		} else {
-			ret = ps_ns_limits_set(ns, max);
+			ps_ns_limits_set(ns, max);
 		}
 	} else if (arg.flags & PRIMESHARE_LIMITS_RESET) {
-		ret = ps_ns_limits_set(ns, NULL);
+		ps_ns_limits_set(ns, NULL);
 	}
 	if (ret)
 		return ret;
@@ -426,21 +486,9 @@ unsigned int ps_acct_max_handles(void)
 	return max[PS_ACCT_HANDLES];
 }
 
-/* Module unload: every handle has ended; drop namespaces' own limits. */
+/* Module unload: every session is closed and every handle has ended. */
 void ps_acct_exit(void)
 {
-	struct ps_ns_limits *lim;
-	struct hlist_node *tmp;
-	struct ps_acct *acct;
-	int bkt;
-
-	hash_for_each_safe(ps_ns_table, bkt, tmp, lim, node) {
-		hash_del(&lim->node);
-		ps_acct_uncharge(lim->ns->parent, lim->ns->owner,
-				 ps_ns_limits_price);
-		put_user_ns(lim->ns);
-		kfree(lim);
-	}
-	hash_for_each(ps_accts, bkt, acct, node)
-		WARN_ONCE(1, "charges left at unload\n");
+	WARN_ONCE(!hash_empty(ps_accts), "charges left at unload\n");
+	WARN_ONCE(!hash_empty(ps_ns_table), "namespaces left at unload\n");
 }

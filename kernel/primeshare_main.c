@@ -150,7 +150,7 @@ static long ps_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case _IOC_NR(PRIMESHARE_IOCTL_LIMITS):
 		if (dir != _IOC_DIR(PRIMESHARE_IOCTL_LIMITS))
 			return -EINVAL;
-		return ps_ioctl_limits(uarg, usize);
+		return ps_ioctl_limits(sess, uarg, usize);
 	default:
 		return -ENOTTY;
 	}

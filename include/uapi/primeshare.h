@@ -303,9 +303,10 @@ struct primeshare_list {
  * @max_metadata_bytes_per_user: in (SET) and out: metadata bytes of the
  *	live handles of one user, likewise; at most 2^32 - 1.
  * @handles: out: live handles charged to the caller's real uid in its
- *	namespace.  Must be 0 in.
- * @holds: out: hold records charged to it likewise.  Must be 0 in.
- * @metadata_bytes: out: metadata bytes charged to it likewise.  Must be 0
+ *	namespace.  Ignored in, so that a structure read may be passed to
+ *	SET with one limit changed.
+ * @holds: out: hold records charged to it likewise.  Ignored in.
+ * @metadata_bytes: out: metadata bytes charged to it likewise.  Ignored
  *	in.
  *
  * Limits count per user namespace, as the kernel's own per-user limits
@@ -314,16 +315,17 @@ struct primeshare_list {
  * level checks its own namespace's limits.  A namespace's limits are the
  * defaults (the module parameters, which are the initial namespace's) until
  * CAP_SYS_RESOURCE in it sets its own.  Setting them in the initial
- * namespace sets the module parameters.  A namespace with limits of its
- * own counts as one handle of its owner in the parent namespace, until
- * PRIMESHARE_LIMITS_RESET.  Without flags the values are the caller's
- * namespace's, the counts the caller's.
+ * namespace sets the module parameters.  Another namespace's own limits
+ * last while it uses the module (an open session opened in it, or
+ * something charged to one of its users), so they are set through a
+ * session opened in the namespace.  Without flags the values are the
+ * caller's namespace's, the counts the caller's.
  *
- * Errors: EINVAL (unknown or both flags, nonzero padding or counts, limits
+ * Errors: EINVAL (unknown or both flags, nonzero padding, limits
  * given without PRIMESHARE_LIMITS_SET, RESET in the initial namespace, a
  * metadata limit above 2^32 - 1), EPERM (no CAP_SYS_RESOURCE in the
- * caller's user namespace), ENOSPC (SET: the owner's handle limit),
- * ENOMEM, EFAULT.
+ * caller's user namespace, or the session was opened in another one),
+ * EFAULT.
  */
 struct primeshare_limits {
 	__u32 flags;

@@ -253,10 +253,15 @@ TEST_F(lim, container_uids_count_against_its_owner)
 	ps_expect_idle(_metadata, &self->before);
 }
 
+/* A session of the host, which the container inherits. */
+static int host_sess = -1;
+
 /*
  * In the container: its root lowers the per-user limit to 4 and uid 5
- * finds it; an ordinary uid may not set limits; then the container raises
- * its limit above the owner's, which still applies.
+ * finds it; an ordinary uid may not set limits, nor may anyone through
+ * the host's session; then the container raises its limit above the
+ * owner's, which still applies; it resets them; and limits set last only
+ * while the namespace uses the module.
  */
 static int own_limits(FIXTURE_DATA(lim) * self)
 {
@@ -293,6 +298,7 @@ static int own_limits(FIXTURE_DATA(lim) * self)
 		_exit(ps_status(ps_limits(s, &u)));
 	}
 	sh->ret[2] = ps_wait(pid);
+	sh->ret[5] = ps_limits(host_sess, &l);
 
 	/* Above the owner's 10 (one of which the record itself takes). */
 	l.flags = PRIMESHARE_LIMITS_SET;
@@ -316,6 +322,19 @@ static int own_limits(FIXTURE_DATA(lim) * self)
 	l.flags = PRIMESHARE_LIMITS_RESET;
 	sh->ret[4] = ps_limits(s, &l);
 	sh->lim[2] = l;
+
+	/* The namespace's last session closes: its own limits go with it. */
+	l.flags = PRIMESHARE_LIMITS_SET;
+	l.max_handles_per_user = 3;
+	if (ps_limits(s, &l))
+		return 136;
+	close(s);
+	s = ps_open();
+	if (s < 0)
+		return 137;
+	memset(&l, 0, sizeof(l));
+	sh->ret[6] = ps_limits(s, &l);
+	sh->lim[3] = l;
 	close(s);
 	return 0;
 }
@@ -327,7 +346,10 @@ TEST_F(lim, namespace_sets_limits_for_its_users)
 	int s;
 
 	ASSERT_EQ(0, ps_set_param("max_handles_per_user", 10));
+	host_sess = ps_open();
+	ASSERT_LE(0, host_sess);
 	ASSERT_EQ(0, in_container(own_limits, self));
+	close(host_sess);
 	/* The defaults are the module's parameters. */
 	EXPECT_EQ(0, sh->ret[0]);
 	EXPECT_EQ(10, sh->lim[0].max_handles_per_user);
@@ -337,11 +359,14 @@ TEST_F(lim, namespace_sets_limits_for_its_users)
 	EXPECT_EQ(1 << 20, sh->lim[1].max_metadata_bytes_per_user);
 	EXPECT_EQ(4, sh->count[0]);
 	EXPECT_EQ(EPERM, sh->ret[2]);
+	EXPECT_EQ(-EPERM, sh->ret[5]);
 	EXPECT_EQ(0, sh->ret[3]);
-	/* The owner's 10 minus the one the namespace's limits cost. */
-	EXPECT_EQ(9, sh->count[1]);
+	/* The owner's 10 in the initial namespace still apply. */
+	EXPECT_EQ(10, sh->count[1]);
 	EXPECT_EQ(0, sh->ret[4]);
 	EXPECT_EQ(10, sh->lim[2].max_handles_per_user);
+	EXPECT_EQ(0, sh->ret[6]);
+	EXPECT_EQ(10, sh->lim[3].max_handles_per_user);
 
 	/* The host's view is its own. */
 	s = ps_open();
@@ -454,12 +479,11 @@ TEST_F(lim, limits_ioctl_errors)
 	EXPECT_EQ(-EINVAL, ps_limits(s, &l));
 	l = (struct primeshare_limits){ .__pad = 1 };
 	EXPECT_EQ(-EINVAL, ps_limits(s, &l));
-	l = (struct primeshare_limits){ .handles = 1 };
-	EXPECT_EQ(-EINVAL, ps_limits(s, &l));
-	l = (struct primeshare_limits){ .holds = 1 };
-	EXPECT_EQ(-EINVAL, ps_limits(s, &l));
-	l = (struct primeshare_limits){ .metadata_bytes = 1 };
-	EXPECT_EQ(-EINVAL, ps_limits(s, &l));
+	/* The counts are out only: ignored in. */
+	l = (struct primeshare_limits){
+		.handles = 1, .holds = 2, .metadata_bytes = 3 };
+	EXPECT_EQ(0, ps_limits(s, &l));
+	EXPECT_EQ(0, l.handles);
 	/* Limits are read back, not given, without SET. */
 	l = (struct primeshare_limits){ .max_handles_per_user = 5 };
 	EXPECT_EQ(-EINVAL, ps_limits(s, &l));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Tests for the defects of the module review (issue 13), each named after
- * its defect:
+ * Regression tests for defects the module once had, each named after its
+ * defect:
  *
  * - limit_toggled_during_export: every writable module parameter toggled
  *   between 0 and large values while other processes export, import, hold
@@ -9,6 +9,8 @@
  * - force_release_frees_holds: REFCOUNTED export + PRIMESHARE_RELEASE_FORCE
  *   in a loop must not grow kernel memory (the session's hold records
  *   stayed behind, radix-tree nodes without limit).
+ * - close_races_force_release: sessions that hold a handle close while
+ *   it is force-ended; each hold record is freed once.
  * - oneshot_payload_only_to_winner: of the importers racing for a oneshot
  *   handle, only the winner may see its metadata and size.
  */
@@ -668,6 +670,64 @@ TEST_F_TIMEOUT(review, force_release_frees_holds, 300)
 	TH_LOG("closing the session took %.3f ms; %+ld nodes since the start",
 	       close_ns / 1e6, n3 - n0);
 	EXPECT_GT(500000000ULL, close_ns);
+	ps_expect_idle(_metadata, &self->before);
+}
+
+/*
+ * The closing of sessions that hold a refcounted handle races its forced
+ * end: both free hold records, each must free only its own (a use after
+ * free here shows on the debug kernel, KASAN).
+ */
+struct closer {
+	int sess[4];
+	pthread_barrier_t *go;
+};
+
+static void *close_all(void *p)
+{
+	struct closer *c = p;
+	int i;
+
+	pthread_barrier_wait(c->go);
+	for (i = 0; i < 4; i++)
+		close(c->sess[i]);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(review, close_races_force_release, 300)
+{
+	enum { CLOSE_ROUNDS = 2000 };
+	pthread_barrier_t go;
+	struct closer c = { .go = &go };
+	pthread_t t;
+	int i, j, s, fd, ret, forced = 0;
+	__u64 h;
+
+	ASSERT_EQ(0, pthread_barrier_init(&go, NULL, 2));
+	s = ps_open();
+	ASSERT_LE(0, s);
+	for (i = 0; i < CLOSE_ROUNDS; i++) {
+		ASSERT_EQ(0, ps_export(s, self->bufs[1],
+				       PRIMESHARE_EXPORT_REFCOUNTED, MODE, &h));
+		for (j = 0; j < 4; j++) {
+			c.sess[j] = ps_open();
+			ASSERT_LE(0, c.sess[j]);
+			fd = ps_import(c.sess[j], h, PRIMESHARE_IMPORT_HOLD);
+			ASSERT_LE(0, fd);
+			close(fd);
+		}
+		ASSERT_EQ(0, pthread_create(&t, NULL, close_all, &c));
+		pthread_barrier_wait(&go);
+		ret = ps_release_flags(s, h, PRIMESHARE_RELEASE_FORCE);
+		ASSERT_EQ(0, ret);
+		forced++;
+		ASSERT_EQ(0, pthread_join(t, NULL));
+		EXPECT_EQ(-ENOENT, ps_release(s, h));
+	}
+	close(s);
+	TH_LOG("%d rounds of 4 closing holders against a forced end", forced);
+	pthread_barrier_destroy(&go);
+	EXPECT_EQ(0, ps_stat("holds"));
 	ps_expect_idle(_metadata, &self->before);
 }
 
