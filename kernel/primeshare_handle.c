@@ -146,9 +146,69 @@ static struct user_namespace *ps_ipc_user_ns(void)
 }
 
 /*
+ * User memory pinned for writing: the pages of at most PAGE_SIZE bytes at
+ * @addr, written through the kernel's mapping, which cannot fault.  Used
+ * where a write must not fail after a descriptor is installed.
+ */
+struct ps_upin {
+	struct page *pages[2];
+	unsigned long addr;
+	size_t len;
+	int n;
+};
+
+static int ps_upin_get(struct ps_upin *u, const void __user *uptr, size_t len)
+{
+	unsigned long addr = (unsigned long)uptr;
+	int ret;
+
+	u->addr = addr;
+	u->len = len;
+	u->n = DIV_ROUND_UP(offset_in_page(addr) + len, PAGE_SIZE);
+	if (WARN_ON_ONCE(len > PAGE_SIZE))
+		return -EINVAL;
+	ret = pin_user_pages_fast(addr & PAGE_MASK, u->n, FOLL_WRITE, u->pages);
+	if (ret == u->n)
+		return 0;
+	if (ret > 0)
+		unpin_user_pages(u->pages, ret);
+	u->n = 0;
+	return -EFAULT;
+}
+
+/* Write @src to the whole pinned range; memcpy_to_page() flushes caches. */
+static void ps_upin_write(struct ps_upin *u, const void *src)
+{
+	size_t head = min_t(size_t, u->len, PAGE_SIZE - offset_in_page(u->addr));
+
+	memcpy_to_page(u->pages[0], offset_in_page(u->addr), src, head);
+	if (head < u->len)
+		memcpy_to_page(u->pages[1], 0, src + head, u->len - head);
+}
+
+static void ps_upin_put(struct ps_upin *u, bool written)
+{
+	if (u->n)
+		unpin_user_pages_dirty_lock(u->pages, u->n, written);
+	u->n = 0;
+}
+
+/*
  * Install @file as a new descriptor through the kernel's receive path, so
- * that security_file_receive() lets an LSM refuse it, and write its number
- * to *@ufd.  Nothing can fail once the descriptor is visible.
+ * that security_file_receive() lets an LSM refuse it.
+ */
+static int ps_receive(struct file *file, unsigned int o_flags)
+{
+#ifdef PRIMESHARE_RECEIVE_FD_UFD
+	return receive_fd(file, NULL, o_flags);
+#else
+	return receive_fd(file, o_flags);
+#endif
+}
+
+/*
+ * Install @file and write its number to *@ufd.  Nothing can fail once the
+ * descriptor is visible.
  */
 #ifdef PRIMESHARE_RECEIVE_FD_UFD
 static int ps_install_fd(struct file *file, int __user *ufd,
@@ -160,33 +220,21 @@ static int ps_install_fd(struct file *file, int __user *ufd,
 #else
 /*
  * This kernel's receive_fd() installs at once and cannot write the number
- * first, so the pages holding *@ufd are pinned beforehand and the number is
- * written through the kernel's mapping afterwards, which cannot fault.
+ * first, so the memory of *@ufd is pinned beforehand and written after.
  */
 static int ps_install_fd(struct file *file, int __user *ufd,
 			 unsigned int o_flags)
 {
-	unsigned long addr = (unsigned long)ufd;
-	size_t head = min_t(size_t, sizeof(int), PAGE_SIZE - offset_in_page(addr));
-	int npages = head < sizeof(int) ? 2 : 1;
-	struct page *pages[2];
+	struct ps_upin u;
 	int fd, ret;
 
-	ret = pin_user_pages_fast(addr & PAGE_MASK, npages, FOLL_WRITE, pages);
-	if (ret != npages) {
-		if (ret > 0)
-			unpin_user_pages(pages, ret);
-		return -EFAULT;
-	}
-	fd = receive_fd(file, o_flags);
-	if (fd >= 0) {
-		/* memcpy_to_page() flushes where data caches alias. */
-		memcpy_to_page(pages[0], offset_in_page(addr), (char *)&fd, head);
-		if (npages == 2)
-			memcpy_to_page(pages[1], 0, (char *)&fd + head,
-				       sizeof(int) - head);
-	}
-	unpin_user_pages_dirty_lock(pages, npages, fd >= 0);
+	ret = ps_upin_get(&u, ufd, sizeof(*ufd));
+	if (ret)
+		return ret;
+	fd = ps_receive(file, o_flags);
+	if (fd >= 0)
+		ps_upin_write(&u, &fd);
+	ps_upin_put(&u, fd >= 0);
 	return fd;
 }
 #endif
@@ -855,9 +903,9 @@ static int ps_import_write(void __user *uarg, size_t usize,
 }
 
 /*
- * The import proper, once the handle is found and the caller allowed: write
- * the results out, add the hold, install the descriptor.  Called with the
- * handle's import_lock held for a oneshot handle.
+ * The import of an owned or refcounted handle, once it is found and the
+ * caller allowed: write the results out, add the hold, install the
+ * descriptor.
  */
 static int ps_import_one(struct ps_session *sess, struct ps_handle *obj,
 			 void __user *uarg, size_t usize,
@@ -893,11 +941,77 @@ static int ps_import_one(struct ps_session *sess, struct ps_handle *obj,
 	return 0;
 }
 
+/*
+ * The import of a oneshot handle.  Its imports take turns under
+ * import_lock, and only the one that ends the handle may see its contents:
+ * the caller's structure and metadata buffer are pinned before the turn
+ * (where faults happen, and a slow fault delays no other importer), the
+ * descriptor is installed, and only then are they written, which cannot
+ * fail.  A turn that finds the handle ended, or whose install fails,
+ * writes nothing.
+ */
+static int ps_import_oneshot(struct ps_handle *obj, void __user *uarg,
+			     struct primeshare_import *arg)
+{
+	bool fits = !arg->metadata || arg->metadata_size >= obj->metadata_size;
+	bool md = fits && arg->metadata && obj->metadata_size;
+	struct ps_upin ustruct, umd = { .n = 0 };
+	int fd, ret;
+
+	ret = ps_upin_get(&ustruct, uarg, sizeof(*arg));
+	if (ret)
+		return ret;
+	if (md) {
+		ret = ps_upin_get(&umd, u64_to_user_ptr(arg->metadata),
+				  obj->metadata_size);
+		if (ret)
+			goto out_unpin;
+	}
+	ret = mutex_lock_killable(&obj->import_lock);
+	if (ret)
+		goto out_unpin;
+	ret = -ENOENT;
+	if (READ_ONCE(obj->dead))
+		goto out_unlock;
+
+	arg->fd = -1;
+	arg->size = obj->size;
+	arg->metadata_size = obj->metadata_size;
+	if (!fits) {
+		ps_upin_write(&ustruct, arg);
+		ret = -ERANGE;
+		goto out_unlock;
+	}
+	fd = ps_receive(obj->dmabuf->file, arg->flags & PRIMESHARE_IMPORT_CLOEXEC ?
+			O_CLOEXEC : 0);
+	if (fd < 0) {
+		ret = fd;
+		goto out_unlock;
+	}
+	arg->fd = fd;
+	if (md)
+		ps_upin_write(&umd, obj->metadata);
+	ps_upin_write(&ustruct, arg);
+	ret = 0;
+
+	spin_lock(&obj->lock);
+	obj->imports++;
+	spin_unlock(&obj->lock);
+	atomic64_inc(&ps_stats.imports);
+	if (ps_mark_dead(obj))
+		ps_handle_end(obj);
+out_unlock:
+	mutex_unlock(&obj->import_lock);
+out_unpin:
+	ps_upin_put(&umd, !ret);
+	ps_upin_put(&ustruct, !ret || ret == -ERANGE);
+	return ret;
+}
+
 int ps_ioctl_import(struct ps_session *sess, void __user *uarg, size_t usize)
 {
 	struct primeshare_import arg;
 	struct ps_handle *obj;
-	bool oneshot;
 	int ret;
 
 	ret = ps_copy_in(&arg, sizeof(arg), sizeof(arg), uarg, usize);
@@ -917,25 +1031,10 @@ int ps_ioctl_import(struct ps_session *sess, void __user *uarg, size_t usize)
 	    obj->lifetime != PRIMESHARE_EXPORT_REFCOUNTED)
 		goto out;
 
-	/*
-	 * The imports of a oneshot handle go one at a time, and only one
-	 * that finds it live sees its contents: the one that ends it.
-	 */
-	oneshot = obj->lifetime == PRIMESHARE_EXPORT_ONESHOT;
-	if (oneshot) {
-		ret = mutex_lock_killable(&obj->import_lock);
-		if (ret)
-			goto out;
-		ret = -ENOENT;
-		if (READ_ONCE(obj->dead))
-			goto out_unlock;
-	}
-	ret = ps_import_one(sess, obj, uarg, usize, &arg);
-	if (!ret && oneshot && ps_mark_dead(obj))
-		ps_handle_end(obj);
-out_unlock:
-	if (oneshot)
-		mutex_unlock(&obj->import_lock);
+	if (obj->lifetime == PRIMESHARE_EXPORT_ONESHOT)
+		ret = ps_import_oneshot(obj, uarg, &arg);
+	else
+		ret = ps_import_one(sess, obj, uarg, usize, &arg);
 out:
 	ps_handle_put(obj);
 	return ret;

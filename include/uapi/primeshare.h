@@ -161,10 +161,11 @@ struct primeshare_export {
  * is installed through the kernel's file-receiving path, as SCM_RIGHTS
  * does, so a security module may refuse it; then nothing is installed, no
  * hold is added and a oneshot handle stays live.  Imports of a oneshot
- * handle are serialised: one that comes after the handle ended fails with
- * ENOENT and leaves the structure as it was passed; one that finds it live
- * writes @size and the metadata back before the descriptor is installed,
- * also when the install then fails (EMFILE, a security module).
+ * handle are serialised, and only the one that installs a descriptor (and
+ * so ends the handle) writes the structure and the metadata back: one that
+ * finds the handle ended fails with ENOENT, one whose install fails (EMFILE,
+ * a security module) with that error, and either leaves the structure and
+ * the metadata buffer as they were passed.
  * A new hold of a session on a handle is a hold record of the caller's.
  *
  * Errors: ENOENT (no such handle in the caller's IPC namespace, or it has

@@ -317,7 +317,9 @@ TEST_F(lsm, refused_import_leaves_oneshot_handle)
 	ASSERT_EQ(0, primeshare_lsm__attach(self->skel));
 	im.handle = h;
 	EXPECT_EQ(-EPERM, import_close(self->sess, &im));
-	EXPECT_EQ(-1, im.fd);
+	/* A oneshot import that installs nothing writes nothing back. */
+	EXPECT_EQ(FD_UNWRITTEN, im.fd);
+	EXPECT_EQ(0, im.size);
 	EXPECT_EQ(1, denials(self->skel));
 	/* The handle is still there. */
 	EXPECT_EQ(0, ps_query(self->sess, h, &q));
