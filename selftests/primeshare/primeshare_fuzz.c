@@ -1228,29 +1228,14 @@ static int enter_userns(struct proc_ctx *pc)
 	return ret;
 }
 
-static int write_map(pid_t pid, const char *file, const char *map)
-{
-	char path[64];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, map, strlen(map)) != (ssize_t)strlen(map))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* The parent's half: write the maps of @pid once it has unshared. */
 static int map_userns(pid_t pid, int ready, int go)
 {
 	char c;
 
 	if (read(ready, &c, 1) != 1 ||
-	    write_map(pid, "uid_map", USERNS_MAP) ||
-	    write_map(pid, "gid_map", USERNS_MAP))
+	    ps_write_map(pid, "uid_map", USERNS_MAP) ||
+	    ps_write_map(pid, "gid_map", USERNS_MAP))
 		return -1;
 	return write(go, "g", 1) == 1 ? 0 : -1;
 }

@@ -158,21 +158,6 @@ TEST_F(lim, four_uids_leave_the_reserve_to_root)
 	ps_expect_idle(_metadata, &self->before);
 }
 
-static int write_map(pid_t pid, const char *file, const char *map)
-{
-	char path[64];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, map, strlen(map)) != (ssize_t)strlen(map))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /*
  * Run @fn as the root of a new user namespace that uid OWNER_UID creates,
  * with container uids 0-4999 mapped to host uids MAP_BASE and up, as a
@@ -202,8 +187,8 @@ static int in_container(int (*fn)(FIXTURE_DATA(lim) * self),
 		_exit(fn(self));
 	}
 	ret = read(ready[0], &c, 1) == 1 &&
-	      !write_map(pid, "uid_map", "0 100000 5000") &&
-	      !write_map(pid, "gid_map", "0 100000 5000") &&
+	      !ps_write_map(pid, "uid_map", "0 100000 5000") &&
+	      !ps_write_map(pid, "gid_map", "0 100000 5000") &&
 	      write(go[1], "m", 1) == 1 ? ps_wait(pid) : -1;
 	close(ready[0]);
 	close(ready[1]);

@@ -484,21 +484,6 @@ static int container_main(struct container *ct, int buf, int ready, int go)
 	return 0;
 }
 
-static int write_map(pid_t pid, const char *file, const char *map)
-{
-	char path[64];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, map, strlen(map)) != (ssize_t)strlen(map))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 TEST_F_TIMEOUT(matrix, container_admin_rules_its_own_namespace_only, 120)
 {
 	struct container *ct = mmap(NULL, sizeof(*ct), PROT_READ | PROT_WRITE,
@@ -517,8 +502,8 @@ TEST_F_TIMEOUT(matrix, container_admin_rules_its_own_namespace_only, 120)
 	if (cpid == 0)
 		_exit(container_main(ct, self->buf, ready[1], go[0]));
 	ASSERT_EQ(1, read(ready[0], &c, 1));
-	ASSERT_EQ(0, write_map(cpid, "uid_map", "0 100000 5000"));
-	ASSERT_EQ(0, write_map(cpid, "gid_map", "0 100000 5000"));
+	ASSERT_EQ(0, ps_write_map(cpid, "uid_map", "0 100000 5000"));
+	ASSERT_EQ(0, ps_write_map(cpid, "gid_map", "0 100000 5000"));
 	ASSERT_EQ(1, write(go[1], "m", 1));
 	ASSERT_EQ(1, read(ready[0], &c, 1)) TH_LOG("the container failed");
 	for (who = H_ROOT; who < NWHO; who++)

@@ -255,6 +255,25 @@ static inline int ps_become(uid_t uid, gid_t gid, int ngroups,
 	return 0;
 }
 
+/*
+ * Write @map to /proc/@pid/@file (uid_map, gid_map) of a child that made
+ * a user namespace; 0 or -errno.
+ */
+static inline int ps_write_map(pid_t pid, const char *file, const char *map)
+{
+	char path[64];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, map, strlen(map)) != (ssize_t)strlen(map))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 /* Wait for @pid; its exit status, or 128 + signal, or -1. */
 static inline int ps_wait(pid_t pid)
 {
