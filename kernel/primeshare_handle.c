@@ -885,15 +885,27 @@ err_discard:
  * metadata and fd -1.  -ERANGE (after writing the structure) when the
  * caller's metadata buffer is too small.
  */
-static int ps_import_write(void __user *uarg, size_t usize,
-			   struct primeshare_import *arg,
-			   const struct ps_handle *obj)
+/*
+ * Fill in the results an import writes back but the descriptor; true when
+ * the caller's metadata buffer (if any) holds the handle's metadata.
+ */
+static bool ps_import_results(struct primeshare_import *arg,
+			      const struct ps_handle *obj)
 {
 	bool fits = !arg->metadata || arg->metadata_size >= obj->metadata_size;
 
 	arg->fd = -1;
 	arg->size = obj->size;
 	arg->metadata_size = obj->metadata_size;
+	return fits;
+}
+
+static int ps_import_write(void __user *uarg, size_t usize,
+			   struct primeshare_import *arg,
+			   const struct ps_handle *obj)
+{
+	bool fits = ps_import_results(arg, obj);
+
 	if (fits && arg->metadata && obj->metadata_size &&
 	    copy_to_user(u64_to_user_ptr(arg->metadata), obj->metadata,
 			 obj->metadata_size))
@@ -953,7 +965,8 @@ static int ps_import_one(struct ps_session *sess, struct ps_handle *obj,
 static int ps_import_oneshot(struct ps_handle *obj, void __user *uarg,
 			     struct primeshare_import *arg)
 {
-	bool fits = !arg->metadata || arg->metadata_size >= obj->metadata_size;
+	/* The kernel's copy only: user memory is written in the turn. */
+	bool fits = ps_import_results(arg, obj);
 	bool md = fits && arg->metadata && obj->metadata_size;
 	struct ps_upin ustruct, umd = { .n = 0 };
 	int fd, ret;
@@ -974,9 +987,6 @@ static int ps_import_oneshot(struct ps_handle *obj, void __user *uarg,
 	if (READ_ONCE(obj->dead))
 		goto out_unlock;
 
-	arg->fd = -1;
-	arg->size = obj->size;
-	arg->metadata_size = obj->metadata_size;
 	if (!fits) {
 		ps_upin_write(&ustruct, arg);
 		ret = -ERANGE;
