@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The primeshare authors */
 /*
  * primeshare_vulkan_nv.h: compile VK_NV_external_memory_win32 on Linux.
  *

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The primeshare authors
 #
 # primeshare.ko through kbuild.  `make LINUX=DIR` builds against another
 # kernel tree; the module lands in kernel/build/RELEASE/primeshare.ko.

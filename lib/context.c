@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The primeshare authors */
 /*
  * Contexts: one open session of /dev/primeshare, with what the module said
  * about itself when the session started.

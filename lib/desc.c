@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The primeshare authors */
 /*
  * Descriptions: a snapshot of what PRIMESHARE_IOCTL_QUERY said about one
  * handle, read through accessors so the structure can grow.

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The primeshare authors */
 /*
  * DRM PRIME helpers: open a DRM device by driver name, export a GEM buffer
  * as a handle, import a handle as a GEM buffer.

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The primeshare authors */
 /*
  * Enumeration: PRIMESHARE_IOCTL_LIST a batch at a time, handed out one
  * handle at a time.

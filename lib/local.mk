@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The primeshare authors
 #
 # libprimeshare: the C library over /dev/primeshare.  Only the functions
 # of include/primeshare.h leave the shared object (-fvisibility=hidden and

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The primeshare authors */
 /*
  * The text form of a handle: "psh-" and the 64-bit value as exactly 16
  * hex digits, most significant first.  Formatting writes lowercase digits;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The primeshare authors */
 /*
  * dma-buf file descriptors over Unix sockets: one fd and a payload per
  * message, as SCM_RIGHTS.

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The primeshare authors
 #
 # PS_INSTALL_DIRS: where make install puts what is not a program.
 #   --with-module-root=DIR   root of the module tree: primeshare.ko goes to

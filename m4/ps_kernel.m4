@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The primeshare authors
 #
 # PS_KERNEL: find the kernel build tree the module is built against.
 #   --with-linux=DIR     a configured kernel build tree (has Makefile and

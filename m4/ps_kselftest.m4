@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The primeshare authors
 #
 # PS_KSELFTEST: where kselftest_harness.h and kselftest.h come from.
 #   --with-kselftest=DIR  a directory holding both headers

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The primeshare authors
 #
 # Manual pages: primeshare(7) and a section 3 page for every function of
 # libprimeshare (group pages, and .so pages leading to them).

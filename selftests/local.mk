@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The primeshare authors
 #
 # kselftests of primeshare.ko.  They run in the VM (make vm-check), never on
 # the host.  The harness headers come from $(KSELFTEST_DIR).

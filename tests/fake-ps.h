@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The primeshare authors */
 /*
  * A stand-in for primeshare.ko and for a DRM driver, so the host tests can
  * drive libprimeshare without either.  The test program defines ioctl():

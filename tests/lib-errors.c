@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The primeshare authors */
 /*
  * The error convention of libprimeshare: every function given NULL or
  * invalid arguments returns the documented negative errno and leaves errno

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The primeshare authors */
 /*
  * libprimeshare against the fake module and fake DRM driver of fake-ps.h:
  * what each function asks of the module, and what it makes of the answer.

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The primeshare authors */
 /*
  * The text form of handles: primeshare_handle_format() and
  * primeshare_handle_parse() round-trip every value but 0, and the parser

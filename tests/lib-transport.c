@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The primeshare authors */
 /*
  * primeshare_send_fd(), primeshare_recv_fd() and primeshare_peer_cred()
  * between two processes: a child connects to the parent over a Unix

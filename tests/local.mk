@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The primeshare authors
 #
 # Host tests: everything that needs no module and no VM.
 

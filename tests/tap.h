@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The primeshare authors */
 /*
  * Minimal TAP for the C host tests: one "ok N - what" or "not ok N - what"
  * line per check, the plan at the end, exit status 1 if anything failed.

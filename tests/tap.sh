@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The primeshare authors
 # Minimal TAP helpers for the shell host tests.  Source it, call ok/not_ok
 # or check, then done_testing.
 tap_n=0

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The primeshare authors
 #
 # Set up the machine if needed, then configure and build in build/ (or
 # $PRIMESHARE_BUILDDIR).  Used by run-demo and run-tests; prints the

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
  * gpu-share: the layer on a real GPU, between two processes, verified and
  * timed.  The program uses VK_NV_external_memory_win32 only; the layer

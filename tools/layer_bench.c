@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
  * layer-bench: the cost of the layer VK_LAYER_PRIMESHARE_nv_external_memory,
  * measured the way primeshare-bench measures (one cycle at a time after a

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
  * nv-share-demo: one image shared between two unrelated processes through
  * VK_NV_external_memory_win32 and a KMT handle, the way a program ported

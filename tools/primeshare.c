@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
  * primeshare: list, describe and release primeshare handles, as ipcs(1)
  * and ipcrm(1) do for SysV IPC objects.

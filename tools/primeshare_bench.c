@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
  * primeshare-bench: primeshare's operations measured side by side with the
  * other ways Linux shares a buffer between processes, in one run, so that

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The primeshare authors
 #
 # Install everything primeshare needs on a Debian bookworm machine:
 # toolchain, Autotools, libdrm, Vulkan, QEMU, the pieces of the VM's
@@ -21,6 +22,7 @@ PACKAGES=(
 	libpng-dev gcc-multilib
 	flex bison libelf-dev bc
 	clang libbpf-dev bpftool
+	reuse
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The primeshare authors
 #
 # The udev rule for /dev/primeshare, installed into $(udevrulesdir)
 # (configure --with-udevrulesdir).

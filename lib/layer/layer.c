@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The primeshare authors */
 /*
  * VK_LAYER_PRIMESHARE_nv_external_memory: the loader interface.
  *

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The primeshare authors
 #
 # VK_LAYER_PRIMESHARE_nv_external_memory: VK_NV_external_memory and its
 # companions on Linux.  The layer is a loadable module (no soname, only the
@@ -19,8 +20,11 @@
 EXTRA_DIST += \
 	lib/layer/layer.map \
 	lib/layer/VkLayer_primeshare_nv_external_memory.json.in \
+	lib/layer/VkLayer_primeshare_nv_external_memory.json.in.license \
 	lib/layer/VkLayer_primeshare_nv_external_memory_explicit.json.in \
+	lib/layer/VkLayer_primeshare_nv_external_memory_explicit.json.in.license \
 	tests/layer/VkLayer_primeshare_test_native_nv.json.in \
+	tests/layer/VkLayer_primeshare_test_native_nv.json.in.license \
 	tests/layer/layer-env.sh \
 	tests/layer/run-tests.sh
 

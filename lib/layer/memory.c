@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The primeshare authors */
 /*
  * Images and memory with NV external memory structures, rewritten to the
  * backend's KHR structures, and vkGetMemoryWin32HandleNV.

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The primeshare authors */
 /*
  * The prime backend: memory for drivers that import host memory
  * (VK_EXT_external_memory_host) but have no dma-buf of their own.

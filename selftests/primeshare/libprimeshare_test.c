@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
  * libprimeshare against the real module: every call, its error paths, the
  * DRM PRIME helpers on vgem and the fd transport helpers.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
  * Who may see a handle: the access mode against uids, gids, supplementary
  * groups and CAP_SYS_ADMIN, user and IPC namespaces, and the handle limits.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
  * The primeshare command against the real module: what it prints for
  * handles that another process exported, and its exit codes.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
  * EXPORT, RELEASE, QUERY and LIST within one process: what they return and
  * every error they can give.

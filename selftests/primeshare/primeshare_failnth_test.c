@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
  * Allocation failures on the paths of open, EXPORT, IMPORT and LIST, made
  * by the kernel's fault injection (CONFIG_FAILSLAB), in two ways:

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
  * Faults: exporters and importers killed at random points, a session
  * closed while other threads import from it, module unload attempted while

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
  * IMPORT and the three lifetimes: the bytes behind a handle, metadata, what
  * ending a handle does and does not do, error paths that must leak no file

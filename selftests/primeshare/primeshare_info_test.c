@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
  * PRIMESHARE_IOCTL_INFO and the conventions every primeshare ioctl shares:
  * size-versioned structures, reserved fields, unknown commands.

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
  * The limits: what users keep in the module counts per user namespace, as
  * the kernel's own per-user counts do (Documentation/security.rst).  Four

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
  * The BPF LSM program of primeshare_lsm_test: on the file_receive hook,
  * refuse with EPERM every file that one thread group receives, and count

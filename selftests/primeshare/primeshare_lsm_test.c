@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
  * A Linux Security Module can refuse an IMPORT: IMPORT installs its file
  * descriptor through receive_fd(), so the file_receive hook runs.  The LSM

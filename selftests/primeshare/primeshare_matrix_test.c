@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
  * The access matrix: every kind of caller against every mode, for IMPORT,
  * QUERY, LIST, RELEASE and PRIMESHARE_RELEASE_FORCE, each cell checked

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
  * Race stress: handles released while many threads import, query, list,
  * hold and force-release them, and the handle table growing to thousands

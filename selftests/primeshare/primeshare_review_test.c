@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
  * Regression tests for defects the module once had, each named after its
  * defect:

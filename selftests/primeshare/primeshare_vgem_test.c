@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
  * The pipeline every other test builds on: a vgem dumb buffer exported with
  * PRIME is a dma-buf that can be mapped, written, synchronised and read by

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
  * A program built the way a user builds one: against the installed
  * header and library, with the flags pkg-config gives for primeshare.

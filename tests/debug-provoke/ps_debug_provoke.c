@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
  * Test-only module for the debug kernel's self-test (tools/vm-debug-selftest):
  * loading it with what=CASE commits one deliberate error that one of the

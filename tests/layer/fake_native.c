@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The primeshare authors */
 /*
  * VK_LAYER_PRIMESHARE_test_native_nv: a test layer that plays a driver
  * implementing the NV external memory family natively.  Put below the

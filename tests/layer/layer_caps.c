@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The primeshare authors */
 /*
  * vkGetPhysicalDeviceExternalImageFormatPropertiesNV against the driver's
  * own answers, over a grid of formats, types, tilings, usages and flags:

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The primeshare authors */
 /*
  * Instances and devices with the NV extensions enabled, and the NV command
  * pointers: NULL until their extension is enabled, valid after.

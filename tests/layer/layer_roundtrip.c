@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The primeshare authors */
 /*
  * Two processes share an image through VK_NV_external_memory_win32 with an
  * OPAQUE_WIN32 handle (a file descriptor under the layer).

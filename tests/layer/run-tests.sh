@@ -1,5 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
+# SPDX-FileCopyrightText: 2026 The primeshare authors
 #
 # Run every tests/layer/*.test and sum up their TAP, outside make (for
 # example on a machine that has a GPU but not the build tree's tools).

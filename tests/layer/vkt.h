@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* SPDX-FileCopyrightText: 2026 The primeshare authors */
 /*
  * Helpers of the layer tests: TAP output, and Vulkan instances and devices
  * with a debug messenger that counts what the validation layer reports.

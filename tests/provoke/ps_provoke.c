@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+// SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
  * Test-only module for the VM runner's own test: loading it puts a real
  * kernel warning into dmesg, which vm-run must turn into a failed run.

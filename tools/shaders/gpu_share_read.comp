@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+// SPDX-FileCopyrightText: 2026 The primeshare authors
 //
 // gpu-share: read every texel of an RGBA8 storage image once.  Each
 // invocation sums push.rows texels of one column and writes one word, so
