@@ -28,3 +28,16 @@ EXTRA_lib_libprimeshare_la_DEPENDENCIES = lib/libprimeshare.map
 pkgconfig_DATA = lib/primeshare.pc
 
 EXTRA_DIST += lib/libprimeshare.map lib/primeshare.pc.in
+
+# A live install (no DESTDIR) as root refreshes the dynamic linker's cache,
+# so that the command runs at once; make install LDCONFIG=true skips it.
+# A staged install (DESTDIR, packages) leaves that to the package's
+# trigger.
+LDCONFIG = ldconfig
+install-exec-hook: ps-ldconfig
+uninstall-hook: ps-ldconfig
+ps-ldconfig:
+	@if test -z '$(DESTDIR)' && test "$$(id -u)" = 0; then \
+		echo "  LDCONFIG $(libdir)"; $(LDCONFIG) || exit 1; \
+	fi
+.PHONY: ps-ldconfig

@@ -7,6 +7,8 @@
  * Exit status: 0 success, 1 any other error, 2 usage, 3 the module is not
  * loaded (no device), 4 no such handle, 5 permission denied.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
@@ -434,7 +436,7 @@ static void usage(FILE *f)
 	      "       primeshare [--json] info HANDLE\n"
 	      "       primeshare release HANDLE\n"
 	      "       primeshare [--json] version\n"
-	      "       primeshare --help\n"
+	      "       primeshare --help | --version\n"
 	      "\n"
 	      "List, describe and release primeshare handles (psh- and 16 hex digits).\n"
 	      "  list     the handles you may import, with owner, mode and lifetime\n"
@@ -443,6 +445,7 @@ static void usage(FILE *f)
 	      "           CAP_SYS_ADMIN; fds imported before stay valid\n"
 	      "  version  library, uAPI and module versions, features and limits\n"
 	      "  -j, --json  machine-readable output for list, info and version\n"
+	      "  -V, --version  this program's version (no module needed)\n"
 	      "\n"
 	      "Exit status: 0 ok, 1 error, 2 usage, 3 module not loaded,\n"
 	      "4 no such handle, 5 permission denied.\n"
@@ -455,11 +458,12 @@ static int parse_options(int argc, char **argv)
 	static const struct option options[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "+jh", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+jhV", options, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
@@ -467,6 +471,9 @@ static int parse_options(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 1;
+		case 'V':
+			printf("primeshare %s\n", PACKAGE_VERSION);
+			return fflush(stdout) ? EXIT_FAILURE + 1 : 1;
 		default:
 			usage(stderr);
 			return EXIT_USAGE + 1;
