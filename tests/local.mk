@@ -7,6 +7,7 @@ TESTS += \
 	tests/setup-mirror.test \
 	tests/uapi-header.test \
 	tests/version.test \
+	tests/cli.test \
 	tests/man-pages.test
 
 # TESTS also lists compiled programs: only the scripts are sources.

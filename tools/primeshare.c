@@ -31,16 +31,43 @@ enum {
 };
 
 static bool json;
+/* The last error message, for --json's error object. */
+static char last_error[512];
 
 static void __attribute__((format(printf, 1, 2))) warnx(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("primeshare: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "primeshare: %s\n", last_error);
+}
+
+static void json_string(const char *s);
+
+/*
+ * With --json a failed command still writes one JSON value to standard
+ * output: {"error":{"message":...,"exit_status":N}}, or that member after
+ * the handles of a list that failed part way.  The text goes to standard
+ * error as without --json.
+ */
+static void json_error_member(int status)
+{
+	printf("\"error\":{\"message\":");
+	json_string(last_error);
+	printf(",\"exit_status\":%d}", status);
+}
+
+static int json_error(int status)
+{
+	if (json && status) {
+		putchar('{');
+		json_error_member(status);
+		printf("}\n");
+		fflush(stdout);
+	}
+	return status;
 }
 
 static const char *device_path(void)
@@ -234,7 +261,7 @@ static int cmd_list(struct primeshare *ctx)
 	ret = primeshare_iter_new(ctx, &it);
 	if (ret < 0) {
 		warnx("cannot list handles: %s", strerror(-ret));
-		return EXIT_FAILURE;
+		return json_error(EXIT_FAILURE);
 	}
 	if (json)
 		printf("{\"handles\":[");
@@ -262,28 +289,30 @@ static int cmd_list(struct primeshare *ctx)
 		primeshare_desc_free(d);
 	}
 	primeshare_iter_free(it);
-	if (json)
-		printf("]}\n");
-	if (ret < 0) {
+	if (ret < 0)
 		warnx("listing handles failed: %s", strerror(-ret));
-		return EXIT_FAILURE;
+	if (json) {
+		printf("]");
+		if (ret < 0) {
+			putchar(',');
+			json_error_member(EXIT_FAILURE);
+		}
+		printf("}\n");
 	}
+	if (ret < 0)
+		return EXIT_FAILURE;
 	return fflush(stdout) ? EXIT_FAILURE : 0;
 }
 
-static int cmd_info(struct primeshare *ctx, const char *text)
+static int cmd_info(struct primeshare *ctx, uint64_t handle, const char *text)
 {
 	struct primeshare_desc *d;
 	char buf[256], age[32];
-	uint64_t handle;
 	int ret;
 
-	ret = parse_handle(text, &handle);
-	if (ret)
-		return ret;
 	ret = primeshare_query(ctx, handle, &d);
 	if (ret < 0)
-		return handle_error("query", text, -ret);
+		return json_error(handle_error("query", text, -ret));
 	if (json) {
 		print_json_desc(d);
 		putchar('\n');
@@ -316,14 +345,11 @@ static int cmd_info(struct primeshare *ctx, const char *text)
 	return fflush(stdout) ? EXIT_FAILURE : 0;
 }
 
-static int cmd_release(struct primeshare *ctx, const char *text)
+static int cmd_release(struct primeshare *ctx, uint64_t handle,
+		       const char *text)
 {
-	uint64_t handle;
 	int ret;
 
-	ret = parse_handle(text, &handle);
-	if (ret)
-		return ret;
 	/*
 	 * A plain release from a fresh session could only succeed for
 	 * nothing: the session exported nothing and holds nothing.  From the
@@ -365,9 +391,12 @@ static int cmd_version(void)
 	status = open_session(&ctx);
 	if (status) {
 		/* Still say what is known: the library. */
-		if (json)
-			printf("{\"library\":\"%s\",\"module\":null}\n",
+		if (json) {
+			printf("{\"library\":\"%s\",\"module\":null,",
 			       primeshare_library_version());
+			json_error_member(status);
+			printf("}\n");
+		}
 		else
 			printf("library: %s\nmodule:  not loaded\n",
 			       primeshare_library_version());
@@ -377,7 +406,7 @@ static int cmd_version(void)
 	if (ret < 0) {
 		primeshare_close(ctx);
 		warnx("cannot read the uAPI version: %s", strerror(-ret));
-		return EXIT_FAILURE;
+		return json_error(EXIT_FAILURE);
 	}
 	features = primeshare_features(ctx);
 	module_version(modver, sizeof(modver));
@@ -485,6 +514,7 @@ static int parse_options(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct primeshare *ctx;
+	uint64_t handle = 0;
 	const char *cmd;
 	int status, nargs;
 
@@ -514,31 +544,35 @@ int main(int argc, char **argv)
 			goto bad_args;
 		if (!strcmp(cmd, "release") && json) {
 			warnx("--json applies to list, info and version");
-			return EXIT_USAGE;
+			return json_error(EXIT_USAGE);
 		}
+		/* Text that is not a handle is wrong with or without the module. */
+		status = parse_handle(argv[optind], &handle);
+		if (status)
+			return json_error(status);
 	} else if (!strcmp(cmd, "help")) {
 		usage(stdout);
 		return 0;
 	} else {
 		warnx("unknown command '%s'", cmd);
 		usage(stderr);
-		return EXIT_USAGE;
+		return json_error(EXIT_USAGE);
 	}
 
 	status = open_session(&ctx);
 	if (status)
-		return status;
+		return json_error(status);
 	if (!strcmp(cmd, "list"))
 		status = cmd_list(ctx);
 	else if (!strcmp(cmd, "info"))
-		status = cmd_info(ctx, argv[optind]);
+		status = cmd_info(ctx, handle, argv[optind]);
 	else
-		status = cmd_release(ctx, argv[optind]);
+		status = cmd_release(ctx, handle, argv[optind]);
 	primeshare_close(ctx);
 	return status;
 
 bad_args:
 	warnx("wrong number of arguments for '%s'", cmd);
 	usage(stderr);
-	return EXIT_USAGE;
+	return json_error(EXIT_USAGE);
 }

@@ -277,6 +277,13 @@ TEST_F(cli, info_errors)
 	EXPECT_EQ(4, self->r.status);
 	EXPECT_NE(NULL, strstr(self->r.err, "no such handle"))
 		TH_LOG("%s", self->r.err);
+	/* With --json the failure is a JSON object on standard output too. */
+	run_cli(&self->r, -1, NULL, "--json", "info", text, NULL);
+	EXPECT_EQ(4, self->r.status);
+	EXPECT_EQ(0, strncmp(self->r.out, "{\"error\":{\"message\":\"", 21))
+		TH_LOG("stdout: %s", self->r.out);
+	EXPECT_NE(NULL, strstr(self->r.out, "\"exit_status\":4}}\n"))
+		TH_LOG("stdout: %s", self->r.out);
 	/* Garbage is a usage error. */
 	run_cli(&self->r, -1, NULL, "info", "12345", NULL);
 	EXPECT_EQ(2, self->r.status);
