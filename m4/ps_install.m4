@@ -8,6 +8,9 @@
 #                            /lib/modules, where depmod is run after install
 #   --with-udevrulesdir=DIR  udev rules directory (default:
 #                            ${prefix}/lib/udev/rules.d)
+#   --with-bashcompletiondir=DIR  where the command's bash completion goes
+#                            (default: bash-completion's completionsdir,
+#                            under ${prefix})
 AC_DEFUN([PS_INSTALL_DIRS], [
 	AC_ARG_WITH([module-root],
 		[AS_HELP_STRING([--with-module-root=DIR],
@@ -25,6 +28,20 @@ AC_DEFUN([PS_INSTALL_DIRS], [
 	AS_CASE([$udevrulesdir],
 		[yes|no], [AC_MSG_ERROR([--with-udevrulesdir needs a directory])])
 	AC_SUBST([udevrulesdir])
+
+	dnl bash-completion's own directory under our prefix (its pkg-config
+	dnl file names it relative to its prefix), else the usual place.
+	AC_ARG_WITH([bashcompletiondir],
+		[AS_HELP_STRING([--with-bashcompletiondir=DIR],
+			[install the bash completion into DIR (default: bash-completion's completionsdir under ${prefix}, else ${datadir}/bash-completion/completions)])],
+		[bashcompletiondir=$withval],
+		[bashcompletiondir=$($PKG_CONFIG --define-variable=prefix='${prefix}' \
+			--variable=completionsdir bash-completion 2>/dev/null)
+		 AS_IF([test -z "$bashcompletiondir"],
+			[bashcompletiondir='${datadir}/bash-completion/completions'])])
+	AS_CASE([$bashcompletiondir],
+		[yes|no], [AC_MSG_ERROR([--with-bashcompletiondir needs a directory])])
+	AC_SUBST([bashcompletiondir])
 
 	AC_ARG_VAR([DEPMOD], [depmod, run by make install and uninstall on the system's module tree])
 	AC_PATH_PROG([DEPMOD], [depmod], [depmod], [$PATH:/sbin:/usr/sbin])

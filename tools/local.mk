@@ -102,6 +102,10 @@ clean-lint:
 bin_PROGRAMS = tools/primeshare
 tools_primeshare_SOURCES = tools/primeshare.c
 tools_primeshare_LDADD = lib/libprimeshare.la
+# Its bash completion, installed as bash-completion looks it up: by the
+# command's name.
+bashcompletiondir = @bashcompletiondir@
+dist_bashcompletion_DATA = tools/bash-completion/primeshare
 
 # make bench: primeshare-bench in the VM on every kernel of VM_KERNELS,
 # reports and plots in bench/ (tools/bench-run).  BENCH_ARGS=-q for a
