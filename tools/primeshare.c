@@ -77,6 +77,27 @@ static const char *device_path(void)
 	return path && *path ? path : PRIMESHARE_DEFAULT_DEVICE;
 }
 
+/*
+ * Whether the kernel refuses unsigned modules because it is locked down,
+ * as it is under Secure Boot: /sys/kernel/security/lockdown shows the
+ * active level in brackets, "[none]" when it is not.
+ * PRIMESHARE_LOCKDOWN_FILE names another file (for tests).
+ */
+static bool locked_down(void)
+{
+	const char *path = getenv("PRIMESHARE_LOCKDOWN_FILE");
+	char buf[128] = "";
+	FILE *f;
+
+	f = fopen(path && *path ? path : "/sys/kernel/security/lockdown", "re");
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return strstr(buf, "[integrity]") || strstr(buf, "[confidentiality]");
+}
+
 /* Opens a session, or prints why not and returns the exit status. */
 static int open_session(struct primeshare **ctx)
 {
@@ -88,8 +109,12 @@ static int open_session(struct primeshare **ctx)
 	case ENOENT:
 	case ENXIO:
 	case ENODEV:
-		warnx("cannot open %s: %s; is the primeshare module loaded? (modprobe primeshare)",
-		      device_path(), strerror(-ret));
+		if (locked_down())
+			warnx("cannot open %s: %s; the kernel is locked down (Secure Boot) and loads only signed modules: see \"Secure Boot\" in primeshare(7) for enrolling the key primeshare.ko is signed with, then modprobe primeshare",
+			      device_path(), strerror(-ret));
+		else
+			warnx("cannot open %s: %s; is the primeshare module loaded? (modprobe primeshare)",
+			      device_path(), strerror(-ret));
 		return EXIT_NO_MODULE;
 	case EACCES:
 	case EPERM:
