@@ -8,6 +8,10 @@
 #                            /lib/modules, where depmod is run after install
 #   --with-udevrulesdir=DIR  udev rules directory (default:
 #                            ${prefix}/lib/udev/rules.d)
+#   --with-modulesloaddir=DIR  where the modules-load.d file that loads
+#                            the module at boot goes (default:
+#                            ${prefix}/lib/modules-load.d);
+#                            --disable-autoload installs none
 #   --with-bashcompletiondir=DIR  where the command's bash completion goes
 #                            (default: bash-completion's completionsdir,
 #                            under ${prefix})
@@ -42,6 +46,22 @@ AC_DEFUN([PS_INSTALL_DIRS], [
 	AS_CASE([$bashcompletiondir],
 		[yes|no], [AC_MSG_ERROR([--with-bashcompletiondir needs a directory])])
 	AC_SUBST([bashcompletiondir])
+
+	dnl modules-load.d(5): systemd-modules-load reads ${prefix}/lib/modules-load.d
+	dnl for /usr and /usr/local.
+	AC_ARG_ENABLE([autoload],
+		[AS_HELP_STRING([--disable-autoload],
+			[do not install the modules-load.d file that loads primeshare.ko at boot])],
+		[], [enable_autoload=yes])
+	AC_ARG_WITH([modulesloaddir],
+		[AS_HELP_STRING([--with-modulesloaddir=DIR],
+			[install the modules-load.d file into DIR (default: ${prefix}/lib/modules-load.d)])],
+		[modulesloaddir=$withval], [modulesloaddir='${prefix}/lib/modules-load.d'])
+	AS_CASE([$modulesloaddir],
+		[yes], [AC_MSG_ERROR([--with-modulesloaddir needs a directory])],
+		[no], [enable_autoload=no])
+	AC_SUBST([modulesloaddir])
+	AM_CONDITIONAL([ENABLE_AUTOLOAD], [test "x$enable_autoload" != xno])
 
 	AC_ARG_VAR([DEPMOD], [depmod, run by make install and uninstall on the system's module tree])
 	AC_PATH_PROG([DEPMOD], [depmod], [depmod], [$PATH:/sbin:/usr/sbin])
