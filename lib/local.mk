@@ -27,7 +27,19 @@ EXTRA_lib_libprimeshare_la_DEPENDENCIES = lib/libprimeshare.map
 
 pkgconfig_DATA = lib/primeshare.pc
 
-EXTRA_DIST += lib/libprimeshare.map lib/primeshare.pc.in
+EXTRA_DIST += lib/libprimeshare.map lib/primeshare.pc.in \
+	lib/libprimeshare.abi lib/libprimeshare.abi.license
+
+# The ABI baseline that tests/lib-abi.test compares the library with
+# (abidw from abigail-tools).  Run after a deliberate ABI change; the
+# translation units' paths are made relative to the source tree.
+abi-baseline: lib/libprimeshare.la
+	$(AM_V_GEN)abidw --headers-dir $(srcdir)/include --no-corpus-path \
+		--no-comp-dir-path --no-show-locs --drop-private-types \
+		lib/.libs/libprimeshare.so.1 | \
+		sed "s|path='[^']*/lib/\([a-z_]*\.c\)'|path='lib/\1'|" \
+		>$(srcdir)/lib/libprimeshare.abi
+.PHONY: abi-baseline
 
 # A live install (no DESTDIR) as root refreshes the dynamic linker's cache,
 # so that the command runs at once; make install LDCONFIG=true skips it.

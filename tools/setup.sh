@@ -22,7 +22,7 @@ PACKAGES=(
 	libpng-dev gcc-multilib
 	flex bison libelf-dev bc
 	clang libbpf-dev bpftool
-	reuse
+	reuse abigail-tools
 )
 
 log() { printf 'setup: %s\n' "$*" >&2; }
