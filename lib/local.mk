@@ -46,8 +46,22 @@ abi-baseline: lib/libprimeshare.la
 # A staged install (DESTDIR, packages) leaves that to the package's
 # trigger.
 LDCONFIG = ldconfig
-install-exec-hook: ps-ldconfig
-uninstall-hook: ps-ldconfig
+install-exec-hook: ps-remove-la ps-ldconfig
+uninstall-hook: ps-uninstall-so ps-ldconfig
+
+# No libtool archives are installed: nothing links against them, and
+# distributions remove them.  Without them libtool's uninstall no longer
+# knows the shared objects, so uninstall removes those itself.
+ps-remove-la:
+	@for la in $(notdir $(lib_LTLIBRARIES)); do \
+		rm -f '$(DESTDIR)$(libdir)'/$$la; \
+	done
+ps-uninstall-so:
+	@for la in $(notdir $(lib_LTLIBRARIES)); do \
+		b=$${la%.la}; \
+		rm -f '$(DESTDIR)$(libdir)'/$$b.so '$(DESTDIR)$(libdir)'/$$b.so.*; \
+	done
+.PHONY: ps-remove-la ps-uninstall-so
 ps-ldconfig:
 	@if test -z '$(DESTDIR)' && test "$$(id -u)" = 0; then \
 		echo "  LDCONFIG $(libdir)"; $(LDCONFIG) || exit 1; \

@@ -2,9 +2,10 @@
 # SPDX-FileCopyrightText: 2026 The primeshare authors
 #
 # VK_LAYER_PRIMESHARE_nv_external_memory: VK_NV_external_memory and its
-# companions on Linux.  The layer is a loadable module (no soname, only the
-# loader entry points exported), installed in $(libdir) with its implicit
-# manifest in $(datadir)/vulkan/implicit_layer.d.  Its tests (tests/layer)
+# companions on Linux.  The layer is a loadable module (soname without a
+# version, only the loader entry points exported), installed in $(libdir)
+# with its implicit manifest in $(datadir)/vulkan/implicit_layer.d (or its
+# explicit one, configure --with-layer-manifest=explicit).  Its tests (tests/layer)
 # run against lavapipe, with manifests that point into the build tree.
 #
 # Include after lib/local.mk, which defines lib_LTLIBRARIES and the
@@ -60,9 +61,24 @@ lib_layer_libVkLayer_primeshare_la_LDFLAGS = -module -avoid-version \
 	-Wl,--version-script=$(srcdir)/lib/layer/layer.map
 EXTRA_lib_layer_libVkLayer_primeshare_la_DEPENDENCIES = lib/layer/layer.map
 
-# The manifest that is installed names the installed library.
+# The manifest that is installed names the installed library: implicit
+# (loaded into every Vulkan program unless PRIMESHARE_LAYER_DISABLE is
+# set) by default, explicit (loaded only where a program or
+# VK_INSTANCE_LAYERS asks for it) with configure --with-layer-manifest=explicit.
+if LAYER_MANIFEST_IMPLICIT
 vulkan_implicit_layerdir = $(datadir)/vulkan/implicit_layer.d
 vulkan_implicit_layer_DATA = lib/layer/VkLayer_primeshare_nv_external_memory.json
+else
+vulkan_explicit_layerdir = $(datadir)/vulkan/explicit_layer.d
+vulkan_explicit_layer_DATA = lib/layer/installed-explicit/VkLayer_primeshare_nv_external_memory.json
+endif
+
+lib/layer/installed-explicit/VkLayer_primeshare_nv_external_memory.json: \
+		$(srcdir)/lib/layer/VkLayer_primeshare_nv_external_memory_explicit.json.in \
+		Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && $(layer_manifest_subst) \
+		-e 's|@''LAYER_LIBRARY_PATH''@|$(libdir)/libVkLayer_primeshare.so|' \
+		$(srcdir)/lib/layer/VkLayer_primeshare_nv_external_memory_explicit.json.in > $@
 
 # (The placeholders are split so that config.status leaves them alone.)
 layer_manifest_subst = $(SED) \
@@ -120,6 +136,7 @@ layer_test_manifests = \
 	lib/layer/test-implicit/VkLayer_primeshare_nv_external_memory.json \
 	tests/layer/explicit/VkLayer_primeshare_test_native_nv.json
 CLEANFILES += lib/layer/VkLayer_primeshare_nv_external_memory.json \
+	lib/layer/installed-explicit/VkLayer_primeshare_nv_external_memory.json \
 	$(layer_test_manifests)
 
 # The test layer that plays a driver with native NV external memory: a
