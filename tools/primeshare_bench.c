@@ -327,6 +327,34 @@ static void op_query(void *arg, unsigned long i)
 	xioctl(sess, PRIMESHARE_IOCTL_QUERY, &q, "query");
 }
 
+/*
+ * The steps every primeshare ioctl pays, for the breakdown of an import:
+ * an ioctl the module refuses at once (entry and dispatch), INFO (one
+ * structure copied in and one out) and QUERY of a handle that does not
+ * exist (a structure in, the permutation inverted, a registry miss).
+ */
+static void op_ioctl_unknown(void *arg, unsigned long i)
+{
+	if (ioctl(sess, _IO(PRIMESHARE_IOC_MAGIC, 0x7f)) != -1 ||
+	    errno != ENOTTY)
+		die("an unknown ioctl number did not give ENOTTY");
+}
+
+static void op_info(void *arg, unsigned long i)
+{
+	struct primeshare_info in = { 0 };
+
+	xioctl(sess, PRIMESHARE_IOCTL_INFO, &in, "info");
+}
+
+static void op_query_missing(void *arg, unsigned long i)
+{
+	struct primeshare_query q = { .handle = *(uint64_t *)arg };
+
+	if (ioctl(sess, PRIMESHARE_IOCTL_QUERY, &q) != -1 || errno != ENOENT)
+		die("QUERY of a missing handle did not give ENOENT");
+}
+
 static void op_list(void *arg, unsigned long i)
 {
 	static uint64_t out[PRIMESHARE_LIST_MAX];
@@ -444,6 +472,16 @@ static void bench_primeshare(void)
 	record("primeshare import + close (same process)",
 	       measure(op_import_close, &h, iters));
 	record("primeshare query", measure(op_query, &h, iters));
+	record("primeshare ioctl of an unknown number",
+	       measure(op_ioctl_unknown, NULL, iters));
+	record("primeshare info", measure(op_info, NULL, iters));
+	{
+		/* Not a handle of this load: its sequence number is far off. */
+		uint64_t missing = h ^ 0x5a5a5a5a00000000ull;
+
+		record("primeshare query of a missing handle",
+		       measure(op_query_missing, &missing, iters));
+	}
 
 	/* Another process, with its own session, imports the handle. */
 	if (pipe(pipefd))
@@ -760,6 +798,29 @@ static void report_ratios(void)
 	       imp - getfd);
 	printf("data receive getfd_over_dup %.1f\ndata receive import_over_getfd %.1f\n",
 	       getfd - dupc, imp - getfd);
+
+	/*
+	 * Where an import's time goes beyond pidfd_getfd's: steps measured
+	 * on their own above.  pidfd_getfd takes its arguments in registers;
+	 * an import reads and writes a structure, and receive_fd() writes the
+	 * descriptor's number, each a user-memory access.
+	 */
+	{
+		double sys = median_of("syscall (getppid)");
+		double unk = median_of("primeshare ioctl of an unknown number");
+		double info = median_of("primeshare info");
+		double miss = median_of("primeshare query of a missing handle");
+
+		printf("\nthe steps of a primeshare ioctl (median - median)\n");
+		printf("  %-44s %10.0f ns\n",
+		       "ioctl entry: unknown number - getppid", unk - sys);
+		printf("  %-44s %10.0f ns\n",
+		       "a structure in and out: info - unknown", info - unk);
+		printf("  %-44s %10.0f ns\n",
+		       "in + lookup: missing query - unknown", miss - unk);
+		printf("data steps entry %.1f\ndata steps copies %.1f\ndata steps lookup %.1f\n",
+		       unk - sys, info - unk, miss - unk);
+	}
 
 	printf("\ntargets (reported, never failed)\n");
 	target("import + close / pidfd_getfd + close", imp / getfd, 1.2,
