@@ -170,8 +170,12 @@ extern unsigned int ps_max_handles_per_session;
 extern unsigned int ps_max_handles_per_user;
 extern unsigned int ps_max_metadata_bytes_per_user;
 extern unsigned int ps_max_holds_per_user;
+extern unsigned int ps_max_holds_per_handle;
 extern unsigned int ps_max_handles;
 extern unsigned int ps_reserved_handles;
+
+/* The most holds a handle may have: its u32 count never wraps. */
+#define PS_MAX_HOLDS	(U32_MAX - 1)
 
 /**
  * enum ps_acct_kind - what the per-user limits count

@@ -58,7 +58,6 @@
 #endif
 
 /* The most holds a refcounted handle can have, summed over sessions. */
-#define PS_MAX_HOLDS	(U32_MAX - 1)
 
 struct ps_stats ps_stats;
 DEFINE_XARRAY(ps_handles);
@@ -444,11 +443,12 @@ static void ps_hold_free(struct ps_hold *hold)
 
 /*
  * Add one hold of @sess on the refcounted handle @obj.  0, or -ENOENT (the
- * handle ended), -EOVERFLOW (PS_MAX_HOLDS), -ENOSPC (the caller's limit of
+ * handle ended), -EOVERFLOW (max_holds_per_handle), -ENOSPC (the caller's limit of
  * hold records), -ENOMEM.
  */
 static int ps_hold_add(struct ps_session *sess, struct ps_handle *obj)
 {
+	unsigned int max = min(READ_ONCE(ps_max_holds_per_handle), PS_MAX_HOLDS);
 	struct ps_hold *hold;
 	bool new = false;
 	int ret = 0;
@@ -467,7 +467,7 @@ static int ps_hold_add(struct ps_session *sess, struct ps_handle *obj)
 	spin_lock(&obj->lock);
 	if (obj->dead) {
 		ret = -ENOENT;
-	} else if (obj->holders >= PS_MAX_HOLDS) {
+	} else if (obj->holders >= max) {
 		ret = -EOVERFLOW;
 	} else {
 		obj->holders++;

@@ -45,6 +45,10 @@ unsigned int ps_max_holds_per_user = 65536;
 module_param_named(max_holds_per_user, ps_max_holds_per_user, uint, 0644);
 MODULE_PARM_DESC(max_holds_per_user, "Hold records (session, refcounted handle) of one user and the user namespaces it owns");
 
+unsigned int ps_max_holds_per_handle = PS_MAX_HOLDS;
+module_param_named(max_holds_per_handle, ps_max_holds_per_handle, uint, 0644);
+MODULE_PARM_DESC(max_holds_per_handle, "Holds of one refcounted handle, summed over its sessions (at most 4294967294)");
+
 unsigned int ps_max_handles = 65536;
 module_param_named(max_handles, ps_max_handles, uint, 0644);
 MODULE_PARM_DESC(max_handles, "Live handles in the whole system");

@@ -181,6 +181,7 @@ static const struct param params[] = {
 	{ "max_handles", 400 },
 	{ "reserved_handles", 40 },
 	{ "max_holds_per_user", 128 },
+	{ "max_holds_per_handle", 64 },
 	{ "max_metadata_bytes_per_user", 256 << 10 },
 };
 

@@ -12,6 +12,8 @@
  *   stayed behind, radix-tree nodes without limit).
  * - close_races_force_release: sessions that hold a handle close while
  *   it is force-ended; each hold record is freed once.
+ * - hold_count_overflow_is_bounded: a handle's hold count stops at
+ *   max_holds_per_handle with EOVERFLOW (it could wrap on 32-bit kernels).
  * - oneshot_payload_only_to_winner: of the importers racing for a oneshot
  *   handle, only the winner may see its metadata and size.
  */
@@ -253,8 +255,11 @@ static void worker_import(struct worker *w, int k)
 		worker_forget(w, k);
 		return;
 	}
-	/* A new hold may meet a limit of hold records. */
-	if (hold && ret == -ENOSPC &&
+	/*
+	 * A new hold may meet a limit of hold records, or the handle's
+	 * limit of holds (max_holds_per_handle).
+	 */
+	if (hold && (ret == -ENOSPC || ret == -EOVERFLOW) &&
 	    l->lifetime == PRIMESHARE_EXPORT_REFCOUNTED) {
 		__atomic_add_fetch(&w->a->enospc, 1, __ATOMIC_RELAXED);
 		return;
@@ -309,7 +314,8 @@ static void worker_cross(struct worker *w)
 	hold = ps_rand_below(&w->rng, 2);
 	im.flags = PRIMESHARE_IMPORT_CLOEXEC | (hold ? PRIMESHARE_IMPORT_HOLD : 0);
 	ret = ps_ioctl(w->sess, PRIMESHARE_IOCTL_IMPORT, &im);
-	if (ret == -ENOENT || (hold && (ret == -EINVAL || ret == -ENOSPC)))
+	if (ret == -ENOENT ||
+	    (hold && (ret == -EINVAL || ret == -ENOSPC || ret == -EOVERFLOW)))
 		return;
 	if (ret) {
 		arena_fail(w->a, "worker %d: import of worker %d's handle: %s",
@@ -735,6 +741,62 @@ TEST_F_TIMEOUT(review, close_races_force_release, 300)
 	TH_LOG("%d rounds of 4 closing holders against a forced end", forced);
 	pthread_barrier_destroy(&go);
 	EXPECT_EQ(0, ps_stat("holds"));
+	ps_expect_idle(_metadata, &self->before);
+}
+
+/* ---- defect 5: the hold count of a handle is bounded ---------------------- */
+
+/*
+ * One session may hold a refcounted handle any number of times at the cost
+ * of one record, so only the handle's count bounds it.  It was kept in a
+ * long and could pass LONG_MAX on 32-bit kernels after 2^31 imports; it is
+ * a u32 now that stops at max_holds_per_handle (at most 2^32 - 2) with
+ * EOVERFLOW.  2^32 imports take hours, so the test lowers the limit: the
+ * check is the same one.
+ */
+TEST_F(review, hold_count_overflow_is_bounded)
+{
+	struct primeshare_query q;
+	int exp, imp, fd, i;
+	__u64 h;
+
+	ASSERT_LT(0, find_params(&self->p));
+	EXPECT_EQ(4294967294L, ps_get_param("max_holds_per_handle"))
+		TH_LOG("the default is the u32 count's maximum, 2^32 - 2");
+	ASSERT_EQ(0, ps_set_param("max_holds_per_handle", 4));
+	exp = ps_open();
+	imp = ps_open();
+	ASSERT_LE(0, exp);
+	ASSERT_LE(0, imp);
+	/* The export's own hold counts: three more reach 4. */
+	ASSERT_EQ(0, ps_export(exp, self->bufs[PRIMESHARE_EXPORT_REFCOUNTED],
+			       PRIMESHARE_EXPORT_REFCOUNTED, MODE, &h));
+	for (i = 0; i < 3; i++) {
+		fd = ps_import(imp, h, PRIMESHARE_IMPORT_HOLD);
+		ASSERT_LE(0, fd) TH_LOG("hold %d: %s", i + 2, strerror(-fd));
+		close(fd);
+	}
+	EXPECT_EQ(-EOVERFLOW, ps_import(imp, h, PRIMESHARE_IMPORT_HOLD));
+	EXPECT_EQ(-EOVERFLOW, ps_import(exp, h, PRIMESHARE_IMPORT_HOLD));
+	/* The refused holds changed nothing; a plain import still works. */
+	ASSERT_EQ(0, ps_query(exp, h, &q));
+	EXPECT_EQ(4, q.holders);
+	EXPECT_EQ(4, ps_stat("holds"));
+	fd = ps_import(imp, h, 0);
+	EXPECT_LE(0, fd);
+	close(fd);
+	/* Lowering the limit below the count leaves the holds alone. */
+	ASSERT_EQ(0, ps_set_param("max_holds_per_handle", 1));
+	EXPECT_EQ(-EOVERFLOW, ps_import(imp, h, PRIMESHARE_IMPORT_HOLD));
+	/* Every hold given back one by one; the last ends the handle. */
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(0, ps_release(imp, h));
+	EXPECT_EQ(-EPERM, ps_release(imp, h));
+	EXPECT_EQ(0, ps_release(exp, h));
+	EXPECT_EQ(-ENOENT, ps_query(exp, h, &q));
+	close(imp);
+	close(exp);
+	ASSERT_EQ(0, restore_params(&self->p));
 	ps_expect_idle(_metadata, &self->before);
 }
 
