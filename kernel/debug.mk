@@ -41,12 +41,12 @@ debug_test_programs = \
 # What the programs are made from: their names without the ::arguments.
 debug_test_targets = $(foreach p,$(debug_test_programs),$(firstword $(subst ::, ,$(p))))
 
-debug-kernel:
+debug-kernel: ps-need-module
 	$(AM_V_at)$(SHELL) $(top_srcdir)/tools/build-debug-kernel \
 		--cache '$(DEBUG_KERNEL_CACHE)' --jobs '$(DEBUG_KERNEL_JOBS)' \
 		$(if $(LINUX_SOURCE_TARBALL),--tarball '$(LINUX_SOURCE_TARBALL)')
 
-vm-check-debug: all debug-kernel $(debug_test_targets) $(layer_vm_deps)
+vm-check-debug: ps-need-module all debug-kernel $(debug_test_targets) $(layer_vm_deps)
 	$(AM_V_at)set -e; dk='$(debug_kernel_current)'; \
 	rel=$$(cat "$$dk/release"); \
 	echo "  KBUILD   $$rel"; \

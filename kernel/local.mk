@@ -18,14 +18,26 @@ kernel_sources = \
 EXTRA_DIST += $(kernel_sources) include/uapi/primeshare.h \
 	tests/provoke/Kbuild tests/provoke/ps_provoke.c
 
+if ENABLE_MODULE
 all-local: module
+endif ENABLE_MODULE
 
-module:
+# What needs the module (the VM targets, lint) fails at once in a tree
+# configured with --disable-module, saying so.
+if ENABLE_MODULE
+ps-need-module:
+else !ENABLE_MODULE
+ps-need-module:
+	@echo "make $(MAKECMDGOALS): this tree is configured with --disable-module (no module, no kselftests); run configure without it" >&2; exit 1
+endif !ENABLE_MODULE
+.PHONY: ps-need-module
+
+module: ps-need-module
 	+$(AM_V_GEN)$(SHELL) $(top_srcdir)/tools/kbuild.sh '$(LINUX)' \
 		'$(abs_top_srcdir)' '$(abs_top_builddir)/kernel/build' $(KBUILD_FLAGS)
 
 # The module for every kernel vm-check boots.
-modules-all:
+modules-all: ps-need-module
 	+@set -e; for k in $(VM_KERNELS); do \
 		echo "  KBUILD   $$k"; \
 		$(SHELL) $(top_srcdir)/tools/kbuild.sh "/lib/modules/$$k/build" \
@@ -48,8 +60,10 @@ MODULE_INSTALL_DIR = updates
 ps_release = sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
 	'$(LINUX)/include/generated/utsrelease.h'
 
+if ENABLE_MODULE
 install-exec-local: install-module
 uninstall-local: uninstall-module
+endif ENABLE_MODULE
 
 install-module: module
 	@rel=$$($(ps_release)); \

@@ -12,6 +12,9 @@ AC_DEFUN([PS_KERNEL], [
 		[AS_HELP_STRING([--with-linux=DIR],
 			[kernel build tree to build primeshare.ko against (default: highest /lib/modules/*/build)])],
 		[LINUX_DIR=$withval], [LINUX_DIR=])
+	AS_CASE([$LINUX_DIR],
+		[no], [AC_MSG_ERROR([--without-linux: to build without the kernel module, configure with --disable-module])],
+		[yes], [LINUX_DIR=])
 
 	AC_MSG_CHECKING([for a kernel build tree])
 	AS_IF([test -z "$LINUX_DIR"], [

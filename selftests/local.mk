@@ -37,6 +37,8 @@ selftest_progs = \
 	$(selftest_fuzz) \
 	$(selftest_lib_progs)
 
+# None of them with --disable-selftests (or --disable-module).
+if ENABLE_SELFTESTS
 noinst_PROGRAMS += \
 	selftests/primeshare/primeshare_info_test \
 	selftests/primeshare/primeshare_vgem_test \
@@ -52,6 +54,7 @@ noinst_PROGRAMS += \
 	selftests/primeshare/primeshare_failnth_test \
 	selftests/primeshare/primeshare_export_test32 \
 	selftests/primeshare/primeshare_import_test32
+endif ENABLE_SELFTESTS
 
 selftest_cppflags = -I$(KSELFTEST_DIR) $(AM_CPPFLAGS) -D_GNU_SOURCE
 selftest_cflags = -std=gnu11 -O2 -Wall
@@ -114,9 +117,11 @@ selftests_primeshare_primeshare_matrix_test_LDADD = $(selftest_ldadd)
 
 # primeshare_lsm_test embeds primeshare_lsm.bpf.o through a skeleton
 # that bpftool makes from it.
+if ENABLE_SELFTESTS
 if ENABLE_BPF_LSM_TEST
 noinst_PROGRAMS += selftests/primeshare/primeshare_lsm_test
 endif ENABLE_BPF_LSM_TEST
+endif ENABLE_SELFTESTS
 selftest_lsm_bpf = selftests/primeshare/primeshare_lsm.bpf
 selftests_primeshare_primeshare_lsm_test_SOURCES = \
 	selftests/primeshare/primeshare_lsm_test.c $(selftest_headers)
@@ -169,7 +174,9 @@ selftests_primeshare_primeshare_import_test32_CFLAGS = $(selftest_cflags) -m32 -
 selftests_primeshare_primeshare_import_test32_LDFLAGS = -m32
 selftests_primeshare_primeshare_import_test32_LDADD = $(selftest_ldadd)
 
+if ENABLE_SELFTESTS
 noinst_PROGRAMS += $(selftest_lib_progs)
+endif ENABLE_SELFTESTS
 
 selftests_primeshare_libprimeshare_test_SOURCES = \
 	selftests/primeshare/libprimeshare_test.c $(selftest_headers)
@@ -198,7 +205,7 @@ FUZZ_SECONDS = 600
 FUZZ_PROCS = 5
 FUZZ_THREADS = 2
 
-fuzz: all $(selftest_fuzz)$(EXEEXT)
+fuzz: ps-need-module all $(selftest_fuzz)$(EXEEXT)
 	+$(AM_V_at)set -e; k='$(FUZZ_KERNEL)'; \
 	test -n "$$k" || { echo "fuzz: no kernel (set FUZZ_KERNEL)" >&2; exit 2; }; \
 	echo "  KBUILD   $$k"; \
@@ -221,8 +228,10 @@ fuzz: all $(selftest_fuzz)$(EXEEXT)
 .PHONY: fuzz
 
 # kselftest_harness.h, kselftest.h and checkpatch.pl, from linux-source.
+if ENABLE_SELFTESTS
 BUILT_SOURCES += kernel-tools/source
-kernel-tools/source:
+endif ENABLE_SELFTESTS
+kernel-tools/source: ps-need-module
 	$(AM_V_GEN)$(SHELL) $(top_srcdir)/tools/extract-kernel-tools \
 		'$(LINUX_SOURCE_TARBALL)' kernel-tools
 clean-local: clean-kernel-tools

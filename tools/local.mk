@@ -27,7 +27,7 @@ vm_test_programs = $(selftest_progs) \
 	tests/consumer/consumer::$(consumer_root)$(libdir) \
 	$(layer_vm_test_programs)
 
-vm-check: all modules-all tests/consumer/consumer $(layer_vm_deps)
+vm-check: ps-need-module all modules-all tests/consumer/consumer $(layer_vm_deps)
 	$(AM_V_at)$(SHELL) $(top_srcdir)/tools/vm-check \
 		--builddir '$(abs_top_builddir)' --kernels '$(VM_KERNELS)' \
 		$(if $(filter yes,$(VM_RUNNER_TESTS)),--runner-tests) \
@@ -47,7 +47,7 @@ tools_nv_share_demo_SOURCES = tools/nv_share_demo.c
 tools_nv_share_demo_CFLAGS = $(AM_CFLAGS) $(VULKAN_CFLAGS) $(LIBPNG_CFLAGS)
 tools_nv_share_demo_LDADD = lib/libprimeshare.la $(VULKAN_LIBS) $(LIBPNG_LIBS)
 
-demo: all modules-all \
+demo: ps-need-module all modules-all \
 		lib/layer/explicit/VkLayer_primeshare_nv_external_memory.json
 	$(AM_V_at)$(SHELL) $(top_srcdir)/tools/demo-host \
 		--out '$(abs_top_builddir)/demo' -- \
@@ -83,7 +83,7 @@ lint_kernel_doc_files = \
 	$(filter %.c %.h,$(kernel_sources)) \
 	include/uapi/primeshare.h
 
-lint: kernel-tools/source
+lint: ps-need-module kernel-tools/source
 	$(AM_V_at)$(SHELL) $(top_srcdir)/tools/lint \
 		--srcdir '$(abs_top_srcdir)' \
 		--outdir '$(abs_top_builddir)/kernel/lint' \
@@ -125,7 +125,7 @@ tools_layer_bench_CFLAGS = $(AM_CFLAGS) $(VULKAN_CFLAGS)
 tools_layer_bench_LDADD = lib/libprimeshare.la $(VULKAN_LIBS) -lm
 BENCH_LAYER_DEPS = lib/layer/explicit/VkLayer_primeshare_nv_external_memory.json
 endif ENABLE_VULKAN_LAYER
-bench: all modules-all $(BENCH_LAYER_DEPS)
+bench: ps-need-module all modules-all $(BENCH_LAYER_DEPS)
 	$(AM_V_at)$(SHELL) $(top_srcdir)/tools/bench-run \
 		--builddir '$(abs_top_builddir)' --kernels '$(VM_KERNELS)' \
 		--out '$(abs_top_builddir)/bench' -- $(BENCH_ARGS)
