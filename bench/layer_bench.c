@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 // SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
- * layer-bench: the cost of the layer VK_LAYER_PRIMESHARE_nv_external_memory,
- * measured the way primeshare-bench measures (one cycle at a time after a
+ * layer_bench: the cost of the layer VK_LAYER_PRIMESHARE_nv_external_memory,
+ * measured the way primeshare_bench measures (one cycle at a time after a
  * warm-up, median and 99th percentile, the clock's cost subtracted).  Run
- * inside the VM by make bench (tools/bench-guest) with VK_LAYER_PATH
+ * inside the VM by make bench (bench/bench-guest) with VK_LAYER_PATH
  * pointing at the build tree's explicit manifest and the driver of the
  * running kernel; the layer is enabled per instance (ppEnabledLayerNames),
  * never through VK_INSTANCE_LAYERS.
@@ -64,7 +64,7 @@
 
 static unsigned long cycles = 500, passes = 5000, warmup = 50;
 static double clock_ns;
-static const char *prog = "layer-bench";
+static const char *prog = "layer_bench";
 
 static void __attribute__((format(printf, 1, 2), noreturn))
 die(const char *fmt, ...)
@@ -183,7 +183,7 @@ static void vk_open(struct vk *v, bool layer, bool nv)
 	float prio = 1.0f;
 	VkApplicationInfo app = {
 		.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
-		.pApplicationName = "layer-bench",
+		.pApplicationName = "layer_bench",
 		.apiVersion = VK_API_VERSION_1_1,
 	};
 	VkInstanceCreateInfo ici = {
@@ -621,7 +621,7 @@ static void __attribute__((noreturn)) process_b(int sock)
 	struct shared s;
 	uint32_t ok = 1;
 
-	prog = "layer-bench (B)";
+	prog = "layer_bench (B)";
 	vk_open(&nv, true, true);
 	vk_open(&hand, true, false);
 	hand.tiling = nv.tiling;
@@ -737,7 +737,7 @@ static void probe_backend(char *backend, size_t size)
 			printf("layer log: %s", line);
 			sscanf(strstr(b, ", backend ") + 10, "%31[a-z-]",
 			       backend);
-		} else if (strstr(line, "layer-bench")) {
+		} else if (strstr(line, "layer_bench")) {
 			fputs(line, stderr);
 		}
 	}
@@ -771,7 +771,7 @@ int main(int argc, char **argv)
 			warmup = cycles / 10;
 			break;
 		default:
-			fprintf(stderr, "usage: layer-bench [-q] [-n CYCLES]\n");
+			fprintf(stderr, "usage: layer_bench [-q] [-n CYCLES]\n");
 			return 2;
 		}
 	}
@@ -817,7 +817,7 @@ int main(int argc, char **argv)
 	a_hand.dedicated = a_nv.dedicated;
 	xread(sock_b, &status, sizeof(uint32_t));
 
-	printf("layer-bench: backend %s; %lu cycles (NV path, by hand) and %lu pass-through iterations after warm-up, clock cost %.0f ns subtracted\n",
+	printf("layer_bench: backend %s; %lu cycles (NV path, by hand) and %lu pass-through iterations after warm-up, clock cost %.0f ns subtracted\n",
 	       backend, cycles, passes, clock_ns);
 	printf("  NV path: layer enabled with the NV extensions; by hand: layer enabled, no NV extension (pass-through), raw KHR + libprimeshare%s\n",
 	       how == HAND_PRIME ? " (vgem dumb buffer, PRIME, host-pointer import, as the prime backend does)" :

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
- * primeshare-bench: primeshare's operations measured side by side with the
+ * primeshare_bench: primeshare's operations measured side by side with the
  * other ways Linux shares a buffer between processes, in one run, so that
  * the ratios between them hold whatever the machine.  Run as root inside
  * the VM with primeshare.ko and vgem loaded (make bench).
@@ -59,7 +59,7 @@ static void die(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("primeshare-bench: ", stderr);
+	fputs("primeshare_bench: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -724,7 +724,7 @@ static double per_handle_bytes(const char *dir, unsigned long n,
 
 static void bench_memory(void)
 {
-	const char *dir = "/sys/fs/cgroup/primeshare-bench";
+	const char *dir = "/sys/fs/cgroup/primeshare_bench";
 	unsigned long n = quick ? 20000 : 100000;
 	double plain, with_md;
 	int ret;
@@ -857,14 +857,14 @@ int main(int argc, char **argv)
 			warmup = iters / 10;
 			break;
 		default:
-			fprintf(stderr, "usage: primeshare-bench [-q] [-n ITERATIONS]\n");
+			fprintf(stderr, "usage: primeshare_bench [-q] [-n ITERATIONS]\n");
 			return 2;
 		}
 	}
 	if (iters < 100)
 		die("at least 100 iterations");
 	setup();
-	printf("primeshare-bench: %lu iterations per operation after %lu warm-up, clock cost %.0f ns subtracted\n",
+	printf("primeshare_bench: %lu iterations per operation after %lu warm-up, clock cost %.0f ns subtracted\n",
 	       iters, warmup, clock_ns);
 	bench_baselines();
 	bench_primeshare();

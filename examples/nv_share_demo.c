@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 // SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
- * nv-share-demo: one image shared between two unrelated processes through
+ * nv_share_demo: one image shared between two unrelated processes through
  * VK_NV_external_memory_win32 and a KMT handle, the way a program ported
  * from Windows does it.  The program uses the NV extensions only; the layer
  * VK_LAYER_PRIMESHARE_nv_external_memory maps them onto dma-bufs and the
  * KMT handle onto a primeshare global handle.
  *
- *   nv-share-demo render
+ *   nv_share_demo render
  *	creates a 256x256 RGBA8 image exportable as OPAQUE_WIN32_KMT, draws
  *	the demo's picture into it by GPU commands (a clear of the whole
  *	image, then a copy of the figure from a buffer), leaves it in
@@ -16,14 +16,14 @@
  *	standard input ends or a signal comes: the handle is owned, so it
  *	ends with its exporter.
  *
- *   nv-share-demo receive HANDLE OUT.png
+ *   nv_share_demo receive HANDLE OUT.png
  *	imports HANDLE into an identical image, acquires it from the
  *	external queue family, copies it into a buffer, compares every pixel
  *	with the picture (drawn again here from the same rules), prints
  *	"verified N pixels" and the time from the start of the import to the
  *	end of the comparison, and writes what it received to OUT.png.
  *
- * Both print "key: value" lines on standard output for tools/demo-guest.
+ * Both print "key: value" lines on standard output for scripts/demo-guest.
  * Exit status: 0 on success, 1 on any failure (with a message on standard
  * error), 2 for usage errors.
  */
@@ -173,7 +173,7 @@ struct demo {
 	uint32_t memory_type;
 };
 
-static const char *prog = "nv-share-demo";
+static const char *prog = "nv_share_demo";
 
 static void __attribute__((format(printf, 1, 2), noreturn))
 fail(const char *fmt, ...)
@@ -250,7 +250,7 @@ static void create_instance(struct demo *d)
 		"vkGetPhysicalDeviceExternalImageFormatPropertiesNV";
 	VkApplicationInfo app = {
 		.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
-		.pApplicationName = "nv-share-demo",
+		.pApplicationName = "nv_share_demo",
 		.apiVersion = VK_API_VERSION_1_1,
 	};
 	VkInstanceCreateInfo ci = {

@@ -15,8 +15,7 @@ kernel_sources = \
 	kernel/primeshare_limits.c \
 	kernel/primeshare_debugfs.c
 
-EXTRA_DIST += $(kernel_sources) include/uapi/primeshare.h \
-	tests/provoke/Kbuild tests/provoke/ps_provoke.c
+EXTRA_DIST += $(kernel_sources) include/uapi/primeshare.h kernel/kbuild.sh
 
 if ENABLE_MODULE
 all-local: module
@@ -33,14 +32,14 @@ endif !ENABLE_MODULE
 .PHONY: ps-need-module
 
 module: ps-need-module
-	+$(AM_V_GEN)$(SHELL) $(top_srcdir)/tools/kbuild.sh '$(LINUX)' \
+	+$(AM_V_GEN)$(SHELL) $(top_srcdir)/kernel/kbuild.sh '$(LINUX)' \
 		'$(abs_top_srcdir)' '$(abs_top_builddir)/kernel/build' $(KBUILD_FLAGS)
 
 # The module for every kernel vm-check boots.
 modules-all: ps-need-module
 	+@set -e; for k in $(VM_KERNELS); do \
 		echo "  KBUILD   $$k"; \
-		$(SHELL) $(top_srcdir)/tools/kbuild.sh "/lib/modules/$$k/build" \
+		$(SHELL) $(top_srcdir)/kernel/kbuild.sh "/lib/modules/$$k/build" \
 			'$(abs_top_srcdir)' '$(abs_top_builddir)/kernel/build' \
 			$(KBUILD_FLAGS); \
 	done
@@ -70,7 +69,7 @@ install-module: module
 	echo "  INSTALL  primeshare.ko -> $(DESTDIR)$(moduleroot)/lib/modules/$$rel/$(MODULE_INSTALL_DIR)"; \
 	sign=; test -f '$(LINUX)/certs/signing_key.x509' || \
 		sign=CONFIG_MODULE_SIG_ALL=; \
-	PS_KBUILD_TARGET=modules_install $(SHELL) $(top_srcdir)/tools/kbuild.sh \
+	PS_KBUILD_TARGET=modules_install $(SHELL) $(top_srcdir)/kernel/kbuild.sh \
 		'$(LINUX)' '$(abs_top_srcdir)' '$(abs_top_builddir)/kernel/build' \
 		INSTALL_MOD_PATH='$(DESTDIR)$(moduleroot)' \
 		INSTALL_MOD_DIR='$(MODULE_INSTALL_DIR)' DEPMOD=true $$sign && \

@@ -30,7 +30,7 @@ pkgconfig_DATA = lib/primeshare.pc
 EXTRA_DIST += lib/libprimeshare.map lib/primeshare.pc.in \
 	lib/libprimeshare.abi lib/libprimeshare.abi.license
 
-# The ABI baseline that tests/lib-abi.test compares the library with
+# The ABI baseline that tests/lib/abi.test compares the library with
 # (abidw from abigail-tools).  Run after a deliberate ABI change; the
 # translation units' paths are made relative to the source tree.
 abi-baseline: lib/libprimeshare.la

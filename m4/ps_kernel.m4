@@ -26,7 +26,7 @@ AC_DEFUN([PS_KERNEL], [
 		AC_MSG_RESULT([none])
 		AC_MSG_ERROR([no kernel build tree found in /lib/modules/*/build.
 Install the headers of a kernel (on Debian: apt-get install linux-headers-amd64,
-or run tools/setup.sh), or pass --with-linux=DIR.])
+or run scripts/setup), or pass --with-linux=DIR.])
 	])
 	AS_IF([test ! -f "$LINUX_DIR/Makefile" || test ! -f "$LINUX_DIR/include/generated/utsrelease.h"], [
 		AC_MSG_RESULT([$LINUX_DIR])

@@ -34,7 +34,7 @@ AC_DEFUN([PS_KSELFTEST], [
 		AC_MSG_RESULT([no])
 		AC_MSG_ERROR([kselftest_harness.h not available.
 Install Debian's kernel sources (apt-get install linux-source, or run
-tools/setup.sh), or pass --with-kselftest=DIR.])
+scripts/setup), or pass --with-kselftest=DIR.])
 	])
 	AC_SUBST([KSELFTEST_DIR])
 ])

@@ -15,27 +15,19 @@ endif ENABLE_BPF_LSM_TEST
 # about in the harness itself.
 selftest_names32 = export import
 
-# Tests of libprimeshare and of the primeshare command against the module.
-# They need the library, so they are not part of the standalone kselftest
-# Makefile in selftests/primeshare.
-selftest_lib_progs = \
-	selftests/primeshare/libprimeshare_test \
-	selftests/primeshare/primeshare_cli_test
-
 # The ioctl fuzzer.  Its defaults are vm-check's short campaign: 200000
 # calls, at most 120 s, a random seed that it prints.  `make fuzz` runs a
 # longer one.
 selftest_fuzz = selftests/primeshare/primeshare_fuzz
 
-# Only on the debug kernel (make vm-check-debug, kernel/debug.mk): it
+# Only on the debug kernel (make vm-check-debug, scripts/vm/local.mk): it
 # needs fault injection, which Debian's kernels leave out.
 selftest_debug_progs = selftests/primeshare/primeshare_failnth_test
 
 selftest_progs = \
 	$(foreach t,$(selftest_names),selftests/primeshare/primeshare_$(t)_test) \
 	$(foreach t,$(selftest_names32),selftests/primeshare/primeshare_$(t)_test32) \
-	$(selftest_fuzz) \
-	$(selftest_lib_progs)
+	$(selftest_fuzz)
 
 # None of them with --disable-selftests (or --disable-module).
 if ENABLE_SELFTESTS
@@ -174,65 +166,15 @@ selftests_primeshare_primeshare_import_test32_CFLAGS = $(selftest_cflags) -m32 -
 selftests_primeshare_primeshare_import_test32_LDFLAGS = -m32
 selftests_primeshare_primeshare_import_test32_LDADD = $(selftest_ldadd)
 
-if ENABLE_SELFTESTS
-noinst_PROGRAMS += $(selftest_lib_progs)
-endif ENABLE_SELFTESTS
-
-selftests_primeshare_libprimeshare_test_SOURCES = \
-	selftests/primeshare/libprimeshare_test.c $(selftest_headers)
-selftests_primeshare_libprimeshare_test_CPPFLAGS = $(selftest_cppflags)
-selftests_primeshare_libprimeshare_test_CFLAGS = $(selftest_cflags)
-selftests_primeshare_libprimeshare_test_LDADD = lib/libprimeshare.la $(selftest_ldadd)
-
-selftests_primeshare_primeshare_cli_test_SOURCES = \
-	selftests/primeshare/primeshare_cli_test.c $(selftest_headers)
-selftests_primeshare_primeshare_cli_test_CPPFLAGS = $(selftest_cppflags)
-selftests_primeshare_primeshare_cli_test_CFLAGS = $(selftest_cflags)
-selftests_primeshare_primeshare_cli_test_LDADD = $(selftest_ldadd)
-
 EXTRA_DIST += selftests/primeshare/Makefile selftests/primeshare/config \
 	selftests/primeshare/settings
-
-# make fuzz: a long campaign of the ioctl fuzzer in the VM on one kernel,
-# FUZZ_KERNEL (the newest by default).  FUZZ_SEED is random when empty; the
-# seed is printed either way, and a failing run prints the command that
-# replays it.  The campaign ends after FUZZ_CALLS ioctls or FUZZ_SECONDS,
-# whichever comes first.
-FUZZ_KERNEL = $(lastword $(VM_KERNELS))
-FUZZ_SEED =
-FUZZ_CALLS = 10000000
-FUZZ_SECONDS = 600
-FUZZ_PROCS = 5
-FUZZ_THREADS = 2
-
-fuzz: ps-need-module all $(selftest_fuzz)$(EXEEXT)
-	+$(AM_V_at)set -e; k='$(FUZZ_KERNEL)'; \
-	test -n "$$k" || { echo "fuzz: no kernel (set FUZZ_KERNEL)" >&2; exit 2; }; \
-	echo "  KBUILD   $$k"; \
-	$(SHELL) $(top_srcdir)/tools/kbuild.sh "/lib/modules/$$k/build" \
-		'$(abs_top_srcdir)' '$(abs_top_builddir)/kernel/build' \
-		$(KBUILD_FLAGS); \
-	seed='$(FUZZ_SEED)'; \
-	test -n "$$seed" || seed=0x$$(od -An -N8 -tx8 /dev/urandom | tr -d ' '); \
-	args="-s $$seed -n $(FUZZ_CALLS) -t $(FUZZ_SECONDS) -p $(FUZZ_PROCS) -j $(FUZZ_THREADS)"; \
-	replay="make fuzz FUZZ_KERNEL=$$k FUZZ_SEED=$$seed FUZZ_CALLS=$(FUZZ_CALLS) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_PROCS=$(FUZZ_PROCS) FUZZ_THREADS=$(FUZZ_THREADS)"; \
-	echo "  FUZZ     $$k: $$args"; \
-	$(SHELL) $(top_srcdir)/tools/vm-run --kernel "$$k" \
-		--cache '$(abs_top_builddir)/vm' \
-		--timeout $$(( $(FUZZ_SECONDS) + 120 )) \
-		--module "$(abs_top_builddir)/kernel/build/$$k/primeshare.ko" \
-		-- '$(abs_top_builddir)/$(selftest_fuzz)' $$args || \
-	{ echo "fuzz: FAILED on $$k with seed $$seed; replay: $$replay"; exit 1; }; \
-	echo "fuzz: passed on $$k with seed $$seed"
-
-.PHONY: fuzz
 
 # kselftest_harness.h, kselftest.h and checkpatch.pl, from linux-source.
 if ENABLE_SELFTESTS
 BUILT_SOURCES += kernel-tools/source
 endif ENABLE_SELFTESTS
 kernel-tools/source: ps-need-module
-	$(AM_V_GEN)$(SHELL) $(top_srcdir)/tools/extract-kernel-tools \
+	$(AM_V_GEN)$(SHELL) $(top_srcdir)/scripts/extract-kernel-tools \
 		'$(LINUX_SOURCE_TARBALL)' kernel-tools
 clean-local: clean-kernel-tools
 clean-kernel-tools:

@@ -1,17 +1,88 @@
 # SPDX-License-Identifier: MIT
 # SPDX-FileCopyrightText: 2026 The primeshare authors
 #
-# The debug kernel (Documentation/testing.rst, "The debug kernel").
+# scripts/vm/: the VM test bed (Documentation/testing.rst).  vm-run boots
+# a stock Debian kernel under QEMU with the host's root file system; the
+# targets here run the tests, the fuzzer and the debug kernel in it.
 #
-#   make debug-kernel     build it, or find it cached, in debug-kernel/
+#   make vm-check         every VM test on every kernel of VM_KERNELS
+#   make fuzz             a long fuzz campaign on one kernel
+#   make debug-kernel     build the debug kernel, or find it cached, in
+#                         debug-kernel/
 #   make vm-check-debug   primeshare.ko against it, then in one boot every
 #                         VM test program and a fuzz campaign of
 #                         DEBUG_FUZZ_CALLS ioctls, a kmemleak scan after
 #                         them; then the debug kernel's self-test
-#                         (tools/vm-debug-selftest)
+#                         (scripts/vm/vm-debug-selftest)
 #
 # Any KASAN, UBSAN, lockdep, debugobjects, kmemleak or other kernel report
 # fails the run.
+
+EXTRA_DIST += \
+	scripts/vm/vm-run \
+	scripts/vm/vm-guest-init \
+	scripts/vm/vm-tests \
+	scripts/vm/vm-check \
+	scripts/vm/vm-run-selftest \
+	scripts/vm/vm-debug-selftest \
+	scripts/vm/build-debug-kernel \
+	scripts/vm/debug-kernel.config \
+	scripts/vm/provoke/Kbuild \
+	scripts/vm/provoke/ps_provoke.c \
+	scripts/vm/debug-provoke/Kbuild \
+	scripts/vm/debug-provoke/ps_debug_provoke.c
+
+VM_KERNELS = @VM_KERNELS@
+VM_RUNNER_TESTS = yes
+
+# Test programs vm-check runs in the guest, in this order.
+vm_test_programs = $(selftest_progs) $(vm_test_lib_progs) \
+	examples/consumer::$(consumer_root)$(libdir) \
+	$(layer_vm_test_programs)
+
+vm-check: ps-need-module all modules-all examples/consumer $(layer_vm_deps)
+	$(AM_V_at)$(SHELL) $(top_srcdir)/scripts/vm/vm-check \
+		--builddir '$(abs_top_builddir)' --kernels '$(VM_KERNELS)' \
+		$(if $(filter yes,$(VM_RUNNER_TESTS)),--runner-tests) \
+		-- $(addprefix $(abs_top_builddir)/,$(vm_test_programs))
+
+.PHONY: vm-check
+
+# make fuzz: a long campaign of the ioctl fuzzer in the VM on one kernel,
+# FUZZ_KERNEL (the newest by default).  FUZZ_SEED is random when empty; the
+# seed is printed either way, and a failing run prints the command that
+# replays it.  The campaign ends after FUZZ_CALLS ioctls or FUZZ_SECONDS,
+# whichever comes first.
+FUZZ_KERNEL = $(lastword $(VM_KERNELS))
+FUZZ_SEED =
+FUZZ_CALLS = 10000000
+FUZZ_SECONDS = 600
+FUZZ_PROCS = 5
+FUZZ_THREADS = 2
+
+fuzz: ps-need-module all $(selftest_fuzz)$(EXEEXT)
+	+$(AM_V_at)set -e; k='$(FUZZ_KERNEL)'; \
+	test -n "$$k" || { echo "fuzz: no kernel (set FUZZ_KERNEL)" >&2; exit 2; }; \
+	echo "  KBUILD   $$k"; \
+	$(SHELL) $(top_srcdir)/kernel/kbuild.sh "/lib/modules/$$k/build" \
+		'$(abs_top_srcdir)' '$(abs_top_builddir)/kernel/build' \
+		$(KBUILD_FLAGS); \
+	seed='$(FUZZ_SEED)'; \
+	test -n "$$seed" || seed=0x$$(od -An -N8 -tx8 /dev/urandom | tr -d ' '); \
+	args="-s $$seed -n $(FUZZ_CALLS) -t $(FUZZ_SECONDS) -p $(FUZZ_PROCS) -j $(FUZZ_THREADS)"; \
+	replay="make fuzz FUZZ_KERNEL=$$k FUZZ_SEED=$$seed FUZZ_CALLS=$(FUZZ_CALLS) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_PROCS=$(FUZZ_PROCS) FUZZ_THREADS=$(FUZZ_THREADS)"; \
+	echo "  FUZZ     $$k: $$args"; \
+	$(SHELL) $(top_srcdir)/scripts/vm/vm-run --kernel "$$k" \
+		--cache '$(abs_top_builddir)/vm' \
+		--timeout $$(( $(FUZZ_SECONDS) + 120 )) \
+		--module "$(abs_top_builddir)/kernel/build/$$k/primeshare.ko" \
+		-- '$(abs_top_builddir)/$(selftest_fuzz)' $$args || \
+	{ echo "fuzz: FAILED on $$k with seed $$seed; replay: $$replay"; exit 1; }; \
+	echo "fuzz: passed on $$k with seed $$seed"
+
+.PHONY: fuzz
+
+# The debug kernel (Documentation/testing.rst, "The debug kernel").
 
 DEBUG_KERNEL_CACHE = $(abs_top_builddir)/debug-kernel
 DEBUG_KERNEL_JOBS = 2
@@ -26,7 +97,7 @@ DEBUG_FUZZ_CALLS = 1000000
 DEBUG_FUZZ_SEED = 1
 DEBUG_FUZZ_SECONDS = 14400
 DEBUG_FUZZ_ARGS =
-# no: skip tools/vm-debug-selftest.
+# no: skip scripts/vm/vm-debug-selftest.
 DEBUG_SELFTEST = yes
 
 debug_kernel_current = $(DEBUG_KERNEL_CACHE)/current
@@ -42,7 +113,7 @@ debug_test_programs = \
 debug_test_targets = $(foreach p,$(debug_test_programs),$(firstword $(subst ::, ,$(p))))
 
 debug-kernel: ps-need-module
-	$(AM_V_at)$(SHELL) $(top_srcdir)/tools/build-debug-kernel \
+	$(AM_V_at)$(SHELL) $(top_srcdir)/scripts/vm/build-debug-kernel \
 		--cache '$(DEBUG_KERNEL_CACHE)' --jobs '$(DEBUG_KERNEL_JOBS)' \
 		$(if $(LINUX_SOURCE_TARBALL),--tarball '$(LINUX_SOURCE_TARBALL)')
 
@@ -50,13 +121,13 @@ vm-check-debug: ps-need-module all debug-kernel $(debug_test_targets) $(layer_vm
 	$(AM_V_at)set -e; dk='$(debug_kernel_current)'; \
 	rel=$$(cat "$$dk/release"); \
 	echo "  KBUILD   $$rel"; \
-	$(SHELL) $(top_srcdir)/tools/kbuild.sh "$$dk/obj" '$(abs_top_srcdir)' \
+	$(SHELL) $(top_srcdir)/kernel/kbuild.sh "$$dk/obj" '$(abs_top_srcdir)' \
 		'$(abs_top_builddir)/kernel/build' $(KBUILD_FLAGS); \
 	$(if $(debug_fuzz_prog),\
 		echo "  FUZZ     $(DEBUG_FUZZ_CALLS) calls with seed $(DEBUG_FUZZ_SEED)";,\
 		echo "  FUZZ     none: this tree builds no $(DEBUG_FUZZ_PROGRAM)";) \
 	start=$$(date +%s); status=0; \
-	{ VM_TIMEOUT='$(VM_DEBUG_TIMEOUT)' $(SHELL) $(top_srcdir)/tools/vm-check \
+	{ VM_TIMEOUT='$(VM_DEBUG_TIMEOUT)' $(SHELL) $(top_srcdir)/scripts/vm/vm-check \
 		--builddir '$(abs_top_builddir)' --kernels "$$rel" \
 		--vm-run-arg --kernel-image --vm-run-arg "$$dk/vmlinuz" \
 		--vm-run-arg --modules-dir --vm-run-arg "$$dk/modules/lib/modules/$$rel" \
@@ -70,7 +141,7 @@ vm-check-debug: ps-need-module all debug-kernel $(debug_test_targets) $(layer_vm
 	fi; \
 	echo "  TIME     suite on the debug kernel: $$(( $$(date +%s) - start ))s"; \
 	if test '$(DEBUG_SELFTEST)' = yes; then \
-		$(SHELL) $(top_srcdir)/tools/vm-debug-selftest \
+		$(SHELL) $(top_srcdir)/scripts/vm/vm-debug-selftest \
 			--builddir '$(abs_top_builddir)' --kernel-dir "$$dk" \
 			>debug-selftest.tap; \
 		cat debug-selftest.tap; \
@@ -78,10 +149,6 @@ vm-check-debug: ps-need-module all debug-kernel $(debug_test_targets) $(layer_vm
 		rm -f debug-selftest.tap; \
 	fi; \
 	exit $$status
-
-EXTRA_DIST += tools/build-debug-kernel tools/debug-kernel.config \
-	tools/vm-debug-selftest \
-	tests/debug-provoke/Kbuild tests/debug-provoke/ps_debug_provoke.c
 
 CLEANFILES += vm-check-debug.log
 

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 // SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
- * gpu-share: the layer on a real GPU, between two processes, verified and
+ * gpu_share: the layer on a real GPU, between two processes, verified and
  * timed.  The program uses VK_NV_external_memory_win32 only; the layer
  * VK_LAYER_PRIMESHARE_nv_external_memory maps it onto the driver (on
- * NVIDIA's driver: the opaque-fd backend).  tools/gpu-suite runs it.
+ * NVIDIA's driver: the opaque-fd backend).  tests/gpu/gpu-suite runs it.
  *
- *   gpu-share check [--cycles N] [--size WxH] [--vram]
+ *   gpu_share check [--cycles N] [--size WxH] [--vram]
  *	TAP.  The three NV extensions are absent without the layer and
  *	listed with it; the capability answers are the driver's own
  *	OPAQUE_FD answers for OPAQUE_WIN32, and the KMT types are offered
@@ -23,7 +23,7 @@
  *	processes) must report nothing.  --vram: the memory type must be
  *	device-local and not host-visible (video memory).
  *
- *   gpu-share bench [--runs N] [--size WxH] [--vram]
+ *   gpu_share bench [--runs N] [--size WxH] [--vram]
  *	No validation layer.  N times each, alternately: the share path
  *	(export, fd transfer, import, bind, first read of the whole image by
  *	a compute pass in B) and the copy path (A reads the image back into
@@ -36,9 +36,9 @@
  *	a large buffer fill before each pass, and over an image of B's own
  *	for reference.  Prints medians and the ratios.
  *
- *   gpu-share probe
+ *   gpu_share probe
  *	prints the devices an instance without layers finds (the names);
- *	exit status 0 when there is one.  tools/gpu-suite uses it to find a
+ *	exit status 0 when there is one.  tests/gpu/gpu-suite uses it to find a
  *	driver manifest that works.
  *
  * The size defaults to 1024x1024 for check and 3840x2160 for bench.
@@ -155,7 +155,7 @@ die(const char *fmt, ...)
 	va_list ap;
 
 	fflush(stdout);
-	fprintf(stderr, "gpu-share: ");
+	fprintf(stderr, "gpu_share: ");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -818,7 +818,7 @@ static uint32_t mismatches(struct gs *g, uint32_t seed)
 
 			if (got != want && wrong++ < 3)
 				fprintf(stderr,
-					"gpu-share: pixel (%u, %u) of seed %u: 0x%08x, want 0x%08x\n",
+					"gpu_share: pixel (%u, %u) of seed %u: 0x%08x, want 0x%08x\n",
 					x, y, seed, got, want);
 		}
 	}
@@ -1037,7 +1037,7 @@ static int32_t import(struct gs *g, struct image *im, int fd, struct msg *m)
 		return -EBADF;
 	res = image_create(g, im, true, fd, m->memory_type, m->size);
 	if (res != VK_SUCCESS) {
-		fprintf(stderr, "gpu-share: import: VkResult %d\n", res);
+		fprintf(stderr, "gpu_share: import: VkResult %d\n", res);
 		close(fd);	/* a failed import leaves it with us */
 		return -EIO;
 	}
@@ -1246,7 +1246,7 @@ static int start_importer(const char *self, bool bench)
 		/* This very program, wherever it was found. */
 		execl("/proc/self/exe", self, bench ? "bench-importer" : "importer",
 		      arg, (char *)NULL);
-		perror("gpu-share: exec");
+		perror("gpu_share: exec");
 		_exit(127);
 	}
 	close(sv[1]);
@@ -1299,7 +1299,7 @@ static int hello(struct gs *g, int sock)
 	device_ids(g, &m);
 	ask(sock, &m, -1);
 	if (m.status == -ENODEV)
-		fprintf(stderr, "gpu-share: the importer's first device is not the exporter's (device or driver UUID differ)\n");
+		fprintf(stderr, "gpu_share: the importer's first device is not the exporter's (device or driver UUID differ)\n");
 	return m.status;
 }
 
@@ -1593,7 +1593,7 @@ static int cmd_bench(const char *self, struct gs *g, uint32_t runs)
 	if (hello(g, sock))
 		die("the importer could not set up");
 
-	shm = memfd_create("gpu-share", MFD_CLOEXEC);
+	shm = memfd_create("gpu_share", MFD_CLOEXEC);
 	if (shm < 0 || ftruncate(shm, pixel_bytes(g)))
 		die("memfd: %s", strerror(errno));
 	g->shm_size = pixel_bytes(g);
@@ -1630,7 +1630,7 @@ static int cmd_bench(const char *self, struct gs *g, uint32_t runs)
 		image_destroy(g, &im);
 		if (m.status || m.mismatches) {
 			wrong++;
-			fprintf(stderr, "gpu-share: share run %u: status %d, %u pixels wrong\n",
+			fprintf(stderr, "gpu_share: share run %u: status %d, %u pixels wrong\n",
 				r, m.status, m.mismatches);
 		}
 		if (r) {
@@ -1657,7 +1657,7 @@ static int cmd_bench(const char *self, struct gs *g, uint32_t runs)
 		image_destroy(g, &im);
 		if (m.status || m.mismatches) {
 			wrong++;
-			fprintf(stderr, "gpu-share: copy run %u: status %d, %u pixels wrong\n",
+			fprintf(stderr, "gpu_share: copy run %u: status %d, %u pixels wrong\n",
 				r, m.status, m.mismatches);
 		}
 		if (r) {
@@ -1687,12 +1687,12 @@ static int cmd_bench(const char *self, struct gs *g, uint32_t runs)
 	ask(sock, &m, export_fd(g, &im));
 	if (m.status || m.mismatches) {
 		wrong++;
-		fprintf(stderr, "gpu-share: bandwidth: status %d, %u pixels wrong\n",
+		fprintf(stderr, "gpu_share: bandwidth: status %d, %u pixels wrong\n",
 			m.status, m.mismatches);
 	}
 	for (int p = 0; p < P_MAX; p++)
 		med[p] = median(ph[p], runs);
-	printf("# gpu-share bench: %ux%u RGBA8 (%.1f MB), %u runs of each path, medians\n",
+	printf("# gpu_share bench: %ux%u RGBA8 (%.1f MB), %u runs of each path, medians\n",
 	       g->width, g->height, pixel_bytes(g) / 1e6, runs);
 	for (int p = 0; p < P_MAX; p++) {
 		if (p == P_READBACK || p == P_SHARE)
@@ -1715,9 +1715,9 @@ static int cmd_bench(const char *self, struct gs *g, uint32_t runs)
 	teardown_objects(g);
 	vkt_destroy(&g->t);
 	if (rc)
-		fprintf(stderr, "gpu-share: the importer exited with status %d\n", rc);
+		fprintf(stderr, "gpu_share: the importer exited with status %d\n", rc);
 	if (wrong)
-		fprintf(stderr, "gpu-share: %u runs delivered wrong pixels\n", wrong);
+		fprintf(stderr, "gpu_share: %u runs delivered wrong pixels\n", wrong);
 	return rc || wrong ? 1 : 0;
 }
 
@@ -1728,7 +1728,7 @@ static int cmd_probe(void)
 {
 	VkApplicationInfo app = {
 		.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
-		.pApplicationName = "gpu-share probe",
+		.pApplicationName = "gpu_share probe",
 		.apiVersion = VK_API_VERSION_1_1,
 	};
 	VkInstanceCreateInfo ci = {
@@ -1744,7 +1744,7 @@ static int cmd_probe(void)
 	unsetenv("VK_INSTANCE_LAYERS");
 	res = vkCreateInstance(&ci, NULL, &inst);
 	if (res != VK_SUCCESS) {
-		fprintf(stderr, "gpu-share: probe: vkCreateInstance: VkResult %d\n",
+		fprintf(stderr, "gpu_share: probe: vkCreateInstance: VkResult %d\n",
 			res);
 		return 1;
 	}
@@ -1764,9 +1764,9 @@ static int cmd_probe(void)
 static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr,
-		"usage: gpu-share check [--cycles N] [--size WxH] [--vram]\n"
-		"       gpu-share bench [--runs N] [--size WxH] [--vram]\n"
-		"       gpu-share probe\n");
+		"usage: gpu_share check [--cycles N] [--size WxH] [--vram]\n"
+		"       gpu_share bench [--runs N] [--size WxH] [--vram]\n"
+		"       gpu_share probe\n");
 	exit(2);
 }
 
@@ -1778,7 +1778,7 @@ static uint32_t number(const char *s, uint32_t lo, uint32_t hi)
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno || end == s || *end || v < lo || v > hi) {
-		fprintf(stderr, "gpu-share: %s: not a number from %u to %u\n",
+		fprintf(stderr, "gpu_share: %s: not a number from %u to %u\n",
 			s, lo, hi);
 		exit(2);
 	}

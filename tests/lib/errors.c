@@ -4,7 +4,7 @@
  * The error convention of libprimeshare: every function given NULL or
  * invalid arguments returns the documented negative errno and leaves errno
  * as it was; failed opens leak no fd.  Calls that need a session use the
- * fake module of fake-ps.h; nothing here needs primeshare.ko.
+ * fake module of fake_ps.h; nothing here needs primeshare.ko.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -16,7 +16,7 @@
 
 #include "config.h"
 #include "primeshare.h"
-#include "fake-ps.h"
+#include "fake_ps.h"
 #include "tap.h"
 
 static void check_open_fails(const char *path, int want, const char *what)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* SPDX-FileCopyrightText: 2026 The primeshare authors */
 /*
- * The fake primeshare module and fake DRM driver of fake-ps.h.
+ * The fake primeshare module and fake DRM driver of fake_ps.h.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +16,7 @@
 
 #include <xf86drm.h>
 
-#include "fake-ps.h"
+#include "fake_ps.h"
 
 struct fake_state fake;
 char fake_device_path[64];

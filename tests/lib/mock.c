@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* SPDX-FileCopyrightText: 2026 The primeshare authors */
 /*
- * libprimeshare against the fake module and fake DRM driver of fake-ps.h:
+ * libprimeshare against the fake module and fake DRM driver of fake_ps.h:
  * what each function asks of the module, and what it makes of the answer.
  * The real module is tested in the VM; this checks the library's side of
  * the uAPI on any host.
@@ -15,7 +15,7 @@
 #include <xf86drm.h>
 
 #include "primeshare.h"
-#include "fake-ps.h"
+#include "fake_ps.h"
 #include "tap.h"
 
 #define NR(ioc) _IOC_NR(PRIMESHARE_IOCTL_##ioc)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // SPDX-FileCopyrightText: 2026 The primeshare authors
 /*
- * Test-only module for the debug kernel's self-test (tools/vm-debug-selftest):
+ * Test-only module for the debug kernel's self-test (scripts/vm/vm-debug-selftest):
  * loading it with what=CASE commits one deliberate error that one of the
  * debug kernel's checkers must report, so a clean debug run means the
  * checkers were there to look.  It is never installed.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // SPDX-FileCopyrightText: 2026 The primeshare authors
 //
-// gpu-share: fill an RGBA8 storage image with the pattern of a seed.  Every
+// gpu_share: fill an RGBA8 storage image with the pattern of a seed.  Every
 // texel gets a 32-bit hash of (x, y, seed); gpu_share.c computes the same
 // function on the CPU and compares every pixel it reads back.
 #version 450

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // SPDX-FileCopyrightText: 2026 The primeshare authors
 //
-// gpu-share: read every texel of an RGBA8 storage image once.  Each
+// gpu_share: read every texel of an RGBA8 storage image once.  Each
 // invocation sums push.rows texels of one column and writes one word, so
 // the pass reads the whole image and writes 1/rows of its size.
 #version 450
