@@ -7,6 +7,12 @@ EXTRA_DIST += \
 	Documentation/layer.rst \
 	Documentation/lifetime.rst \
 	Documentation/performance.rst \
+	Documentation/reports/index.rst \
+	Documentation/reports/2026-11-25-083985b-bench.rst \
+	Documentation/reports/2026-11-25-09b4305-debug-kernel.rst \
+	Documentation/reports/2026-11-25-09b4305-gpu-suite.rst \
+	Documentation/reports/2026-12-02-8fa5a92-bench.rst \
+	Documentation/reports/2026-12-02-d1ef3c2-debug-kernel.rst \
 	Documentation/performance/import-scaling.png \
 	Documentation/performance/import-scaling.png.license \
 	Documentation/performance/operations.png \
