@@ -17,12 +17,12 @@ PRIMESHARE_API const char *primeshare_library_version(void)
 }
 
 /* Ask the module who it is; 0 or -errno. */
-static int ps_read_info(int fd, struct primeshare_info *info)
+static int libps_read_info(int fd, struct primeshare_info *info)
 {
 	int ret;
 
 	memset(info, 0, sizeof(*info));
-	ret = ps_ioctl(fd, PRIMESHARE_IOCTL_INFO, info);
+	ret = libps_ioctl(fd, PRIMESHARE_IOCTL_INFO, info);
 	if (ret)
 		return ret;
 	if (info->version_major != PRIMESHARE_UAPI_VERSION_MAJOR)
@@ -33,7 +33,7 @@ static int ps_read_info(int fd, struct primeshare_info *info)
 PRIMESHARE_API int primeshare_open_path(struct primeshare **ctx,
 					const char *path)
 {
-	PS_KEEP_ERRNO;
+	LIBPS_KEEP_ERRNO;
 	struct primeshare *c;
 	int ret;
 
@@ -59,7 +59,7 @@ PRIMESHARE_API int primeshare_open_path(struct primeshare **ctx,
 		ret = -errno;
 		goto fail;
 	}
-	ret = ps_read_info(c->fd, &c->info);
+	ret = libps_read_info(c->fd, &c->info);
 	if (ret)
 		goto fail_close;
 
@@ -76,7 +76,7 @@ fail:
 
 PRIMESHARE_API int primeshare_open(struct primeshare **ctx)
 {
-	PS_KEEP_ERRNO;
+	LIBPS_KEEP_ERRNO;
 	const char *path = secure_getenv("PRIMESHARE_DEVICE");
 
 	if (!path || !*path)
@@ -86,12 +86,12 @@ PRIMESHARE_API int primeshare_open(struct primeshare **ctx)
 
 PRIMESHARE_API void primeshare_close(struct primeshare *ctx)
 {
-	PS_KEEP_ERRNO;
+	LIBPS_KEEP_ERRNO;
 
 	if (!ctx)
 		return;
 	/* The DRM fds are the caller's: their GEM handles stay open. */
-	ps_gem_table_free(ctx);
+	libps_gem_table_free(ctx);
 	pthread_mutex_destroy(&ctx->gem_lock);
 	close(ctx->fd);
 	free(ctx);

@@ -18,7 +18,7 @@ struct primeshare_desc {
 PRIMESHARE_API int primeshare_query(struct primeshare *ctx, uint64_t handle,
 				    struct primeshare_desc **desc)
 {
-	PS_KEEP_ERRNO;
+	LIBPS_KEEP_ERRNO;
 	struct primeshare_desc *d;
 	int ret;
 
@@ -32,7 +32,7 @@ PRIMESHARE_API int primeshare_query(struct primeshare *ctx, uint64_t handle,
 	if (!d)
 		return -ENOMEM;
 	d->q.handle = handle;
-	ret = ps_ioctl(ctx->fd, PRIMESHARE_IOCTL_QUERY, &d->q);
+	ret = libps_ioctl(ctx->fd, PRIMESHARE_IOCTL_QUERY, &d->q);
 	if (ret) {
 		free(d);
 		return ret;
@@ -45,7 +45,7 @@ PRIMESHARE_API int primeshare_query(struct primeshare *ctx, uint64_t handle,
 
 PRIMESHARE_API void primeshare_desc_free(struct primeshare_desc *desc)
 {
-	PS_KEEP_ERRNO;
+	LIBPS_KEEP_ERRNO;
 
 	free(desc);
 }
@@ -86,7 +86,7 @@ PRIMESHARE_API gid_t primeshare_desc_gid(const struct primeshare_desc *desc)
 PRIMESHARE_API enum primeshare_lifetime
 primeshare_desc_lifetime(const struct primeshare_desc *desc)
 {
-	return desc ? ps_flags_to_lifetime(desc->q.lifetime) :
+	return desc ? libps_flags_to_lifetime(desc->q.lifetime) :
 		      PRIMESHARE_LIFETIME_OWNED;
 }
 

@@ -22,10 +22,10 @@
 #include "internal.h"
 
 /* Flags the caller may add to primeshare_drm_open()'s open(). */
-#define PS_DRM_OPEN_FLAGS (O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+#define LIBPS_DRM_OPEN_FLAGS (O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
 
 /* The driver name of an open DRM node, compared with @driver. */
-static int ps_drm_is_driver(int fd, const char *driver)
+static int libps_drm_is_driver(int fd, const char *driver)
 {
 	drmVersionPtr v = drmGetVersion(fd);
 	int match;
@@ -42,7 +42,7 @@ static int ps_drm_is_driver(int fd, const char *driver)
  * fd when the device is @driver's, -ENODEV when it is another driver's,
  * or the open() error when no node could be opened.
  */
-static int ps_drm_try_device(drmDevicePtr dev, const char *driver, int flags)
+static int libps_drm_try_device(drmDevicePtr dev, const char *driver, int flags)
 {
 	static const int order[] = { DRM_NODE_RENDER, DRM_NODE_PRIMARY };
 	int ret = -ENODEV;
@@ -61,7 +61,7 @@ static int ps_drm_try_device(drmDevicePtr dev, const char *driver, int flags)
 			ret = -errno;
 			continue;
 		}
-		if (ps_drm_is_driver(fd, driver))
+		if (libps_drm_is_driver(fd, driver))
 			return fd;
 		/* Both nodes of a device have the same driver. */
 		close(fd);
@@ -72,11 +72,11 @@ static int ps_drm_try_device(drmDevicePtr dev, const char *driver, int flags)
 
 PRIMESHARE_API int primeshare_drm_open(const char *driver, int flags)
 {
-	PS_KEEP_ERRNO;
+	LIBPS_KEEP_ERRNO;
 	drmDevicePtr *devs;
 	int n, i, ret, err = 0;
 
-	if (!driver || (flags & ~PS_DRM_OPEN_FLAGS))
+	if (!driver || (flags & ~LIBPS_DRM_OPEN_FLAGS))
 		return -EINVAL;
 
 	n = drmGetDevices2(0, NULL, 0);
@@ -96,7 +96,7 @@ PRIMESHARE_API int primeshare_drm_open(const char *driver, int flags)
 
 	ret = -ENODEV;
 	for (i = 0; i < n; i++) {
-		int fd = ps_drm_try_device(devs[i], driver, flags);
+		int fd = libps_drm_try_device(devs[i], driver, flags);
 
 		if (fd >= 0) {
 			ret = fd;
@@ -123,11 +123,11 @@ PRIMESHARE_API int primeshare_drm_export(struct primeshare *ctx, int drm_fd,
 					 const void *metadata,
 					 size_t metadata_size, uint64_t *handle)
 {
-	PS_KEEP_ERRNO;
+	LIBPS_KEEP_ERRNO;
 	int ret, dmabuf_fd;
 
-	ret = ps_export_check(ctx, lifetime, mode, metadata, metadata_size,
-			      handle);
+	ret = libps_export_check(ctx, lifetime, mode, metadata, metadata_size,
+				 handle);
 	if (ret)
 		return ret;
 	if (drm_fd < 0)
@@ -143,8 +143,8 @@ PRIMESHARE_API int primeshare_drm_export(struct primeshare *ctx, int drm_fd,
 }
 
 /* The entry of (drm_fd, gem_handle), or NULL.  Under gem_lock. */
-static struct ps_gem_ref *ps_gem_find(struct primeshare *ctx, int drm_fd,
-				      uint32_t gem_handle)
+static struct libps_gem_ref *libps_gem_find(struct primeshare *ctx, int drm_fd,
+					    uint32_t gem_handle)
 {
 	size_t i;
 
@@ -156,9 +156,9 @@ static struct ps_gem_ref *ps_gem_find(struct primeshare *ctx, int drm_fd,
 }
 
 /* Room for one more entry; 0 or -ENOMEM.  Under gem_lock. */
-static int ps_gem_reserve(struct primeshare *ctx)
+static int libps_gem_reserve(struct primeshare *ctx)
 {
-	struct ps_gem_ref *refs;
+	struct libps_gem_ref *refs;
 	size_t alloc;
 
 	if (ctx->gem_count < ctx->gem_alloc)
@@ -172,7 +172,7 @@ static int ps_gem_reserve(struct primeshare *ctx)
 	return 0;
 }
 
-static int ps_gem_close(int drm_fd, uint32_t gem_handle)
+static int libps_gem_close(int drm_fd, uint32_t gem_handle)
 {
 #ifdef HAVE_DRMCLOSEBUFFERHANDLE
 	if (drmCloseBufferHandle(drm_fd, gem_handle))
@@ -192,15 +192,15 @@ PRIMESHARE_API int primeshare_drm_import(struct primeshare *ctx, int drm_fd,
 					 uint64_t handle, unsigned int flags,
 					 uint32_t *gem_handle, uint64_t *size)
 {
-	PS_KEEP_ERRNO;
-	struct ps_gem_ref *ref;
+	LIBPS_KEEP_ERRNO;
+	struct libps_gem_ref *ref;
 	uint64_t bytes;
 	uint32_t gem;
 	int ret, dmabuf_fd;
 
 	if (!ctx || !gem_handle)
 		return -EINVAL;
-	ret = ps_import_flags(flags);
+	ret = libps_import_flags(flags);
 	if (ret < 0)
 		return ret;
 	if (drm_fd < 0)
@@ -213,11 +213,11 @@ PRIMESHARE_API int primeshare_drm_import(struct primeshare *ctx, int drm_fd,
 		return dmabuf_fd;
 
 	pthread_mutex_lock(&ctx->gem_lock);
-	ret = ps_gem_reserve(ctx);
+	ret = libps_gem_reserve(ctx);
 	if (!ret && drmPrimeFDToHandle(drm_fd, dmabuf_fd, &gem))
 		ret = -errno;
 	if (!ret) {
-		ref = ps_gem_find(ctx, drm_fd, gem);
+		ref = libps_gem_find(ctx, drm_fd, gem);
 		if (!ref) {
 			ref = &ctx->gem_refs[ctx->gem_count++];
 			ref->drm_fd = drm_fd;
@@ -244,8 +244,8 @@ PRIMESHARE_API int primeshare_drm_import(struct primeshare *ctx, int drm_fd,
 PRIMESHARE_API int primeshare_drm_close(struct primeshare *ctx, int drm_fd,
 					uint32_t gem_handle)
 {
-	PS_KEEP_ERRNO;
-	struct ps_gem_ref *ref;
+	LIBPS_KEEP_ERRNO;
+	struct libps_gem_ref *ref;
 	int ret = 0;
 
 	if (!ctx)
@@ -254,7 +254,7 @@ PRIMESHARE_API int primeshare_drm_close(struct primeshare *ctx, int drm_fd,
 		return -EBADF;
 
 	pthread_mutex_lock(&ctx->gem_lock);
-	ref = ps_gem_find(ctx, drm_fd, gem_handle);
+	ref = libps_gem_find(ctx, drm_fd, gem_handle);
 	if (!ref) {
 		ret = -ENOENT;
 	} else if (--ref->count == 0) {
@@ -262,14 +262,14 @@ PRIMESHARE_API int primeshare_drm_close(struct primeshare *ctx, int drm_fd,
 		 * The entry goes even when the close fails: there is no
 		 * GEM handle left that a retry could close.
 		 */
-		ret = ps_gem_close(drm_fd, gem_handle);
+		ret = libps_gem_close(drm_fd, gem_handle);
 		*ref = ctx->gem_refs[--ctx->gem_count];
 	}
 	pthread_mutex_unlock(&ctx->gem_lock);
 	return ret;
 }
 
-void ps_gem_table_free(struct primeshare *ctx)
+void libps_gem_table_free(struct primeshare *ctx)
 {
 	free(ctx->gem_refs);
 	ctx->gem_refs = NULL;

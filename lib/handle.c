@@ -7,7 +7,7 @@
 
 #include "internal.h"
 
-int ps_lifetime_to_flags(enum primeshare_lifetime lifetime)
+int libps_lifetime_to_flags(enum primeshare_lifetime lifetime)
 {
 	switch (lifetime) {
 	case PRIMESHARE_LIFETIME_OWNED:
@@ -20,7 +20,7 @@ int ps_lifetime_to_flags(enum primeshare_lifetime lifetime)
 	return -EINVAL;
 }
 
-enum primeshare_lifetime ps_flags_to_lifetime(uint32_t flags)
+enum primeshare_lifetime libps_flags_to_lifetime(uint32_t flags)
 {
 	if (flags & PRIMESHARE_EXPORT_REFCOUNTED)
 		return PRIMESHARE_LIFETIME_REFCOUNTED;
@@ -29,7 +29,7 @@ enum primeshare_lifetime ps_flags_to_lifetime(uint32_t flags)
 	return PRIMESHARE_LIFETIME_OWNED;
 }
 
-int ps_import_flags(unsigned int flags)
+int libps_import_flags(unsigned int flags)
 {
 	const unsigned int known = PRIMESHARE_IMPORT_FLAG_CLOEXEC |
 				   PRIMESHARE_IMPORT_FLAG_HOLD;
@@ -44,16 +44,16 @@ int ps_import_flags(unsigned int flags)
 	return uflags;
 }
 
-int ps_export_check(const struct primeshare *ctx,
-		    enum primeshare_lifetime lifetime, unsigned int mode,
-		    const void *metadata, size_t metadata_size,
-		    const uint64_t *handle)
+int libps_export_check(const struct primeshare *ctx,
+		       enum primeshare_lifetime lifetime, unsigned int mode,
+		       const void *metadata, size_t metadata_size,
+		       const uint64_t *handle)
 {
 	int flags;
 
 	if (!ctx || !handle)
 		return -EINVAL;
-	flags = ps_lifetime_to_flags(lifetime);
+	flags = libps_lifetime_to_flags(lifetime);
 	if (flags < 0)
 		return flags;
 	if (mode & ~(unsigned int)PRIMESHARE_MODE_MASK)
@@ -81,12 +81,12 @@ PRIMESHARE_API int primeshare_export(struct primeshare *ctx, int dmabuf_fd,
 				     unsigned int mode, const void *metadata,
 				     size_t metadata_size, uint64_t *handle)
 {
-	PS_KEEP_ERRNO;
+	LIBPS_KEEP_ERRNO;
 	struct primeshare_export arg;
 	int ret;
 
-	ret = ps_export_check(ctx, lifetime, mode, metadata, metadata_size,
-			      handle);
+	ret = libps_export_check(ctx, lifetime, mode, metadata, metadata_size,
+				 handle);
 	if (ret)
 		return ret;
 	if (dmabuf_fd < 0)
@@ -94,11 +94,11 @@ PRIMESHARE_API int primeshare_export(struct primeshare *ctx, int dmabuf_fd,
 
 	memset(&arg, 0, sizeof(arg));
 	arg.fd = dmabuf_fd;
-	arg.flags = (uint32_t)ps_lifetime_to_flags(lifetime);
+	arg.flags = (uint32_t)libps_lifetime_to_flags(lifetime);
 	arg.mode = mode;
 	arg.metadata_size = (uint32_t)metadata_size;
-	arg.metadata = metadata_size ? ps_ptr(metadata) : 0;
-	ret = ps_ioctl(ctx->fd, PRIMESHARE_IOCTL_EXPORT, &arg);
+	arg.metadata = metadata_size ? libps_ptr(metadata) : 0;
+	ret = libps_ioctl(ctx->fd, PRIMESHARE_IOCTL_EXPORT, &arg);
 	if (ret)
 		return ret;
 	*handle = arg.handle;
@@ -109,14 +109,14 @@ PRIMESHARE_API int primeshare_import(struct primeshare *ctx, uint64_t handle,
 				     unsigned int flags, void *metadata,
 				     size_t *metadata_size, uint64_t *size)
 {
-	PS_KEEP_ERRNO;
+	LIBPS_KEEP_ERRNO;
 	struct primeshare_import arg;
 	unsigned char scratch;
 	int uflags, ret;
 
 	if (!ctx)
 		return -EINVAL;
-	uflags = ps_import_flags(flags);
+	uflags = libps_import_flags(flags);
 	if (uflags < 0)
 		return uflags;
 	if (!metadata_size && metadata)
@@ -133,12 +133,12 @@ PRIMESHARE_API int primeshare_import(struct primeshare *ctx, uint64_t handle,
 		 * address; a capacity of 0 still asks for the metadata, so
 		 * it gets an address it will never write to.
 		 */
-		arg.metadata = ps_ptr(*metadata_size ? metadata : &scratch);
+		arg.metadata = libps_ptr(*metadata_size ? metadata : &scratch);
 		arg.metadata_size = *metadata_size > UINT32_MAX ?
 				    UINT32_MAX : (uint32_t)*metadata_size;
 	}
 
-	ret = ps_ioctl(ctx->fd, PRIMESHARE_IOCTL_IMPORT, &arg);
+	ret = libps_ioctl(ctx->fd, PRIMESHARE_IOCTL_IMPORT, &arg);
 	if (ret) {
 		if (ret == -ERANGE && metadata_size)
 			*metadata_size = arg.metadata_size;
@@ -151,7 +151,7 @@ PRIMESHARE_API int primeshare_import(struct primeshare *ctx, uint64_t handle,
 	return arg.fd;
 }
 
-static int ps_release(struct primeshare *ctx, uint64_t handle, uint32_t flags)
+static int libps_release(struct primeshare *ctx, uint64_t handle, uint32_t flags)
 {
 	struct primeshare_release arg;
 
@@ -164,19 +164,19 @@ static int ps_release(struct primeshare *ctx, uint64_t handle, uint32_t flags)
 	memset(&arg, 0, sizeof(arg));
 	arg.handle = handle;
 	arg.flags = flags;
-	return ps_ioctl(ctx->fd, PRIMESHARE_IOCTL_RELEASE, &arg);
+	return libps_ioctl(ctx->fd, PRIMESHARE_IOCTL_RELEASE, &arg);
 }
 
 PRIMESHARE_API int primeshare_release(struct primeshare *ctx, uint64_t handle)
 {
-	PS_KEEP_ERRNO;
+	LIBPS_KEEP_ERRNO;
 
-	return ps_release(ctx, handle, 0);
+	return libps_release(ctx, handle, 0);
 }
 
 PRIMESHARE_API int primeshare_revoke(struct primeshare *ctx, uint64_t handle)
 {
-	PS_KEEP_ERRNO;
+	LIBPS_KEEP_ERRNO;
 
-	return ps_release(ctx, handle, PRIMESHARE_RELEASE_FORCE);
+	return libps_release(ctx, handle, PRIMESHARE_RELEASE_FORCE);
 }

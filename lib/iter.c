@@ -11,9 +11,9 @@
 #include "internal.h"
 
 /* Handles fetched per PRIMESHARE_IOCTL_LIST. */
-#define PS_ITER_BATCH 256
+#define LIBPS_ITER_BATCH 256
 
-_Static_assert(PS_ITER_BATCH <= PRIMESHARE_LIST_MAX,
+_Static_assert(LIBPS_ITER_BATCH <= PRIMESHARE_LIST_MAX,
 	       "a batch must fit one PRIMESHARE_IOCTL_LIST");
 
 struct primeshare_iter {
@@ -22,13 +22,13 @@ struct primeshare_iter {
 	unsigned int pos;	/* next unread entry of batch[] */
 	unsigned int count;	/* entries in batch[] */
 	bool done;		/* the module said the enumeration is over */
-	uint64_t batch[PS_ITER_BATCH];
+	uint64_t batch[LIBPS_ITER_BATCH];
 };
 
 PRIMESHARE_API int primeshare_iter_new(struct primeshare *ctx,
 				       struct primeshare_iter **it)
 {
-	PS_KEEP_ERRNO;
+	LIBPS_KEEP_ERRNO;
 	struct primeshare_iter *i;
 
 	if (!it)
@@ -48,19 +48,19 @@ PRIMESHARE_API int primeshare_iter_new(struct primeshare *ctx,
 }
 
 /* Fetch the next batch; 0 or -errno.  On failure nothing changes. */
-static int ps_iter_fill(struct primeshare_iter *it)
+static int libps_iter_fill(struct primeshare_iter *it)
 {
 	struct primeshare_list arg;
 	int ret;
 
 	memset(&arg, 0, sizeof(arg));
 	arg.cursor = it->cursor;
-	arg.handles = ps_ptr(it->batch);
-	arg.count = PS_ITER_BATCH;
-	ret = ps_ioctl(it->ctx->fd, PRIMESHARE_IOCTL_LIST, &arg);
+	arg.handles = libps_ptr(it->batch);
+	arg.count = LIBPS_ITER_BATCH;
+	ret = libps_ioctl(it->ctx->fd, PRIMESHARE_IOCTL_LIST, &arg);
 	if (ret)
 		return ret;
-	if (arg.count > PS_ITER_BATCH)
+	if (arg.count > LIBPS_ITER_BATCH)
 		return -EPROTO;
 
 	it->cursor = arg.cursor;
@@ -74,7 +74,7 @@ static int ps_iter_fill(struct primeshare_iter *it)
 PRIMESHARE_API int primeshare_iter_next(struct primeshare_iter *it,
 					uint64_t *handle)
 {
-	PS_KEEP_ERRNO;
+	LIBPS_KEEP_ERRNO;
 	int ret;
 
 	if (!it || !handle)
@@ -83,7 +83,7 @@ PRIMESHARE_API int primeshare_iter_next(struct primeshare_iter *it,
 	if (it->pos == it->count) {
 		if (it->done)
 			return 0;
-		ret = ps_iter_fill(it);
+		ret = libps_iter_fill(it);
 		if (ret)
 			return ret;
 		if (it->done)
@@ -95,7 +95,7 @@ PRIMESHARE_API int primeshare_iter_next(struct primeshare_iter *it,
 
 PRIMESHARE_API void primeshare_iter_free(struct primeshare_iter *it)
 {
-	PS_KEEP_ERRNO;
+	LIBPS_KEEP_ERRNO;
 
 	free(it);
 }

@@ -8,11 +8,11 @@
  */
 #include "internal.h"
 
-#define PS_TEXT_PREFIX		"psh-"
-#define PS_TEXT_PREFIX_LEN	(sizeof(PS_TEXT_PREFIX) - 1)
-#define PS_TEXT_DIGITS		16
+#define LIBPS_TEXT_PREFIX		"psh-"
+#define LIBPS_TEXT_PREFIX_LEN	(sizeof(LIBPS_TEXT_PREFIX) - 1)
+#define LIBPS_TEXT_DIGITS		16
 
-_Static_assert(PS_TEXT_PREFIX_LEN + PS_TEXT_DIGITS ==
+_Static_assert(LIBPS_TEXT_PREFIX_LEN + LIBPS_TEXT_DIGITS ==
 	       PRIMESHARE_HANDLE_TEXT_LEN, "the text form has a fixed length");
 
 PRIMESHARE_API int primeshare_handle_format(uint64_t handle, char *buf,
@@ -26,19 +26,19 @@ PRIMESHARE_API int primeshare_handle_format(uint64_t handle, char *buf,
 	if (size < PRIMESHARE_HANDLE_TEXT_SIZE)
 		return -ENOSPC;
 
-	for (i = 0; i < PS_TEXT_PREFIX_LEN; i++)
-		buf[i] = PS_TEXT_PREFIX[i];
-	for (i = 0; i < PS_TEXT_DIGITS; i++) {
-		unsigned int shift = 4 * (PS_TEXT_DIGITS - 1 - i);
+	for (i = 0; i < LIBPS_TEXT_PREFIX_LEN; i++)
+		buf[i] = LIBPS_TEXT_PREFIX[i];
+	for (i = 0; i < LIBPS_TEXT_DIGITS; i++) {
+		unsigned int shift = 4 * (LIBPS_TEXT_DIGITS - 1 - i);
 
-		buf[PS_TEXT_PREFIX_LEN + i] = digits[(handle >> shift) & 0xf];
+		buf[LIBPS_TEXT_PREFIX_LEN + i] = digits[(handle >> shift) & 0xf];
 	}
 	buf[PRIMESHARE_HANDLE_TEXT_LEN] = '\0';
 	return PRIMESHARE_HANDLE_TEXT_LEN;
 }
 
 /* The value of one hex digit in either case, or -1. */
-static int ps_hex_value(char c)
+static int libps_hex_value(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -58,11 +58,11 @@ PRIMESHARE_API int primeshare_handle_parse(const char *text, uint64_t *handle)
 		return -EINVAL;
 
 	/* Each test stops at the first mismatch, so a short string is safe. */
-	for (i = 0; i < PS_TEXT_PREFIX_LEN; i++)
-		if (text[i] != PS_TEXT_PREFIX[i])
+	for (i = 0; i < LIBPS_TEXT_PREFIX_LEN; i++)
+		if (text[i] != LIBPS_TEXT_PREFIX[i])
 			return -EINVAL;
-	for (i = 0; i < PS_TEXT_DIGITS; i++) {
-		int v = ps_hex_value(text[PS_TEXT_PREFIX_LEN + i]);
+	for (i = 0; i < LIBPS_TEXT_DIGITS; i++) {
+		int v = libps_hex_value(text[LIBPS_TEXT_PREFIX_LEN + i]);
 
 		if (v < 0)
 			return -EINVAL;

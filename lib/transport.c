@@ -24,12 +24,12 @@
 #include "internal.h"
 
 /* SCM_RIGHTS room for more fds than we accept, to see extra ones. */
-#define PS_RECV_FDS 8
+#define LIBPS_RECV_FDS 8
 
 PRIMESHARE_API int primeshare_send_fd(int sock, int fd, const void *data,
 				      size_t size)
 {
-	PS_KEEP_ERRNO;
+	LIBPS_KEEP_ERRNO;
 	union {
 		struct cmsghdr hdr;
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -85,7 +85,7 @@ PRIMESHARE_API int primeshare_send_fd(int sock, int fd, const void *data,
 }
 
 /* Close every fd of an SCM_RIGHTS block but the one kept in *keep. */
-static void ps_take_fds(struct cmsghdr *cmsg, int *keep, int *count)
+static void libps_take_fds(struct cmsghdr *cmsg, int *keep, int *count)
 {
 	size_t len = cmsg->cmsg_len - CMSG_LEN(0);
 	size_t i;
@@ -104,10 +104,10 @@ static void ps_take_fds(struct cmsghdr *cmsg, int *keep, int *count)
 
 PRIMESHARE_API int primeshare_recv_fd(int sock, void *data, size_t *size)
 {
-	PS_KEEP_ERRNO;
+	LIBPS_KEEP_ERRNO;
 	union {
 		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int) * PS_RECV_FDS) +
+		char buf[CMSG_SPACE(sizeof(int) * LIBPS_RECV_FDS) +
 			 CMSG_SPACE(sizeof(struct ucred))];
 	} ctl;
 	unsigned char scratch;
@@ -143,7 +143,7 @@ PRIMESHARE_API int primeshare_recv_fd(int sock, void *data, size_t *size)
 	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg; cmsg = CMSG_NXTHDR(&msg, cmsg))
 		if (cmsg->cmsg_level == SOL_SOCKET &&
 		    cmsg->cmsg_type == SCM_RIGHTS)
-			ps_take_fds(cmsg, &fd, &nfds);
+			libps_take_fds(cmsg, &fd, &nfds);
 
 	/* Nothing at all: the end of the stream, the peer has gone. */
 	if (n == 0 && !nfds && !(msg.msg_flags & MSG_CTRUNC))
@@ -165,7 +165,7 @@ PRIMESHARE_API int primeshare_recv_fd(int sock, void *data, size_t *size)
 PRIMESHARE_API int primeshare_peer_cred(int sock, pid_t *pid, uid_t *uid,
 					gid_t *gid)
 {
-	PS_KEEP_ERRNO;
+	LIBPS_KEEP_ERRNO;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 

@@ -30,23 +30,23 @@
 
 #include "layer.h"
 
-static pthread_once_t ps_env_once = PTHREAD_ONCE_INIT;
-static bool ps_debug_on;
+static pthread_once_t nvx_env_once = PTHREAD_ONCE_INIT;
+static bool nvx_debug_on;
 
-static void ps_env_init(void)
+static void nvx_env_init(void)
 {
 	const char *v = getenv("PRIMESHARE_LAYER_DEBUG");
 
-	ps_debug_on = v && *v && strcmp(v, "0");
+	nvx_debug_on = v && *v && strcmp(v, "0");
 }
 
-bool ps_debug_enabled(void)
+bool nvx_debug_enabled(void)
 {
-	pthread_once(&ps_env_once, ps_env_init);
-	return ps_debug_on;
+	pthread_once(&nvx_env_once, nvx_env_init);
+	return nvx_debug_on;
 }
 
-void ps_log(const char *fmt, ...)
+void nvx_log(const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
@@ -61,23 +61,23 @@ void ps_log(const char *fmt, ...)
 	fputs(line, stderr);
 }
 
-const char *ps_backend_name(enum ps_backend backend)
+const char *nvx_backend_name(enum nvx_backend backend)
 {
 	switch (backend) {
-	case PS_BACKEND_DMABUF:
+	case NVX_BACKEND_DMABUF:
 		return "dma-buf";
-	case PS_BACKEND_PRIME:
+	case NVX_BACKEND_PRIME:
 		return "prime";
-	case PS_BACKEND_OPAQUE_FD:
+	case NVX_BACKEND_OPAQUE_FD:
 		return "opaque-fd";
-	case PS_BACKEND_NONE:
+	case NVX_BACKEND_NONE:
 		break;
 	}
 	return "none";
 }
 
-bool ps_has_extension(const VkExtensionProperties *props, uint32_t count,
-		      const char *name)
+bool nvx_has_extension(const VkExtensionProperties *props, uint32_t count,
+		       const char *name)
 {
 	for (uint32_t i = 0; i < count; i++)
 		if (!strcmp(props[i].extensionName, name))
@@ -85,14 +85,14 @@ bool ps_has_extension(const VkExtensionProperties *props, uint32_t count,
 	return false;
 }
 
-static bool ps_backend_possible(const struct ps_physdev *pd,
-				enum ps_backend b, const char **why)
+static bool nvx_backend_possible(const struct nvx_physdev *pd,
+				 enum nvx_backend b, const char **why)
 {
 	switch (b) {
-	case PS_BACKEND_DMABUF:
+	case NVX_BACKEND_DMABUF:
 		*why = "VK_EXT_external_memory_dma_buf";
 		return pd->has_dma_buf && pd->has_ext_memory_fd;
-	case PS_BACKEND_PRIME:
+	case NVX_BACKEND_PRIME:
 		if (!pd->has_host) {
 			*why = "no VK_EXT_external_memory_host";
 			return false;
@@ -103,66 +103,66 @@ static bool ps_backend_possible(const struct ps_physdev *pd,
 		}
 		*why = "VK_EXT_external_memory_host, dumb buffers";
 		return true;
-	case PS_BACKEND_OPAQUE_FD:
+	case NVX_BACKEND_OPAQUE_FD:
 		*why = "VK_KHR_external_memory_fd only";
 		return pd->has_ext_memory_fd;
-	case PS_BACKEND_NONE:
+	case NVX_BACKEND_NONE:
 		break;
 	}
 	*why = "no external memory";
 	return true;
 }
 
-static enum ps_backend ps_backend_choose(const struct ps_physdev *pd,
-					 const char *name)
+static enum nvx_backend nvx_backend_choose(const struct nvx_physdev *pd,
+					   const char *name)
 {
-	static const enum ps_backend order[] = {
-		PS_BACKEND_DMABUF, PS_BACKEND_PRIME, PS_BACKEND_OPAQUE_FD,
+	static const enum nvx_backend order[] = {
+		NVX_BACKEND_DMABUF, NVX_BACKEND_PRIME, NVX_BACKEND_OPAQUE_FD,
 	};
 	const char *env = getenv("PRIMESHARE_LAYER_BACKEND");
 	const char *why;
 
 	if (env && *env && strcmp(env, "auto")) {
-		enum ps_backend want = PS_BACKEND_NONE;
+		enum nvx_backend want = NVX_BACKEND_NONE;
 		bool known = false;
 
-		for (int b = PS_BACKEND_NONE; b <= PS_BACKEND_OPAQUE_FD; b++) {
-			if (!strcmp(env, ps_backend_name(b))) {
+		for (int b = NVX_BACKEND_NONE; b <= NVX_BACKEND_OPAQUE_FD; b++) {
+			if (!strcmp(env, nvx_backend_name(b))) {
 				want = b;
 				known = true;
 			}
 		}
-		if (known && !ps_backend_possible(pd, want, &why)) {
-			ps_error("%s: backend %s requested by PRIMESHARE_LAYER_BACKEND is not possible here (%s); using none",
-				 name, env, why);
-			ps_debug("%s: backend none (PRIMESHARE_LAYER_BACKEND=%s not possible)",
-				 name, env);
-			return PS_BACKEND_NONE;
+		if (known && !nvx_backend_possible(pd, want, &why)) {
+			nvx_error("%s: backend %s requested by PRIMESHARE_LAYER_BACKEND is not possible here (%s); using none",
+				  name, env, why);
+			nvx_debug("%s: backend none (PRIMESHARE_LAYER_BACKEND=%s not possible)",
+				  name, env);
+			return NVX_BACKEND_NONE;
 		}
 		if (known) {
-			ps_debug("%s: backend %s (PRIMESHARE_LAYER_BACKEND)",
-				 name, env);
+			nvx_debug("%s: backend %s (PRIMESHARE_LAYER_BACKEND)",
+				  name, env);
 			return want;
 		}
-		ps_error("PRIMESHARE_LAYER_BACKEND=%s is not one of dma-buf, prime, opaque-fd, none, auto; choosing automatically",
-			 env);
+		nvx_error("PRIMESHARE_LAYER_BACKEND=%s is not one of dma-buf, prime, opaque-fd, none, auto; choosing automatically",
+			  env);
 	}
 
-	for (size_t i = 0; i < PS_ARRAY_SIZE(order); i++) {
-		if (ps_backend_possible(pd, order[i], &why)) {
-			ps_debug("%s: backend %s (%s)", name,
-				 ps_backend_name(order[i]), why);
+	for (size_t i = 0; i < NVX_ARRAY_SIZE(order); i++) {
+		if (nvx_backend_possible(pd, order[i], &why)) {
+			nvx_debug("%s: backend %s (%s)", name,
+				  nvx_backend_name(order[i]), why);
 			return order[i];
 		}
-		ps_debug("%s: not backend %s: %s", name,
-			 ps_backend_name(order[i]), why);
+		nvx_debug("%s: not backend %s: %s", name,
+			  nvx_backend_name(order[i]), why);
 	}
-	ps_debug("%s: backend none (no external memory)", name);
-	return PS_BACKEND_NONE;
+	nvx_debug("%s: backend none (no external memory)", name);
+	return NVX_BACKEND_NONE;
 }
 
 /* The UUIDs and the host pointer alignment, where the driver tells them. */
-static void ps_physdev_ids(struct ps_instance *inst, struct ps_physdev *pd)
+static void nvx_physdev_ids(struct nvx_instance *inst, struct nvx_physdev *pd)
 {
 	VkPhysicalDeviceExternalMemoryHostPropertiesEXT host = {
 		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT,
@@ -194,7 +194,7 @@ static void ps_physdev_ids(struct ps_instance *inst, struct ps_physdev *pd)
  * extension could be passed down, so the call is valid for the layers
  * below.
  */
-static bool ps_driver_answers_nv(struct ps_instance *inst, VkPhysicalDevice pd)
+static bool nvx_driver_answers_nv(struct nvx_instance *inst, VkPhysicalDevice pd)
 {
 	VkExternalImageFormatPropertiesNV props;
 	VkResult res;
@@ -211,7 +211,7 @@ static bool ps_driver_answers_nv(struct ps_instance *inst, VkPhysicalDevice pd)
 	return res == VK_SUCCESS;
 }
 
-static void ps_physdev_fill(struct ps_instance *inst, struct ps_physdev *pd)
+static void nvx_physdev_fill(struct nvx_instance *inst, struct nvx_physdev *pd)
 {
 	VkExtensionProperties *props = NULL;
 	VkPhysicalDeviceProperties dp;
@@ -238,14 +238,14 @@ static void ps_physdev_fill(struct ps_instance *inst, struct ps_physdev *pd)
 			count = 0;
 	}
 
-#define HAS(n) ps_has_extension(props, count, n)
+#define HAS(n) nvx_has_extension(props, count, n)
 	/*
 	 * The list cannot tell whether the driver has the NV device
 	 * extensions: the loader adds those of implicit layers' manifests,
 	 * this layer's included.  So they count as native only for a driver
 	 * that answers the NV capability query itself.
 	 */
-	pd->native_nv = ps_driver_answers_nv(inst, pd->handle);
+	pd->native_nv = nvx_driver_answers_nv(inst, pd->handle);
 	pd->native_nv_memory = pd->native_nv &&
 			       HAS(VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME);
 	pd->native_nv_win32 = pd->native_nv &&
@@ -276,7 +276,7 @@ static void ps_physdev_fill(struct ps_instance *inst, struct ps_physdev *pd)
 		pd->has_dma_buf = false;
 		pd->has_host = false;
 	}
-	ps_physdev_ids(inst, pd);
+	nvx_physdev_ids(inst, pd);
 	/* Host pointers must be aligned as the driver says: it must say. */
 	if (pd->has_host && !pd->host_align)
 		pd->has_host = false;
@@ -288,49 +288,49 @@ static void ps_physdev_fill(struct ps_instance *inst, struct ps_physdev *pd)
 	if (pd->has_host &&
 	    (!(pd->has_dma_buf && pd->has_ext_memory_fd) ||
 	     (env && !strcmp(env, "prime"))) &&
-	    ps_prime_find_node(pd->drm_node, sizeof(pd->drm_node)) < 0)
+	    nvx_prime_find_node(pd->drm_node, sizeof(pd->drm_node)) < 0)
 		pd->drm_node[0] = 0;
 
-	ps_debug("%s: driver api %u.%u, external memory:%s%s%s%s%s",
-		 dp.deviceName, VK_API_VERSION_MAJOR(pd->api_version),
-		 VK_API_VERSION_MINOR(pd->api_version),
-		 pd->has_ext_memory_fd ? " fd" : "",
-		 pd->has_dma_buf ? " dma-buf" : "",
-		 pd->has_host ? " host" : "",
-		 pd->native_nv ? " NV(native)" : "",
-		 pd->has_ext_memory ? "" : " (none usable)");
+	nvx_debug("%s: driver api %u.%u, external memory:%s%s%s%s%s",
+		  dp.deviceName, VK_API_VERSION_MAJOR(pd->api_version),
+		  VK_API_VERSION_MINOR(pd->api_version),
+		  pd->has_ext_memory_fd ? " fd" : "",
+		  pd->has_dma_buf ? " dma-buf" : "",
+		  pd->has_host ? " host" : "",
+		  pd->native_nv ? " NV(native)" : "",
+		  pd->has_ext_memory ? "" : " (none usable)");
 
-	pd->backend = ps_backend_choose(pd, dp.deviceName);
+	pd->backend = nvx_backend_choose(pd, dp.deviceName);
 	switch (pd->backend) {
-	case PS_BACKEND_DMABUF:
-	case PS_BACKEND_PRIME:
-		pd->khr_type = pd->backend == PS_BACKEND_DMABUF ?
+	case NVX_BACKEND_DMABUF:
+	case NVX_BACKEND_PRIME:
+		pd->khr_type = pd->backend == NVX_BACKEND_DMABUF ?
 			VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT :
 			VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT;
-		pd->nv_types = PS_NV_FD_TYPES | ps_kmt_probe();
+		pd->nv_types = NVX_NV_FD_TYPES | nvx_kmt_probe();
 		break;
-	case PS_BACKEND_OPAQUE_FD:
+	case NVX_BACKEND_OPAQUE_FD:
 		pd->khr_type = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT;
-		pd->nv_types = PS_NV_FD_TYPES;
-		ps_debug("KMT handle types: not on backend opaque-fd (its fds are not dma-bufs)");
+		pd->nv_types = NVX_NV_FD_TYPES;
+		nvx_debug("KMT handle types: not on backend opaque-fd (its fds are not dma-bufs)");
 		break;
-	case PS_BACKEND_NONE:
+	case NVX_BACKEND_NONE:
 		pd->khr_type = 0;
 		pd->nv_types = 0;
 		break;
 	}
 }
 
-#define PS_MAX_PHYSDEVS 64
+#define NVX_MAX_PHYSDEVS 64
 
 /*
- * ps_physdev_get() - what the layer knows of @pd, gathered on first use.
- * Returns NULL when out of memory or past PS_MAX_PHYSDEVS devices.
+ * nvx_physdev_get() - what the layer knows of @pd, gathered on first use.
+ * Returns NULL when out of memory or past NVX_MAX_PHYSDEVS devices.
  */
-const struct ps_physdev *ps_physdev_get(struct ps_instance *inst,
-					VkPhysicalDevice handle)
+const struct nvx_physdev *nvx_physdev_get(struct nvx_instance *inst,
+					  VkPhysicalDevice handle)
 {
-	struct ps_physdev *pd = NULL, *grown;
+	struct nvx_physdev *pd = NULL, *grown;
 
 	pthread_mutex_lock(&inst->lock);
 	for (uint32_t i = 0; i < inst->physdev_count; i++) {
@@ -341,15 +341,15 @@ const struct ps_physdev *ps_physdev_get(struct ps_instance *inst,
 	}
 	/* Entries never move once handed out: the array is sized once. */
 	if (!inst->physdevs) {
-		inst->physdevs = calloc(PS_MAX_PHYSDEVS, sizeof(*inst->physdevs));
+		inst->physdevs = calloc(NVX_MAX_PHYSDEVS, sizeof(*inst->physdevs));
 		if (!inst->physdevs)
 			goto out;
 	}
-	if (inst->physdev_count >= PS_MAX_PHYSDEVS)
+	if (inst->physdev_count >= NVX_MAX_PHYSDEVS)
 		goto out;
 	grown = &inst->physdevs[inst->physdev_count];
 	grown->handle = handle;
-	ps_physdev_fill(inst, grown);
+	nvx_physdev_fill(inst, grown);
 	inst->physdev_count++;
 	pd = grown;
 out:
@@ -357,7 +357,7 @@ out:
 	return pd;
 }
 
-void ps_physdevs_free(struct ps_instance *inst)
+void nvx_physdevs_free(struct nvx_instance *inst)
 {
 	for (uint32_t i = 0; i < inst->physdev_count; i++)
 		free(inst->physdevs[i].exts);

@@ -25,12 +25,12 @@
 
 #include "layer.h"
 
-VkExternalMemoryFeatureFlagsNV ps_features_to_nv(const struct ps_physdev *pd,
-						 VkExternalMemoryFeatureFlags f)
+VkExternalMemoryFeatureFlagsNV nvx_features_to_nv(const struct nvx_physdev *pd,
+						  VkExternalMemoryFeatureFlags f)
 {
 	VkExternalMemoryFeatureFlagsNV nv = 0;
 
-	if (pd->backend == PS_BACKEND_PRIME) {
+	if (pd->backend == NVX_BACKEND_PRIME) {
 		if ((f & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT) &&
 		    !(f & VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT))
 			nv = VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT_NV |
@@ -51,28 +51,23 @@ VkExternalMemoryFeatureFlagsNV ps_features_to_nv(const struct ps_physdev *pd,
  * NV type is the same dma-buf, which the layer keeps for imported memory
  * too: all of them are compatible, and all can be exported again.
  */
-VkExternalMemoryHandleTypeFlagsNV ps_types_to_nv(const struct ps_physdev *pd,
-						 VkExternalMemoryHandleTypeFlags t)
+VkExternalMemoryHandleTypeFlagsNV nvx_types_to_nv(const struct nvx_physdev *pd,
+						  VkExternalMemoryHandleTypeFlags t)
 {
-	if (pd->backend == PS_BACKEND_PRIME)
+	if (pd->backend == NVX_BACKEND_PRIME)
 		return pd->nv_types;
 	if (!pd->khr_type || !(t & pd->khr_type))
 		return 0;
 	return pd->nv_types;
 }
 
-static bool ps_single_bit(uint32_t v)
-{
-	return v && !(v & (v - 1));
-}
-
-VKAPI_ATTR VkResult VKAPI_CALL ps_GetPhysicalDeviceExternalImageFormatPropertiesNV(
+VKAPI_ATTR VkResult VKAPI_CALL nvx_GetPhysicalDeviceExternalImageFormatPropertiesNV(
 	VkPhysicalDevice physicalDevice, VkFormat format, VkImageType type,
 	VkImageTiling tiling, VkImageUsageFlags usage, VkImageCreateFlags flags,
 	VkExternalMemoryHandleTypeFlagsNV externalHandleType,
 	VkExternalImageFormatPropertiesNV *out)
 {
-	struct ps_instance *inst = ps_instance_from(physicalDevice);
+	struct nvx_instance *inst = nvx_instance_from(physicalDevice);
 	VkPhysicalDeviceExternalImageFormatInfo ext_info = {
 		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_IMAGE_FORMAT_INFO,
 	};
@@ -93,12 +88,12 @@ VKAPI_ATTR VkResult VKAPI_CALL ps_GetPhysicalDeviceExternalImageFormatProperties
 		.pNext = &ext_props,
 	};
 	const VkExternalMemoryProperties *emp = &ext_props.externalMemoryProperties;
-	const struct ps_physdev *pd;
+	const struct nvx_physdev *pd;
 	VkResult res;
 
 	if (!inst)
 		return VK_ERROR_INITIALIZATION_FAILED;
-	pd = ps_physdev_get(inst, physicalDevice);
+	pd = nvx_physdev_get(inst, physicalDevice);
 	if (!pd)
 		return VK_ERROR_OUT_OF_HOST_MEMORY;
 	if (pd->native_nv)
@@ -112,22 +107,22 @@ VKAPI_ATTR VkResult VKAPI_CALL ps_GetPhysicalDeviceExternalImageFormatProperties
 			physicalDevice, format, type, tiling, usage, flags,
 			&out->imageFormatProperties);
 
-	if (externalHandleType & ~PS_NV_ALL_TYPES) {
-		ps_error("vkGetPhysicalDeviceExternalImageFormatPropertiesNV: unknown handle type bits 0x%x (VUID-vkGetPhysicalDeviceExternalImageFormatPropertiesNV-externalHandleType-parameter)",
-			 externalHandleType & ~PS_NV_ALL_TYPES);
+	if (externalHandleType & ~NVX_NV_ALL_TYPES) {
+		nvx_error("vkGetPhysicalDeviceExternalImageFormatPropertiesNV: unknown handle type bits 0x%x (VUID-vkGetPhysicalDeviceExternalImageFormatPropertiesNV-externalHandleType-parameter)",
+			  externalHandleType & ~NVX_NV_ALL_TYPES);
 		return VK_ERROR_FORMAT_NOT_SUPPORTED;
 	}
-	if (!ps_single_bit(externalHandleType)) {
-		ps_error("vkGetPhysicalDeviceExternalImageFormatPropertiesNV: handle types 0x%x: more than one bit set (VUID-vkGetPhysicalDeviceExternalImageFormatPropertiesNV-externalHandleType-07721)",
-			 externalHandleType);
+	if (!nvx_single_bit(externalHandleType)) {
+		nvx_error("vkGetPhysicalDeviceExternalImageFormatPropertiesNV: handle types 0x%x: more than one bit set (VUID-vkGetPhysicalDeviceExternalImageFormatPropertiesNV-externalHandleType-07721)",
+			  externalHandleType);
 		return VK_ERROR_FORMAT_NOT_SUPPORTED;
 	}
 
 	/* A type the backend cannot carry: the image itself may still exist. */
 	if (!(externalHandleType & pd->nv_types) ||
 	    !inst->next.GetPhysicalDeviceImageFormatProperties2) {
-		ps_debug("NV caps: format %d, handle type 0x%x: not carried by backend %s",
-			 format, externalHandleType, ps_backend_name(pd->backend));
+		nvx_debug("NV caps: format %d, handle type 0x%x: not carried by backend %s",
+			  format, externalHandleType, nvx_backend_name(pd->backend));
 		return inst->next.GetPhysicalDeviceImageFormatProperties(
 			physicalDevice, format, type, tiling, usage, flags,
 			&out->imageFormatProperties);
@@ -141,8 +136,8 @@ VKAPI_ATTR VkResult VKAPI_CALL ps_GetPhysicalDeviceExternalImageFormatProperties
 		 * The driver cannot share this image.  Report the plain answer
 		 * with no external memory features, or the plain error.
 		 */
-		ps_debug("NV caps: format %d, handle type 0x%x: the driver cannot export it as %s",
-			 format, externalHandleType, ps_backend_name(pd->backend));
+		nvx_debug("NV caps: format %d, handle type 0x%x: the driver cannot export it as %s",
+			  format, externalHandleType, nvx_backend_name(pd->backend));
 		return inst->next.GetPhysicalDeviceImageFormatProperties(
 			physicalDevice, format, type, tiling, usage, flags,
 			&out->imageFormatProperties);
@@ -150,25 +145,25 @@ VKAPI_ATTR VkResult VKAPI_CALL ps_GetPhysicalDeviceExternalImageFormatProperties
 	if (res != VK_SUCCESS)
 		return res;
 
-	out->externalMemoryFeatures = ps_features_to_nv(pd,
+	out->externalMemoryFeatures = nvx_features_to_nv(pd,
 		emp->externalMemoryFeatures);
 	if (!out->externalMemoryFeatures) {
-		ps_debug("NV caps: format %d tiling %d, handle type 0x%x: backend %s cannot share it (driver features 0x%x)",
-			 format, tiling, externalHandleType,
-			 ps_backend_name(pd->backend), emp->externalMemoryFeatures);
+		nvx_debug("NV caps: format %d tiling %d, handle type 0x%x: backend %s cannot share it (driver features 0x%x)",
+			  format, tiling, externalHandleType,
+			  nvx_backend_name(pd->backend), emp->externalMemoryFeatures);
 		return inst->next.GetPhysicalDeviceImageFormatProperties(
 			physicalDevice, format, type, tiling, usage, flags,
 			&out->imageFormatProperties);
 	}
 	out->imageFormatProperties = props.imageFormatProperties;
-	out->compatibleHandleTypes = ps_types_to_nv(pd, emp->compatibleHandleTypes);
+	out->compatibleHandleTypes = nvx_types_to_nv(pd, emp->compatibleHandleTypes);
 	out->exportFromImportedHandleTypes =
-		ps_types_to_nv(pd, emp->exportFromImportedHandleTypes);
+		nvx_types_to_nv(pd, emp->exportFromImportedHandleTypes);
 	/* Every type reported must at least be compatible with itself. */
 	out->compatibleHandleTypes |= externalHandleType;
-	ps_debug("NV caps: format %d tiling %d usage 0x%x, handle type 0x%x: features 0x%x compatible 0x%x export-from-imported 0x%x",
-		 format, tiling, usage, externalHandleType,
-		 out->externalMemoryFeatures, out->compatibleHandleTypes,
-		 out->exportFromImportedHandleTypes);
+	nvx_debug("NV caps: format %d tiling %d usage 0x%x, handle type 0x%x: features 0x%x compatible 0x%x export-from-imported 0x%x",
+		  format, tiling, usage, externalHandleType,
+		  out->externalMemoryFeatures, out->compatibleHandleTypes,
+		  out->exportFromImportedHandleTypes);
 	return VK_SUCCESS;
 }

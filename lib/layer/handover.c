@@ -13,8 +13,8 @@
  */
 #include "layer.h"
 
-static void ps_check_release(struct ps_device *dev,
-			     const VkImageMemoryBarrier *b, uint32_t n)
+static void nvx_check_release(struct nvx_device *dev,
+			      const VkImageMemoryBarrier *b, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		bool leaves = b[i].dstQueueFamilyIndex == VK_QUEUE_FAMILY_EXTERNAL ||
@@ -22,13 +22,13 @@ static void ps_check_release(struct ps_device *dev,
 
 		if (leaves && b[i].srcQueueFamilyIndex != b[i].dstQueueFamilyIndex &&
 		    b[i].newLayout != VK_IMAGE_LAYOUT_GENERAL &&
-		    ps_image_known(dev, b[i].image))
-			ps_log("warning: shared image 0x%llx handed over in layout %d, not VK_IMAGE_LAYOUT_GENERAL: the other side may not see its contents",
-			       (unsigned long long)b[i].image, b[i].newLayout);
+		    nvx_image_known(dev, b[i].image))
+			nvx_log("warning: shared image 0x%llx handed over in layout %d, not VK_IMAGE_LAYOUT_GENERAL: the other side may not see its contents",
+				(unsigned long long)b[i].image, b[i].newLayout);
 	}
 }
 
-VKAPI_ATTR void VKAPI_CALL ps_CmdPipelineBarrier(VkCommandBuffer cb,
+VKAPI_ATTR void VKAPI_CALL nvx_CmdPipelineBarrier(VkCommandBuffer cb,
 	VkPipelineStageFlags srcStageMask, VkPipelineStageFlags dstStageMask,
 	VkDependencyFlags dependencyFlags, uint32_t memoryBarrierCount,
 	const VkMemoryBarrier *pMemoryBarriers,
@@ -37,11 +37,11 @@ VKAPI_ATTR void VKAPI_CALL ps_CmdPipelineBarrier(VkCommandBuffer cb,
 	uint32_t imageMemoryBarrierCount,
 	const VkImageMemoryBarrier *pImageMemoryBarriers)
 {
-	struct ps_device *dev = ps_device_from(cb);
+	struct nvx_device *dev = nvx_device_from(cb);
 
 	if (!dev)
 		return;
-	ps_check_release(dev, pImageMemoryBarriers, imageMemoryBarrierCount);
+	nvx_check_release(dev, pImageMemoryBarriers, imageMemoryBarrierCount);
 	dev->next.CmdPipelineBarrier(cb, srcStageMask, dstStageMask,
 				     dependencyFlags, memoryBarrierCount,
 				     pMemoryBarriers, bufferMemoryBarrierCount,

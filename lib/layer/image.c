@@ -20,7 +20,7 @@
  * The fd handle type D3D11_IMAGE has no place for a description: its
  * imports are not checked.
  *
- * The description travels as PS_DESC_WIRE_SIZE bytes, every number
+ * The description travels as NVX_DESC_WIRE_SIZE bytes, every number
  * little-endian:
  *
  *   0    u32  magic 0x44495350 ("PSID")
@@ -44,21 +44,21 @@
 
 #include "layer.h"
 
-#define PS_DESC_MAGIC 0x44495350u
-#define PS_DESC_VERSION 1
+#define NVX_DESC_MAGIC 0x44495350u
+#define NVX_DESC_VERSION 1
 
-struct ps_image {
-	struct ps_image *next;
+struct nvx_image {
+	struct nvx_image *next;
 	VkImage handle;
 	VkImageCreateInfo ci;		/* pNext and queue families cleared */
 	VkExternalMemoryHandleTypeFlagsNV types;
 };
 
-void ps_image_remember(struct ps_device *dev, VkImage image,
-		       const VkImageCreateInfo *ci,
-		       VkExternalMemoryHandleTypeFlagsNV types)
+void nvx_image_remember(struct nvx_device *dev, VkImage image,
+			const VkImageCreateInfo *ci,
+			VkExternalMemoryHandleTypeFlagsNV types)
 {
-	struct ps_image *img = calloc(1, sizeof(*img));
+	struct nvx_image *img = calloc(1, sizeof(*img));
 
 	if (!img)
 		return;
@@ -75,9 +75,9 @@ void ps_image_remember(struct ps_device *dev, VkImage image,
 }
 
 /* The record of @image, or NULL.  Under dev->lock. */
-static struct ps_image *ps_image_find(struct ps_device *dev, VkImage image)
+static struct nvx_image *nvx_image_find(struct nvx_device *dev, VkImage image)
 {
-	struct ps_image *img;
+	struct nvx_image *img;
 
 	for (img = dev->images; img; img = img->next)
 		if (img->handle == image)
@@ -85,19 +85,19 @@ static struct ps_image *ps_image_find(struct ps_device *dev, VkImage image)
 	return NULL;
 }
 
-bool ps_image_known(struct ps_device *dev, VkImage image)
+bool nvx_image_known(struct nvx_device *dev, VkImage image)
 {
 	bool found;
 
 	pthread_mutex_lock(&dev->lock);
-	found = ps_image_find(dev, image);
+	found = nvx_image_find(dev, image);
 	pthread_mutex_unlock(&dev->lock);
 	return found;
 }
 
-void ps_device_forget_images(struct ps_device *dev)
+void nvx_device_forget_images(struct nvx_device *dev)
 {
-	struct ps_image *img, *next;
+	struct nvx_image *img, *next;
 
 	for (img = dev->images; img; img = next) {
 		next = img->next;
@@ -106,12 +106,12 @@ void ps_device_forget_images(struct ps_device *dev)
 	dev->images = NULL;
 }
 
-VKAPI_ATTR void VKAPI_CALL ps_DestroyImage(VkDevice device, VkImage image,
+VKAPI_ATTR void VKAPI_CALL nvx_DestroyImage(VkDevice device, VkImage image,
 	const VkAllocationCallbacks *pAllocator)
 {
-	struct ps_device *dev = ps_device_from(device);
-	struct ps_image **p, *gone = NULL;
-	struct ps_memory *m;
+	struct nvx_device *dev = nvx_device_from(device);
+	struct nvx_image **p, *gone = NULL;
+	struct nvx_memory *m;
 
 	if (!dev)
 		return;
@@ -135,7 +135,7 @@ VKAPI_ATTR void VKAPI_CALL ps_DestroyImage(VkDevice device, VkImage image,
 }
 
 /* Planes of a multi-planar format (VK_KHR_sampler_ycbcr_conversion), or 1. */
-static uint32_t ps_format_planes(VkFormat f)
+static uint32_t nvx_format_planes(VkFormat f)
 {
 	switch (f) {
 	case VK_FORMAT_G8_B8_R8_3PLANE_420_UNORM:
@@ -169,7 +169,7 @@ static uint32_t ps_format_planes(VkFormat f)
 	}
 }
 
-static bool ps_format_depth_stencil(VkFormat f)
+static bool nvx_format_depth_stencil(VkFormat f)
 {
 	switch (f) {
 	case VK_FORMAT_D16_UNORM:
@@ -186,26 +186,26 @@ static bool ps_format_depth_stencil(VkFormat f)
 }
 
 /*
- * ps_image_describe() - the description of @image bound at @offset.  The
+ * nvx_image_describe() - the description of @image bound at @offset.  The
  * image must be one of those created with VkExternalMemoryImageCreateInfoNV.
  */
-VkResult ps_image_describe(struct ps_device *dev, VkImage image,
-			   VkDeviceSize offset, struct ps_image_desc *desc)
+VkResult nvx_image_describe(struct nvx_device *dev, VkImage image,
+			    VkDeviceSize offset, struct nvx_image_desc *desc)
 {
-	const struct ps_physdev *pd = dev->physdev;
+	const struct nvx_physdev *pd = dev->physdev;
 	VkImageCreateInfo ci;
 	VkMemoryRequirements mr;
-	struct ps_image *img;
+	struct nvx_image *img;
 	uint32_t planes = 0;
 
 	pthread_mutex_lock(&dev->lock);
-	img = ps_image_find(dev, image);
+	img = nvx_image_find(dev, image);
 	if (img)
 		ci = img->ci;
 	pthread_mutex_unlock(&dev->lock);
 	if (!img) {
-		ps_error("image 0x%llx was not created with VkExternalMemoryImageCreateInfoNV: the layer cannot describe it",
-			 (unsigned long long)image);
+		nvx_error("image 0x%llx was not created with VkExternalMemoryImageCreateInfoNV: the layer cannot describe it",
+			  (unsigned long long)image);
 		return VK_ERROR_VALIDATION_FAILED_EXT;
 	}
 
@@ -231,8 +231,8 @@ VkResult ps_image_describe(struct ps_device *dev, VkImage image,
 	desc->memory_size = mr.size;
 
 	if (ci.tiling == VK_IMAGE_TILING_LINEAR &&
-	    !ps_format_depth_stencil(ci.format)) {
-		planes = ps_format_planes(ci.format);
+	    !nvx_format_depth_stencil(ci.format)) {
+		planes = nvx_format_planes(ci.format);
 		desc->drm_modifier = DRM_FORMAT_MOD_LINEAR;
 	} else if (ci.tiling == VK_IMAGE_TILING_DRM_FORMAT_MODIFIER_EXT &&
 		   dev->next.GetImageDrmFormatModifierPropertiesEXT) {
@@ -243,10 +243,10 @@ VkResult ps_image_describe(struct ps_device *dev, VkImage image,
 		if (dev->next.GetImageDrmFormatModifierPropertiesEXT(dev->handle,
 				image, &mod) == VK_SUCCESS) {
 			desc->drm_modifier = mod.drmFormatModifier;
-			planes = ps_format_planes(ci.format);
+			planes = nvx_format_planes(ci.format);
 		}
 	}
-	for (uint32_t i = 0; i < planes && i < PS_DESC_MAX_PLANES; i++) {
+	for (uint32_t i = 0; i < planes && i < NVX_DESC_MAX_PLANES; i++) {
 		VkImageSubresource sub = { .aspectMask = VK_IMAGE_ASPECT_COLOR_BIT };
 		VkSubresourceLayout l;
 
@@ -255,7 +255,7 @@ VkResult ps_image_describe(struct ps_device *dev, VkImage image,
 		else if (planes > 1)
 			sub.aspectMask = VK_IMAGE_ASPECT_PLANE_0_BIT << i;
 		dev->next.GetImageSubresourceLayout(dev->handle, image, &sub, &l);
-		desc->planes[i] = (struct ps_plane_layout){
+		desc->planes[i] = (struct nvx_plane_layout){
 			.offset = l.offset, .size = l.size,
 			.row_pitch = l.rowPitch, .array_pitch = l.arrayPitch,
 			.depth_pitch = l.depthPitch,
@@ -267,31 +267,31 @@ VkResult ps_image_describe(struct ps_device *dev, VkImage image,
 
 /* Encoding -------------------------------------------------------------- */
 
-#define PS_DESC_WIRE_SIZE (8 + 12 * 4 + 3 * 8 + 2 * VK_UUID_SIZE + \
-			   PS_DESC_MAX_PLANES * 5 * 8)
+#define NVX_DESC_WIRE_SIZE (8 + 12 * 4 + 3 * 8 + 2 * VK_UUID_SIZE + \
+			    NVX_DESC_MAX_PLANES * 5 * 8)
 
-static unsigned char *ps_put32(unsigned char *p, uint32_t v)
+static unsigned char *nvx_put32(unsigned char *p, uint32_t v)
 {
 	v = htole32(v);
 	memcpy(p, &v, 4);
 	return p + 4;
 }
 
-static unsigned char *ps_put64(unsigned char *p, uint64_t v)
+static unsigned char *nvx_put64(unsigned char *p, uint64_t v)
 {
 	v = htole64(v);
 	memcpy(p, &v, 8);
 	return p + 8;
 }
 
-static const unsigned char *ps_get32(const unsigned char *p, uint32_t *v)
+static const unsigned char *nvx_get32(const unsigned char *p, uint32_t *v)
 {
 	memcpy(v, p, 4);
 	*v = le32toh(*v);
 	return p + 4;
 }
 
-static const unsigned char *ps_get64(const unsigned char *p, uint64_t *v)
+static const unsigned char *nvx_get64(const unsigned char *p, uint64_t *v)
 {
 	memcpy(v, p, 8);
 	*v = le64toh(*v);
@@ -299,89 +299,89 @@ static const unsigned char *ps_get64(const unsigned char *p, uint64_t *v)
 }
 
 /* The twelve u32 fields, in their order on the wire. */
-#define PS_DESC_U32(d) { &(d)->format, &(d)->type, &(d)->tiling, \
+#define NVX_DESC_U32(d) { &(d)->format, &(d)->type, &(d)->tiling, \
 	&(d)->usage, &(d)->flags, &(d)->samples, &(d)->width, &(d)->height, \
 	&(d)->depth, &(d)->mip_levels, &(d)->array_layers, &(d)->plane_count }
 
 /*
- * ps_desc_encode() - @desc as bytes into @buf; returns the length, which
+ * nvx_desc_encode() - @desc as bytes into @buf; returns the length, which
  * is also the answer for a NULL @desc.  0 when @size is too small.
  */
-size_t ps_desc_encode(const struct ps_image_desc *desc, void *buf, size_t size)
+size_t nvx_desc_encode(const struct nvx_image_desc *desc, void *buf, size_t size)
 {
 	unsigned char *p = buf;
 
 	if (!desc)
-		return PS_DESC_WIRE_SIZE;
-	if (size < PS_DESC_WIRE_SIZE)
+		return NVX_DESC_WIRE_SIZE;
+	if (size < NVX_DESC_WIRE_SIZE)
 		return 0;
 	{
-		const uint32_t *u32[] = PS_DESC_U32(desc);
+		const uint32_t *u32[] = NVX_DESC_U32(desc);
 
-		p = ps_put32(p, PS_DESC_MAGIC);
-		p[0] = PS_DESC_VERSION & 0xff;
-		p[1] = PS_DESC_VERSION >> 8;
-		p[2] = PS_DESC_WIRE_SIZE & 0xff;
-		p[3] = PS_DESC_WIRE_SIZE >> 8;
+		p = nvx_put32(p, NVX_DESC_MAGIC);
+		p[0] = NVX_DESC_VERSION & 0xff;
+		p[1] = NVX_DESC_VERSION >> 8;
+		p[2] = NVX_DESC_WIRE_SIZE & 0xff;
+		p[3] = NVX_DESC_WIRE_SIZE >> 8;
 		p += 4;
-		for (size_t i = 0; i < PS_ARRAY_SIZE(u32); i++)
-			p = ps_put32(p, *u32[i]);
+		for (size_t i = 0; i < NVX_ARRAY_SIZE(u32); i++)
+			p = nvx_put32(p, *u32[i]);
 	}
-	p = ps_put64(p, desc->drm_modifier);
-	p = ps_put64(p, desc->memory_offset);
-	p = ps_put64(p, desc->memory_size);
+	p = nvx_put64(p, desc->drm_modifier);
+	p = nvx_put64(p, desc->memory_offset);
+	p = nvx_put64(p, desc->memory_size);
 	memcpy(p, desc->driver_uuid, VK_UUID_SIZE);
 	p += VK_UUID_SIZE;
 	memcpy(p, desc->device_uuid, VK_UUID_SIZE);
 	p += VK_UUID_SIZE;
-	for (int i = 0; i < PS_DESC_MAX_PLANES; i++) {
-		p = ps_put64(p, desc->planes[i].offset);
-		p = ps_put64(p, desc->planes[i].size);
-		p = ps_put64(p, desc->planes[i].row_pitch);
-		p = ps_put64(p, desc->planes[i].array_pitch);
-		p = ps_put64(p, desc->planes[i].depth_pitch);
+	for (int i = 0; i < NVX_DESC_MAX_PLANES; i++) {
+		p = nvx_put64(p, desc->planes[i].offset);
+		p = nvx_put64(p, desc->planes[i].size);
+		p = nvx_put64(p, desc->planes[i].row_pitch);
+		p = nvx_put64(p, desc->planes[i].array_pitch);
+		p = nvx_put64(p, desc->planes[i].depth_pitch);
 	}
-	return PS_DESC_WIRE_SIZE;
+	return NVX_DESC_WIRE_SIZE;
 }
 
-/* ps_desc_decode() - bytes of ps_desc_encode() back; 0 or -1. */
-int ps_desc_decode(const void *buf, size_t size, struct ps_image_desc *desc)
+/* nvx_desc_decode() - bytes of nvx_desc_encode() back; 0 or -1. */
+int nvx_desc_decode(const void *buf, size_t size, struct nvx_image_desc *desc)
 {
 	const unsigned char *p = buf;
 	uint32_t magic;
 	unsigned int version, length;
 
-	if (size < PS_DESC_WIRE_SIZE)
+	if (size < NVX_DESC_WIRE_SIZE)
 		return -1;
-	p = ps_get32(p, &magic);
+	p = nvx_get32(p, &magic);
 	version = p[0] | p[1] << 8;
 	length = p[2] | p[3] << 8;
 	p += 4;
-	if (magic != PS_DESC_MAGIC || version < PS_DESC_VERSION ||
-	    length < PS_DESC_WIRE_SIZE || length > size)
+	if (magic != NVX_DESC_MAGIC || version < NVX_DESC_VERSION ||
+	    length < NVX_DESC_WIRE_SIZE || length > size)
 		return -1;
 	memset(desc, 0, sizeof(*desc));
 	{
-		uint32_t *u32[] = PS_DESC_U32(desc);
+		uint32_t *u32[] = NVX_DESC_U32(desc);
 
-		for (size_t i = 0; i < PS_ARRAY_SIZE(u32); i++)
-			p = ps_get32(p, u32[i]);
+		for (size_t i = 0; i < NVX_ARRAY_SIZE(u32); i++)
+			p = nvx_get32(p, u32[i]);
 	}
-	p = ps_get64(p, &desc->drm_modifier);
-	p = ps_get64(p, &desc->memory_offset);
-	p = ps_get64(p, &desc->memory_size);
+	p = nvx_get64(p, &desc->drm_modifier);
+	p = nvx_get64(p, &desc->memory_offset);
+	p = nvx_get64(p, &desc->memory_size);
 	memcpy(desc->driver_uuid, p, VK_UUID_SIZE);
 	p += VK_UUID_SIZE;
 	memcpy(desc->device_uuid, p, VK_UUID_SIZE);
 	p += VK_UUID_SIZE;
-	for (int i = 0; i < PS_DESC_MAX_PLANES; i++) {
-		p = ps_get64(p, &desc->planes[i].offset);
-		p = ps_get64(p, &desc->planes[i].size);
-		p = ps_get64(p, &desc->planes[i].row_pitch);
-		p = ps_get64(p, &desc->planes[i].array_pitch);
-		p = ps_get64(p, &desc->planes[i].depth_pitch);
+	for (int i = 0; i < NVX_DESC_MAX_PLANES; i++) {
+		p = nvx_get64(p, &desc->planes[i].offset);
+		p = nvx_get64(p, &desc->planes[i].size);
+		p = nvx_get64(p, &desc->planes[i].row_pitch);
+		p = nvx_get64(p, &desc->planes[i].array_pitch);
+		p = nvx_get64(p, &desc->planes[i].depth_pitch);
 	}
-	if (desc->plane_count > PS_DESC_MAX_PLANES)
+	if (desc->plane_count > NVX_DESC_MAX_PLANES)
 		return -1;
 	return 0;
 }
@@ -389,9 +389,9 @@ int ps_desc_decode(const void *buf, size_t size, struct ps_image_desc *desc)
 /* Checking -------------------------------------------------------------- */
 
 /* The first difference between @a (the importer) and @b, or NULL. */
-static const char *ps_desc_differs(const struct ps_image_desc *a,
-				   const struct ps_image_desc *b,
-				   uint64_t *va, uint64_t *vb)
+static const char *nvx_desc_differs(const struct nvx_image_desc *a,
+				    const struct nvx_image_desc *b,
+				    uint64_t *va, uint64_t *vb)
 {
 	const struct {
 		const char *name;
@@ -412,7 +412,7 @@ static const char *ps_desc_differs(const struct ps_image_desc *a,
 		  b->memory_offset },
 	};
 
-	for (size_t i = 0; i < PS_ARRAY_SIZE(fields); i++) {
+	for (size_t i = 0; i < NVX_ARRAY_SIZE(fields); i++) {
 		if (fields[i].a != fields[i].b) {
 			*va = fields[i].a;
 			*vb = fields[i].b;
@@ -440,7 +440,7 @@ static const char *ps_desc_differs(const struct ps_image_desc *a,
 	if (a->plane_count != b->plane_count)
 		return "the number of plane layouts";
 	for (uint32_t i = 0; i < a->plane_count; i++) {
-		const struct ps_plane_layout *pa = &a->planes[i], *pb = &b->planes[i];
+		const struct nvx_plane_layout *pa = &a->planes[i], *pb = &b->planes[i];
 
 		*va = pa->offset, *vb = pb->offset;
 		if (*va != *vb)
@@ -462,55 +462,55 @@ static const char *ps_desc_differs(const struct ps_image_desc *a,
 }
 
 /*
- * ps_desc_check() - whether @image bound at @offset is the image @want
+ * nvx_desc_check() - whether @image bound at @offset is the image @want
  * describes.  VK_ERROR_INVALID_EXTERNAL_HANDLE, with a message starting
  * with @where, when it is not; the caller picks the code it returns.
  */
-VkResult ps_desc_check(struct ps_device *dev, const struct ps_image_desc *want,
-		       VkImage image, VkDeviceSize offset, const char *where)
+VkResult nvx_desc_check(struct nvx_device *dev, const struct nvx_image_desc *want,
+			VkImage image, VkDeviceSize offset, const char *where)
 {
-	struct ps_image_desc have;
+	struct nvx_image_desc have;
 	const char *what;
 	uint64_t va, vb;
 	VkResult res;
 
-	res = ps_image_describe(dev, image, offset, &have);
+	res = nvx_image_describe(dev, image, offset, &have);
 	if (res != VK_SUCCESS) {
-		ps_error("%s: memory imported from a D3D11_IMAGE_KMT handle can only hold an image created with VkExternalMemoryImageCreateInfoNV",
-			 where);
+		nvx_error("%s: memory imported from a D3D11_IMAGE_KMT handle can only hold an image created with VkExternalMemoryImageCreateInfoNV",
+			  where);
 		return VK_ERROR_INVALID_EXTERNAL_HANDLE;
 	}
-	what = ps_desc_differs(&have, want, &va, &vb);
+	what = nvx_desc_differs(&have, want, &va, &vb);
 	if (!what) {
-		ps_debug("%s: image 0x%llx matches the D3D11_IMAGE_KMT handle's description",
-			 where, (unsigned long long)image);
+		nvx_debug("%s: image 0x%llx matches the D3D11_IMAGE_KMT handle's description",
+			  where, (unsigned long long)image);
 		return VK_SUCCESS;
 	}
-	ps_error("%s: image 0x%llx is not the image of the D3D11_IMAGE_KMT handle: %s is %llu here, %llu in the exporter's image",
-		 where, (unsigned long long)image, what,
-		 (unsigned long long)va, (unsigned long long)vb);
+	nvx_error("%s: image 0x%llx is not the image of the D3D11_IMAGE_KMT handle: %s is %llu here, %llu in the exporter's image",
+		  where, (unsigned long long)image, what,
+		  (unsigned long long)va, (unsigned long long)vb);
 	return VK_ERROR_INVALID_EXTERNAL_HANDLE;
 }
 
 /* Binding --------------------------------------------------------------- */
 
-static VkResult ps_bind_check(struct ps_device *dev, VkImage image,
-			      VkDeviceMemory memory, VkDeviceSize offset,
-			      const char *where)
+static VkResult nvx_bind_check(struct nvx_device *dev, VkImage image,
+			       VkDeviceMemory memory, VkDeviceSize offset,
+			       const char *where)
 {
-	struct ps_memory *m = ps_memory_find(dev, memory);
+	struct nvx_memory *m = nvx_memory_find(dev, memory);
 
 	if (!m || !m->import_desc)
 		return VK_SUCCESS;
-	if (ps_desc_check(dev, m->import_desc, image, offset, where))
+	if (nvx_desc_check(dev, m->import_desc, image, offset, where))
 		return VK_ERROR_VALIDATION_FAILED_EXT;
 	return VK_SUCCESS;
 }
 
-static void ps_bind_note(struct ps_device *dev, VkImage image,
-			 VkDeviceMemory memory, VkDeviceSize offset)
+static void nvx_bind_note(struct nvx_device *dev, VkImage image,
+			  VkDeviceMemory memory, VkDeviceSize offset)
 {
-	struct ps_memory *m = ps_memory_find(dev, memory);
+	struct nvx_memory *m = nvx_memory_find(dev, memory);
 
 	if (!m)
 		return;
@@ -520,10 +520,10 @@ static void ps_bind_note(struct ps_device *dev, VkImage image,
 	pthread_mutex_unlock(&dev->lock);
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL ps_BindImageMemory(VkDevice device,
+VKAPI_ATTR VkResult VKAPI_CALL nvx_BindImageMemory(VkDevice device,
 	VkImage image, VkDeviceMemory memory, VkDeviceSize memoryOffset)
 {
-	struct ps_device *dev = ps_device_from(device);
+	struct nvx_device *dev = nvx_device_from(device);
 	VkResult res;
 
 	if (!dev)
@@ -531,26 +531,26 @@ VKAPI_ATTR VkResult VKAPI_CALL ps_BindImageMemory(VkDevice device,
 	if (!dev->nv_memory)
 		return dev->next.BindImageMemory(device, image, memory,
 						 memoryOffset);
-	res = ps_bind_check(dev, image, memory, memoryOffset,
-			    "vkBindImageMemory");
+	res = nvx_bind_check(dev, image, memory, memoryOffset,
+			     "vkBindImageMemory");
 	if (res != VK_SUCCESS)
 		return res;
 	res = dev->next.BindImageMemory(device, image, memory, memoryOffset);
 	if (res == VK_SUCCESS)
-		ps_bind_note(dev, image, memory, memoryOffset);
+		nvx_bind_note(dev, image, memory, memoryOffset);
 	return res;
 }
 
-static VkResult ps_bind2(struct ps_device *dev, PFN_vkBindImageMemory2 next,
-			 uint32_t n, const VkBindImageMemoryInfo *infos)
+static VkResult nvx_bind2(struct nvx_device *dev, PFN_vkBindImageMemory2 next,
+			  uint32_t n, const VkBindImageMemoryInfo *infos)
 {
 	VkResult res;
 
 	if (!dev->nv_memory)
 		return next(dev->handle, n, infos);
 	for (uint32_t i = 0; i < n; i++) {
-		res = ps_bind_check(dev, infos[i].image, infos[i].memory,
-				    infos[i].memoryOffset, "vkBindImageMemory2");
+		res = nvx_bind_check(dev, infos[i].image, infos[i].memory,
+				     infos[i].memoryOffset, "vkBindImageMemory2");
 		if (res != VK_SUCCESS)
 			return res;
 	}
@@ -558,29 +558,29 @@ static VkResult ps_bind2(struct ps_device *dev, PFN_vkBindImageMemory2 next,
 	if (res != VK_SUCCESS)
 		return res;
 	for (uint32_t i = 0; i < n; i++)
-		ps_bind_note(dev, infos[i].image, infos[i].memory,
-			     infos[i].memoryOffset);
+		nvx_bind_note(dev, infos[i].image, infos[i].memory,
+			      infos[i].memoryOffset);
 	return VK_SUCCESS;
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL ps_BindImageMemory2(VkDevice device,
+VKAPI_ATTR VkResult VKAPI_CALL nvx_BindImageMemory2(VkDevice device,
 	uint32_t bindInfoCount, const VkBindImageMemoryInfo *pBindInfos)
 {
-	struct ps_device *dev = ps_device_from(device);
+	struct nvx_device *dev = nvx_device_from(device);
 
 	if (!dev || !dev->next.BindImageMemory2)
 		return VK_ERROR_INITIALIZATION_FAILED;
-	return ps_bind2(dev, dev->next.BindImageMemory2, bindInfoCount,
-			pBindInfos);
+	return nvx_bind2(dev, dev->next.BindImageMemory2, bindInfoCount,
+			 pBindInfos);
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL ps_BindImageMemory2KHR(VkDevice device,
+VKAPI_ATTR VkResult VKAPI_CALL nvx_BindImageMemory2KHR(VkDevice device,
 	uint32_t bindInfoCount, const VkBindImageMemoryInfo *pBindInfos)
 {
-	struct ps_device *dev = ps_device_from(device);
+	struct nvx_device *dev = nvx_device_from(device);
 
 	if (!dev || !dev->next.BindImageMemory2KHR)
 		return VK_ERROR_INITIALIZATION_FAILED;
-	return ps_bind2(dev, dev->next.BindImageMemory2KHR, bindInfoCount,
-			pBindInfos);
+	return nvx_bind2(dev, dev->next.BindImageMemory2KHR, bindInfoCount,
+			 pBindInfos);
 }

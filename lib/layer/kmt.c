@@ -24,7 +24,7 @@
  * and group, 0444: everyone in the IPC namespace).
  *
  * One primeshare session per VkDevice that may use the KMT types, opened
- * with the device (ps_kmt_open) and closed with it.
+ * with the device (nvx_kmt_open) and closed with it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -34,13 +34,13 @@
 #include "primeshare.h"
 #include "layer.h"
 
-/* Room for an encoded description; ps_kmt_export() fails if it is short. */
-#define PS_DESC_BUFFER 1024
+/* Room for an encoded description; nvx_kmt_export() fails if it is short. */
+#define NVX_DESC_BUFFER 1024
 
-static pthread_once_t ps_mode_once = PTHREAD_ONCE_INIT;
-static unsigned int ps_mode = PRIMESHARE_MODE_OWNER;
+static pthread_once_t nvx_mode_once = PTHREAD_ONCE_INIT;
+static unsigned int nvx_mode = PRIMESHARE_MODE_OWNER;
 
-static void ps_mode_init(void)
+static void nvx_mode_init(void)
 {
 	const char *env = getenv("PRIMESHARE_LAYER_MODE");
 	unsigned long v;
@@ -51,27 +51,27 @@ static void ps_mode_init(void)
 	errno = 0;
 	v = strtoul(env, &end, 8);
 	if (errno || *end || !v || (v & ~(unsigned long)PRIMESHARE_MODE_MASK)) {
-		ps_error("PRIMESHARE_LAYER_MODE=%s is not an octal mode of the bits 0400, 0040 and 0004; using 0400",
-			 env);
+		nvx_error("PRIMESHARE_LAYER_MODE=%s is not an octal mode of the bits 0400, 0040 and 0004; using 0400",
+			  env);
 		return;
 	}
-	ps_mode = (unsigned int)v;
-	ps_debug("KMT handles get mode %04o (PRIMESHARE_LAYER_MODE)", ps_mode);
+	nvx_mode = (unsigned int)v;
+	nvx_debug("KMT handles get mode %04o (PRIMESHARE_LAYER_MODE)", nvx_mode);
 }
 
-/* ps_kmt_mode() - the access mode of the KMT handles the layer makes. */
-unsigned int ps_kmt_mode(void)
+/* nvx_kmt_mode() - the access mode of the KMT handles the layer makes. */
+unsigned int nvx_kmt_mode(void)
 {
-	pthread_once(&ps_mode_once, ps_mode_init);
-	return ps_mode;
+	pthread_once(&nvx_mode_once, nvx_mode_init);
+	return nvx_mode;
 }
 
 /*
- * ps_kmt_probe() - the KMT types this process can have: none without a
+ * nvx_kmt_probe() - the KMT types this process can have: none without a
  * usable /dev/primeshare or with a HANDLE too small for a 64-bit handle;
  * D3D11_IMAGE_KMT also needs metadata of a description's size.
  */
-VkExternalMemoryHandleTypeFlagsNV ps_kmt_probe(void)
+VkExternalMemoryHandleTypeFlagsNV nvx_kmt_probe(void)
 {
 	VkExternalMemoryHandleTypeFlagsNV types = 0;
 	struct primeshare *ps;
@@ -79,13 +79,13 @@ VkExternalMemoryHandleTypeFlagsNV ps_kmt_probe(void)
 	int ret;
 
 	if (sizeof(HANDLE) < sizeof(uint64_t)) {
-		ps_debug("KMT handle types: unavailable (a HANDLE cannot hold a 64-bit handle)");
+		nvx_debug("KMT handle types: unavailable (a HANDLE cannot hold a 64-bit handle)");
 		return 0;
 	}
 	ret = primeshare_open(&ps);
 	if (ret) {
-		ps_debug("KMT handle types: unavailable (primeshare_open: %s)",
-			 strerror(-ret));
+		nvx_debug("KMT handle types: unavailable (primeshare_open: %s)",
+			  strerror(-ret));
 		return 0;
 	}
 	features = primeshare_features(ps);
@@ -94,16 +94,16 @@ VkExternalMemoryHandleTypeFlagsNV ps_kmt_probe(void)
 	if ((features & PRIMESHARE_FEATURE_EXPORT) &&
 	    (features & PRIMESHARE_FEATURE_METADATA) &&
 	    primeshare_limit(ps, PRIMESHARE_LIMIT_METADATA_SIZE) >=
-	    (int64_t)ps_desc_encode(NULL, NULL, 0))
+	    (int64_t)nvx_desc_encode(NULL, NULL, 0))
 		types |= VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_KMT_BIT_NV;
 	primeshare_close(ps);
-	ps_debug("KMT handle types: 0x%x (/dev/primeshare features 0x%llx)",
-		 types, (unsigned long long)features);
+	nvx_debug("KMT handle types: 0x%x (/dev/primeshare features 0x%llx)",
+		  types, (unsigned long long)features);
 	return types;
 }
 
 /* The device's session, opened now if it is not yet.  Under dev->lock. */
-static int ps_kmt_session(struct ps_device *dev)
+static int nvx_kmt_session(struct nvx_device *dev)
 {
 	int ret;
 
@@ -111,28 +111,28 @@ static int ps_kmt_session(struct ps_device *dev)
 		return 0;
 	ret = primeshare_open(&dev->ps);
 	if (ret)
-		ps_error("cannot open /dev/primeshare: %s", strerror(-ret));
+		nvx_error("cannot open /dev/primeshare: %s", strerror(-ret));
 	return ret;
 }
 
 /*
- * ps_kmt_open() - open the session of a new device that may use the KMT
+ * nvx_kmt_open() - open the session of a new device that may use the KMT
  * types, so that it is there from the start (and counted from the start
  * by a program watching its descriptors).
  */
-void ps_kmt_open(struct ps_device *dev)
+void nvx_kmt_open(struct nvx_device *dev)
 {
 	pthread_mutex_lock(&dev->lock);
-	ps_kmt_session(dev);
+	nvx_kmt_session(dev);
 	pthread_mutex_unlock(&dev->lock);
 }
 
-static int ps_kmt_slot(VkExternalMemoryHandleTypeFlagsNV type)
+static int nvx_kmt_slot(VkExternalMemoryHandleTypeFlagsNV type)
 {
 	return type == VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_KMT_BIT_NV;
 }
 
-static const char *ps_text(uint64_t handle, char *buf)
+static const char *nvx_text(uint64_t handle, char *buf)
 {
 	if (primeshare_handle_format(handle, buf, PRIMESHARE_HANDLE_TEXT_SIZE) < 0)
 		strcpy(buf, "?");
@@ -140,8 +140,8 @@ static const char *ps_text(uint64_t handle, char *buf)
 }
 
 /* The dma-buf of @m as a new fd (dma-buf backend) or the layer's (prime). */
-static VkResult ps_kmt_dmabuf(struct ps_device *dev, struct ps_memory *m,
-			      int *fd, bool *owned)
+static VkResult nvx_kmt_dmabuf(struct nvx_device *dev, struct nvx_memory *m,
+			       int *fd, bool *owned)
 {
 	VkMemoryGetFdInfoKHR info = {
 		.sType = VK_STRUCTURE_TYPE_MEMORY_GET_FD_INFO_KHR,
@@ -154,7 +154,7 @@ static VkResult ps_kmt_dmabuf(struct ps_device *dev, struct ps_memory *m,
 		*owned = false;
 		return VK_SUCCESS;
 	}
-	if (dev->physdev->backend != PS_BACKEND_DMABUF ||
+	if (dev->physdev->backend != NVX_BACKEND_DMABUF ||
 	    !dev->next.GetMemoryFdKHR)
 		return VK_ERROR_OUT_OF_HOST_MEMORY;	/* not reached */
 	*owned = true;
@@ -162,16 +162,16 @@ static VkResult ps_kmt_dmabuf(struct ps_device *dev, struct ps_memory *m,
 }
 
 /*
- * ps_kmt_export() - the KMT handle of type @type for memory @m, made on
+ * nvx_kmt_export() - the KMT handle of type @type for memory @m, made on
  * the first request.
  */
-VkResult ps_kmt_export(struct ps_device *dev, struct ps_memory *m,
-		       VkExternalMemoryHandleTypeFlagsNV type, uint64_t *handle)
+VkResult nvx_kmt_export(struct nvx_device *dev, struct nvx_memory *m,
+			VkExternalMemoryHandleTypeFlagsNV type, uint64_t *handle)
 {
-	unsigned char meta[PS_DESC_BUFFER];
+	unsigned char meta[NVX_DESC_BUFFER];
 	char text[PRIMESHARE_HANDLE_TEXT_SIZE];
-	int slot = ps_kmt_slot(type), fd = -1, ret;
-	struct ps_image_desc desc;
+	int slot = nvx_kmt_slot(type), fd = -1, ret;
+	struct nvx_image_desc desc;
 	size_t meta_size = 0;
 	VkImage image;
 	VkDeviceSize offset;
@@ -183,7 +183,7 @@ VkResult ps_kmt_export(struct ps_device *dev, struct ps_memory *m,
 	*handle = m->kmt[slot];
 	image = m->image;
 	offset = m->image_offset;
-	ret = *handle ? 0 : ps_kmt_session(dev);
+	ret = *handle ? 0 : nvx_kmt_session(dev);
 	pthread_mutex_unlock(&dev->lock);
 	if (*handle)
 		return VK_SUCCESS;
@@ -192,32 +192,32 @@ VkResult ps_kmt_export(struct ps_device *dev, struct ps_memory *m,
 
 	if (slot) {
 		if (!image) {
-			ps_error("vkGetMemoryWin32HandleNV: D3D11_IMAGE_KMT handle of memory 0x%llx, which no image is bound or dedicated to: bind the image first",
-				 (unsigned long long)m->handle);
+			nvx_error("vkGetMemoryWin32HandleNV: D3D11_IMAGE_KMT handle of memory 0x%llx, which no image is bound or dedicated to: bind the image first",
+				  (unsigned long long)m->handle);
 			return VK_ERROR_VALIDATION_FAILED_EXT;
 		}
-		res = ps_image_describe(dev, image, offset, &desc);
+		res = nvx_image_describe(dev, image, offset, &desc);
 		if (res != VK_SUCCESS)
 			return res;
-		meta_size = ps_desc_encode(&desc, meta, sizeof(meta));
+		meta_size = nvx_desc_encode(&desc, meta, sizeof(meta));
 		if (!meta_size) {
-			ps_error("vkGetMemoryWin32HandleNV: the image description needs %zu bytes, more than the %d the layer has room for",
-				 ps_desc_encode(NULL, NULL, 0), PS_DESC_BUFFER);
+			nvx_error("vkGetMemoryWin32HandleNV: the image description needs %zu bytes, more than the %d the layer has room for",
+				  nvx_desc_encode(NULL, NULL, 0), NVX_DESC_BUFFER);
 			return VK_ERROR_OUT_OF_HOST_MEMORY;
 		}
 	}
 
-	res = ps_kmt_dmabuf(dev, m, &fd, &owned);
+	res = nvx_kmt_dmabuf(dev, m, &fd, &owned);
 	if (res != VK_SUCCESS)
 		return res;
 	ret = primeshare_export(dev->ps, fd, PRIMESHARE_LIFETIME_OWNED,
-				ps_kmt_mode(), meta_size ? meta : NULL,
+				nvx_kmt_mode(), meta_size ? meta : NULL,
 				meta_size, &made);
 	if (owned)
 		close(fd);
 	if (ret) {
-		ps_error("vkGetMemoryWin32HandleNV: primeshare_export: %s",
-			 strerror(-ret));
+		nvx_error("vkGetMemoryWin32HandleNV: primeshare_export: %s",
+			  strerror(-ret));
 		return ret == -ENOSPC || ret == -EMFILE ?
 			VK_ERROR_TOO_MANY_OBJECTS : VK_ERROR_OUT_OF_HOST_MEMORY;
 	}
@@ -233,30 +233,30 @@ VkResult ps_kmt_export(struct ps_device *dev, struct ps_memory *m,
 		made = other;
 	}
 	*handle = made;
-	ps_debug("vkGetMemoryWin32HandleNV: memory 0x%llx: KMT handle %s, mode %04o%s",
-		 (unsigned long long)m->handle, ps_text(made, text),
-		 ps_kmt_mode(), slot ? ", with the image description" : "");
+	nvx_debug("vkGetMemoryWin32HandleNV: memory 0x%llx: KMT handle %s, mode %04o%s",
+		  (unsigned long long)m->handle, nvx_text(made, text),
+		  nvx_kmt_mode(), slot ? ", with the image description" : "");
 	return VK_SUCCESS;
 }
 
 /*
- * ps_kmt_import() - open KMT handle @handle: a new dma-buf fd in @fd, its
+ * nvx_kmt_import() - open KMT handle @handle: a new dma-buf fd in @fd, its
  * size in @size, and for D3D11_IMAGE_KMT the exporter's image description
  * in @desc (to free).
  */
-VkResult ps_kmt_import(struct ps_device *dev, uint64_t handle,
-		       VkExternalMemoryHandleTypeFlagsNV type,
-		       struct ps_image_desc **desc, uint64_t *size, int *fd)
+VkResult nvx_kmt_import(struct nvx_device *dev, uint64_t handle,
+			VkExternalMemoryHandleTypeFlagsNV type,
+			struct nvx_image_desc **desc, uint64_t *size, int *fd)
 {
-	unsigned char meta[PS_DESC_BUFFER];
+	unsigned char meta[NVX_DESC_BUFFER];
 	char text[PRIMESHARE_HANDLE_TEXT_SIZE];
 	size_t meta_size = sizeof(meta);
-	bool want_desc = ps_kmt_slot(type);
+	bool want_desc = nvx_kmt_slot(type);
 	int ret;
 
 	*desc = NULL;
 	pthread_mutex_lock(&dev->lock);
-	ret = ps_kmt_session(dev);
+	ret = nvx_kmt_session(dev);
 	pthread_mutex_unlock(&dev->lock);
 	if (ret)
 		return VK_ERROR_OUT_OF_HOST_MEMORY;
@@ -267,76 +267,76 @@ VkResult ps_kmt_import(struct ps_device *dev, uint64_t handle,
 	if (ret < 0) {
 		switch (ret) {
 		case -ENOENT:
-			ps_error("vkAllocateMemory: KMT handle %s does not exist: never made, ended (an owned handle ends when its memory is freed or its process exits) or of another IPC namespace",
-				 ps_text(handle, text));
+			nvx_error("vkAllocateMemory: KMT handle %s does not exist: never made, ended (an owned handle ends when its memory is freed or its process exits) or of another IPC namespace",
+				  nvx_text(handle, text));
 			return VK_ERROR_INVALID_EXTERNAL_HANDLE;
 		case -EACCES:
-			ps_error("vkAllocateMemory: KMT handle %s: its mode does not let uid %u import it (the exporter sets PRIMESHARE_LAYER_MODE)",
-				 ps_text(handle, text), (unsigned int)geteuid());
+			nvx_error("vkAllocateMemory: KMT handle %s: its mode does not let uid %u import it (the exporter sets PRIMESHARE_LAYER_MODE)",
+				  nvx_text(handle, text), (unsigned int)geteuid());
 			return VK_ERROR_INVALID_EXTERNAL_HANDLE;
 		case -ERANGE:
-			ps_error("vkAllocateMemory: KMT handle %s: its metadata (%zu bytes) is not an image description of this layer",
-				 ps_text(handle, text), meta_size);
+			nvx_error("vkAllocateMemory: KMT handle %s: its metadata (%zu bytes) is not an image description of this layer",
+				  nvx_text(handle, text), meta_size);
 			return VK_ERROR_INVALID_EXTERNAL_HANDLE;
 		case -EMFILE:
 		case -ENFILE:
-			ps_error("vkAllocateMemory: KMT handle %s: no file descriptor left",
-				 ps_text(handle, text));
+			nvx_error("vkAllocateMemory: KMT handle %s: no file descriptor left",
+				  nvx_text(handle, text));
 			return VK_ERROR_TOO_MANY_OBJECTS;
 		case -ENOMEM:
 			return VK_ERROR_OUT_OF_HOST_MEMORY;
 		}
-		ps_error("vkAllocateMemory: KMT handle %s: primeshare_import: %s",
-			 ps_text(handle, text), strerror(-ret));
+		nvx_error("vkAllocateMemory: KMT handle %s: primeshare_import: %s",
+			  nvx_text(handle, text), strerror(-ret));
 		return VK_ERROR_INVALID_EXTERNAL_HANDLE;
 	}
 	*fd = ret;
 
 	if (want_desc) {
-		struct ps_image_desc *d = malloc(sizeof(*d));
+		struct nvx_image_desc *d = malloc(sizeof(*d));
 
 		if (!d) {
 			close(*fd);
 			return VK_ERROR_OUT_OF_HOST_MEMORY;
 		}
-		if (ps_desc_decode(meta, meta_size, d)) {
-			ps_error("vkAllocateMemory: D3D11_IMAGE_KMT handle %s carries no image description of this layer (%zu bytes of metadata)",
-				 ps_text(handle, text), meta_size);
+		if (nvx_desc_decode(meta, meta_size, d)) {
+			nvx_error("vkAllocateMemory: D3D11_IMAGE_KMT handle %s carries no image description of this layer (%zu bytes of metadata)",
+				  nvx_text(handle, text), meta_size);
 			free(d);
 			close(*fd);
 			return VK_ERROR_INVALID_EXTERNAL_HANDLE;
 		}
 		*desc = d;
 	}
-	ps_debug("vkAllocateMemory: KMT handle %s: dma-buf fd %d of %llu bytes%s",
-		 ps_text(handle, text), *fd, (unsigned long long)*size,
-		 want_desc ? ", with the image description" : "");
+	nvx_debug("vkAllocateMemory: KMT handle %s: dma-buf fd %d of %llu bytes%s",
+		  nvx_text(handle, text), *fd, (unsigned long long)*size,
+		  want_desc ? ", with the image description" : "");
 	return VK_SUCCESS;
 }
 
-/* ps_kmt_release() - end the KMT handles made for @m. */
-void ps_kmt_release(struct ps_device *dev, struct ps_memory *m)
+/* nvx_kmt_release() - end the KMT handles made for @m. */
+void nvx_kmt_release(struct nvx_device *dev, struct nvx_memory *m)
 {
 	char text[PRIMESHARE_HANDLE_TEXT_SIZE];
 
-	for (size_t i = 0; i < PS_ARRAY_SIZE(m->kmt); i++) {
+	for (size_t i = 0; i < NVX_ARRAY_SIZE(m->kmt); i++) {
 		int ret;
 
 		if (!m->kmt[i])
 			continue;
 		ret = dev->ps ? primeshare_release(dev->ps, m->kmt[i]) : -EBADF;
 		if (ret)
-			ps_error("vkFreeMemory: releasing KMT handle %s: %s",
-				 ps_text(m->kmt[i], text), strerror(-ret));
+			nvx_error("vkFreeMemory: releasing KMT handle %s: %s",
+				  nvx_text(m->kmt[i], text), strerror(-ret));
 		else
-			ps_debug("vkFreeMemory: KMT handle %s released",
-				 ps_text(m->kmt[i], text));
+			nvx_debug("vkFreeMemory: KMT handle %s released",
+				  nvx_text(m->kmt[i], text));
 		m->kmt[i] = 0;
 	}
 }
 
-/* ps_kmt_close() - end the device's session (and any handle left). */
-void ps_kmt_close(struct ps_device *dev)
+/* nvx_kmt_close() - end the device's session (and any handle left). */
+void nvx_kmt_close(struct nvx_device *dev)
 {
 	if (dev->ps)
 		primeshare_close(dev->ps);

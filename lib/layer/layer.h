@@ -21,33 +21,33 @@
 #include "primeshare_vulkan_nv.h"
 #include <vulkan/vk_layer.h>
 
-#define PS_LAYER_NAME "VK_LAYER_PRIMESHARE_nv_external_memory"
+#define NVX_LAYER_NAME "VK_LAYER_PRIMESHARE_nv_external_memory"
 
-#define PS_NV_FD_TYPES (VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV | \
-			VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_BIT_NV)
-#define PS_NV_KMT_TYPES (VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_KMT_BIT_NV | \
-			 VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_KMT_BIT_NV)
-#define PS_NV_ALL_TYPES (PS_NV_FD_TYPES | PS_NV_KMT_TYPES)
+#define NVX_NV_FD_TYPES (VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV | \
+			 VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_BIT_NV)
+#define NVX_NV_KMT_TYPES (VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_KMT_BIT_NV | \
+			  VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_KMT_BIT_NV)
+#define NVX_NV_ALL_TYPES (NVX_NV_FD_TYPES | NVX_NV_KMT_TYPES)
 
-#define PS_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NVX_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Logging: ps_debug() only with PRIMESHARE_LAYER_DEBUG=1, ps_error() always. */
-bool ps_debug_enabled(void);
-void ps_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-#define ps_debug(...) do { if (ps_debug_enabled()) ps_log(__VA_ARGS__); } while (0)
-#define ps_error(...) ps_log(__VA_ARGS__)
+/* Logging: nvx_debug() only with PRIMESHARE_LAYER_DEBUG=1, nvx_error() always. */
+bool nvx_debug_enabled(void);
+void nvx_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define nvx_debug(...) do { if (nvx_debug_enabled()) nvx_log(__VA_ARGS__); } while (0)
+#define nvx_error(...) nvx_log(__VA_ARGS__)
 
-enum ps_backend {
-	PS_BACKEND_NONE,
-	PS_BACKEND_DMABUF,
-	PS_BACKEND_PRIME,
-	PS_BACKEND_OPAQUE_FD,
+enum nvx_backend {
+	NVX_BACKEND_NONE,
+	NVX_BACKEND_DMABUF,
+	NVX_BACKEND_PRIME,
+	NVX_BACKEND_OPAQUE_FD,
 };
 
-const char *ps_backend_name(enum ps_backend backend);
+const char *nvx_backend_name(enum nvx_backend backend);
 
 /* What one physical device offers, gathered once from the driver. */
-struct ps_physdev {
+struct nvx_physdev {
 	VkPhysicalDevice handle;
 	uint32_t api_version;		/* min(instance, driver) */
 	VkExtensionProperties *exts;	/* the driver's device extensions */
@@ -68,14 +68,14 @@ struct ps_physdev {
 	/* prime: minImportedHostPointerAlignment, and the DRM node used. */
 	VkDeviceSize host_align;
 	char drm_node[64];
-	enum ps_backend backend;
+	enum nvx_backend backend;
 	/* The KHR handle type the backend uses for the NV types, or 0. */
 	VkExternalMemoryHandleTypeFlagBits khr_type;
 	/* The NV types the backend can carry at all (KMT needs primeshare). */
 	VkExternalMemoryHandleTypeFlagsNV nv_types;
 };
 
-struct ps_instance {
+struct nvx_instance {
 	VkInstance handle;
 	uint32_t api_version;		/* the application's, 1.0 if none */
 	bool nv_caps_enabled;		/* the application enabled the NV caps */
@@ -98,18 +98,18 @@ struct ps_instance {
 	} next;
 
 	pthread_mutex_t lock;		/* protects physdevs */
-	struct ps_physdev *physdevs;
+	struct nvx_physdev *physdevs;
 	uint32_t physdev_count;
 };
 
-struct ps_memory;
-struct ps_image;
+struct nvx_memory;
+struct nvx_image;
 struct primeshare;
 
-struct ps_device {
+struct nvx_device {
 	VkDevice handle;
-	struct ps_instance *instance;
-	const struct ps_physdev *physdev;
+	struct nvx_instance *instance;
+	const struct nvx_physdev *physdev;
 	bool nv_memory;			/* layer implements VK_NV_external_memory */
 	bool nv_win32;			/* ... and VK_NV_external_memory_win32 */
 	bool khr_dedicated;		/* VkMemoryDedicatedAllocateInfo usable */
@@ -135,8 +135,8 @@ struct ps_device {
 	} next;
 
 	pthread_mutex_t lock;		/* protects memories, images, ps */
-	struct ps_memory *memories;	/* allocations the layer shares */
-	struct ps_image *images;	/* images made with NV external memory */
+	struct nvx_memory *memories;	/* allocations the layer shares */
+	struct nvx_image *images;	/* images made with NV external memory */
 	struct primeshare *ps;		/* KMT: the session, opened on first use */
 	int drm_fd;			/* prime: the dumb buffer node, or -1 */
 };
@@ -147,8 +147,8 @@ struct ps_device {
  * VkImportMemoryWin32HandleInfoNV.  Fields after @handle change only under
  * the device's lock.
  */
-struct ps_memory {
-	struct ps_memory *next;
+struct nvx_memory {
+	struct nvx_memory *next;
 	VkDeviceMemory handle;
 	VkExternalMemoryHandleTypeFlagsNV export_types;
 	VkDeviceSize size;		/* allocationSize passed down */
@@ -162,21 +162,21 @@ struct ps_memory {
 	VkImage image;
 	VkDeviceSize image_offset;
 	/* Imported with a D3D11_IMAGE_KMT handle: the exporter's image. */
-	struct ps_image_desc *import_desc;
+	struct nvx_image_desc *import_desc;
 };
 
 /*
  * The description of a shared image stored with D3D11_IMAGE_KMT handles
  * (image.c).  It travels as a little-endian byte string of
- * PS_DESC_WIRE_SIZE bytes (see image.c for the layout).
+ * NVX_DESC_WIRE_SIZE bytes (see image.c for the layout).
  */
-#define PS_DESC_MAX_PLANES 4
+#define NVX_DESC_MAX_PLANES 4
 
-struct ps_plane_layout {
+struct nvx_plane_layout {
 	uint64_t offset, size, row_pitch, array_pitch, depth_pitch;
 };
 
-struct ps_image_desc {
+struct nvx_image_desc {
 	uint32_t format, type, tiling, usage, flags, samples;
 	uint32_t width, height, depth, mip_levels, array_layers;
 	uint32_t plane_count;		/* layouts known, 0 for OPTIMAL */
@@ -185,85 +185,91 @@ struct ps_image_desc {
 	uint64_t memory_size;		/* the image's memory requirement */
 	uint8_t driver_uuid[VK_UUID_SIZE];
 	uint8_t device_uuid[VK_UUID_SIZE];
-	struct ps_plane_layout planes[PS_DESC_MAX_PLANES];
+	struct nvx_plane_layout planes[NVX_DESC_MAX_PLANES];
 };
 
+/* Whether @v has exactly one bit set (one handle type). */
+static inline bool nvx_single_bit(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
 /* map.c: dispatchable handle -> layer object, keyed by dispatch key. */
-static inline void *ps_key(const void *dispatchable)
+static inline void *nvx_key(const void *dispatchable)
 {
 	return *(void *const *)dispatchable;
 }
 
-int ps_map_insert(void *key, void *object);
-void *ps_map_lookup(void *key);
-void *ps_map_remove(void *key);
+int nvx_map_insert(void *key, void *object);
+void *nvx_map_lookup(void *key);
+void *nvx_map_remove(void *key);
 
-static inline struct ps_instance *ps_instance_from(const void *handle)
+static inline struct nvx_instance *nvx_instance_from(const void *handle)
 {
-	return ps_map_lookup(ps_key(handle));
+	return nvx_map_lookup(nvx_key(handle));
 }
 
-static inline struct ps_device *ps_device_from(const void *handle)
+static inline struct nvx_device *nvx_device_from(const void *handle)
 {
-	return ps_map_lookup(ps_key(handle));
+	return nvx_map_lookup(nvx_key(handle));
 }
 
 /* backend.c */
-const struct ps_physdev *ps_physdev_get(struct ps_instance *inst,
-					VkPhysicalDevice pd);
-void ps_physdevs_free(struct ps_instance *inst);
-bool ps_has_extension(const VkExtensionProperties *props, uint32_t count,
-		      const char *name);
+const struct nvx_physdev *nvx_physdev_get(struct nvx_instance *inst,
+					  VkPhysicalDevice pd);
+void nvx_physdevs_free(struct nvx_instance *inst);
+bool nvx_has_extension(const VkExtensionProperties *props, uint32_t count,
+		       const char *name);
 
 /* caps.c */
-VKAPI_ATTR VkResult VKAPI_CALL ps_GetPhysicalDeviceExternalImageFormatPropertiesNV(
+VKAPI_ATTR VkResult VKAPI_CALL nvx_GetPhysicalDeviceExternalImageFormatPropertiesNV(
 	VkPhysicalDevice physicalDevice, VkFormat format, VkImageType type,
 	VkImageTiling tiling, VkImageUsageFlags usage, VkImageCreateFlags flags,
 	VkExternalMemoryHandleTypeFlagsNV externalHandleType,
 	VkExternalImageFormatPropertiesNV *pExternalImageFormatProperties);
-VkExternalMemoryFeatureFlagsNV ps_features_to_nv(const struct ps_physdev *pd,
-						 VkExternalMemoryFeatureFlags f);
-VkExternalMemoryHandleTypeFlagsNV ps_types_to_nv(const struct ps_physdev *pd,
-						 VkExternalMemoryHandleTypeFlags t);
+VkExternalMemoryFeatureFlagsNV nvx_features_to_nv(const struct nvx_physdev *pd,
+						  VkExternalMemoryFeatureFlags f);
+VkExternalMemoryHandleTypeFlagsNV nvx_types_to_nv(const struct nvx_physdev *pd,
+						  VkExternalMemoryHandleTypeFlags t);
 
 /* memory.c */
-VKAPI_ATTR VkResult VKAPI_CALL ps_CreateImage(VkDevice device,
+VKAPI_ATTR VkResult VKAPI_CALL nvx_CreateImage(VkDevice device,
 	const VkImageCreateInfo *pCreateInfo,
 	const VkAllocationCallbacks *pAllocator, VkImage *pImage);
-VKAPI_ATTR VkResult VKAPI_CALL ps_AllocateMemory(VkDevice device,
+VKAPI_ATTR VkResult VKAPI_CALL nvx_AllocateMemory(VkDevice device,
 	const VkMemoryAllocateInfo *pAllocateInfo,
 	const VkAllocationCallbacks *pAllocator, VkDeviceMemory *pMemory);
-VKAPI_ATTR void VKAPI_CALL ps_FreeMemory(VkDevice device, VkDeviceMemory memory,
+VKAPI_ATTR void VKAPI_CALL nvx_FreeMemory(VkDevice device, VkDeviceMemory memory,
 	const VkAllocationCallbacks *pAllocator);
-VKAPI_ATTR VkResult VKAPI_CALL ps_GetMemoryWin32HandleNV(VkDevice device,
+VKAPI_ATTR VkResult VKAPI_CALL nvx_GetMemoryWin32HandleNV(VkDevice device,
 	VkDeviceMemory memory, VkExternalMemoryHandleTypeFlagsNV handleType,
 	HANDLE *pHandle);
-struct ps_memory *ps_memory_find(struct ps_device *dev, VkDeviceMemory memory);
-void ps_device_forget_memories(struct ps_device *dev);
+struct nvx_memory *nvx_memory_find(struct nvx_device *dev, VkDeviceMemory memory);
+void nvx_device_forget_memories(struct nvx_device *dev);
 
 /* image.c: the images made with NV external memory, and their binding. */
-void ps_image_remember(struct ps_device *dev, VkImage image,
-		       const VkImageCreateInfo *ci,
-		       VkExternalMemoryHandleTypeFlagsNV types);
-bool ps_image_known(struct ps_device *dev, VkImage image);
-void ps_device_forget_images(struct ps_device *dev);
-VkResult ps_image_describe(struct ps_device *dev, VkImage image,
-			   VkDeviceSize offset, struct ps_image_desc *desc);
-size_t ps_desc_encode(const struct ps_image_desc *desc, void *buf, size_t size);
-int ps_desc_decode(const void *buf, size_t size, struct ps_image_desc *desc);
-VkResult ps_desc_check(struct ps_device *dev, const struct ps_image_desc *want,
-		       VkImage image, VkDeviceSize offset, const char *where);
-VKAPI_ATTR void VKAPI_CALL ps_DestroyImage(VkDevice device, VkImage image,
+void nvx_image_remember(struct nvx_device *dev, VkImage image,
+			const VkImageCreateInfo *ci,
+			VkExternalMemoryHandleTypeFlagsNV types);
+bool nvx_image_known(struct nvx_device *dev, VkImage image);
+void nvx_device_forget_images(struct nvx_device *dev);
+VkResult nvx_image_describe(struct nvx_device *dev, VkImage image,
+			    VkDeviceSize offset, struct nvx_image_desc *desc);
+size_t nvx_desc_encode(const struct nvx_image_desc *desc, void *buf, size_t size);
+int nvx_desc_decode(const void *buf, size_t size, struct nvx_image_desc *desc);
+VkResult nvx_desc_check(struct nvx_device *dev, const struct nvx_image_desc *want,
+			VkImage image, VkDeviceSize offset, const char *where);
+VKAPI_ATTR void VKAPI_CALL nvx_DestroyImage(VkDevice device, VkImage image,
 	const VkAllocationCallbacks *pAllocator);
-VKAPI_ATTR VkResult VKAPI_CALL ps_BindImageMemory(VkDevice device,
+VKAPI_ATTR VkResult VKAPI_CALL nvx_BindImageMemory(VkDevice device,
 	VkImage image, VkDeviceMemory memory, VkDeviceSize memoryOffset);
-VKAPI_ATTR VkResult VKAPI_CALL ps_BindImageMemory2(VkDevice device,
+VKAPI_ATTR VkResult VKAPI_CALL nvx_BindImageMemory2(VkDevice device,
 	uint32_t bindInfoCount, const VkBindImageMemoryInfo *pBindInfos);
-VKAPI_ATTR VkResult VKAPI_CALL ps_BindImageMemory2KHR(VkDevice device,
+VKAPI_ATTR VkResult VKAPI_CALL nvx_BindImageMemory2KHR(VkDevice device,
 	uint32_t bindInfoCount, const VkBindImageMemoryInfo *pBindInfos);
 
 /* handover.c: the layout warning, with PRIMESHARE_LAYER_DEBUG=1 only. */
-VKAPI_ATTR void VKAPI_CALL ps_CmdPipelineBarrier(VkCommandBuffer cb,
+VKAPI_ATTR void VKAPI_CALL nvx_CmdPipelineBarrier(VkCommandBuffer cb,
 	VkPipelineStageFlags srcStageMask, VkPipelineStageFlags dstStageMask,
 	VkDependencyFlags dependencyFlags, uint32_t memoryBarrierCount,
 	const VkMemoryBarrier *pMemoryBarriers,
@@ -273,39 +279,39 @@ VKAPI_ATTR void VKAPI_CALL ps_CmdPipelineBarrier(VkCommandBuffer cb,
 	const VkImageMemoryBarrier *pImageMemoryBarriers);
 
 /* kmt.c: the KMT handle types, over libprimeshare. */
-VkExternalMemoryHandleTypeFlagsNV ps_kmt_probe(void);
-unsigned int ps_kmt_mode(void);
-VkResult ps_kmt_export(struct ps_device *dev, struct ps_memory *m,
-		       VkExternalMemoryHandleTypeFlagsNV type, uint64_t *handle);
-VkResult ps_kmt_import(struct ps_device *dev, uint64_t handle,
-		       VkExternalMemoryHandleTypeFlagsNV type,
-		       struct ps_image_desc **desc, uint64_t *size, int *fd);
-void ps_kmt_release(struct ps_device *dev, struct ps_memory *m);
-void ps_kmt_open(struct ps_device *dev);
-void ps_kmt_close(struct ps_device *dev);
+VkExternalMemoryHandleTypeFlagsNV nvx_kmt_probe(void);
+unsigned int nvx_kmt_mode(void);
+VkResult nvx_kmt_export(struct nvx_device *dev, struct nvx_memory *m,
+			VkExternalMemoryHandleTypeFlagsNV type, uint64_t *handle);
+VkResult nvx_kmt_import(struct nvx_device *dev, uint64_t handle,
+			VkExternalMemoryHandleTypeFlagsNV type,
+			struct nvx_image_desc **desc, uint64_t *size, int *fd);
+void nvx_kmt_release(struct nvx_device *dev, struct nvx_memory *m);
+void nvx_kmt_open(struct nvx_device *dev);
+void nvx_kmt_close(struct nvx_device *dev);
 
 /* prime.c: dumb buffers as dma-bufs, mapped and imported as host memory. */
-int ps_prime_find_node(char *path, size_t size);
-int ps_prime_open(const struct ps_physdev *pd);
-VkResult ps_prime_alloc(struct ps_device *dev, VkDeviceSize size,
-			struct ps_memory *m);
-VkResult ps_prime_map(struct ps_device *dev, int fd, VkDeviceSize size,
-		      struct ps_memory *m);
-void ps_prime_unmap(struct ps_memory *m);
+int nvx_prime_find_node(char *path, size_t size);
+int nvx_prime_open(const struct nvx_physdev *pd);
+VkResult nvx_prime_alloc(struct nvx_device *dev, VkDeviceSize size,
+			 struct nvx_memory *m);
+VkResult nvx_prime_map(struct nvx_device *dev, int fd, VkDeviceSize size,
+		       struct nvx_memory *m);
+void nvx_prime_unmap(struct nvx_memory *m);
 
 /* chain.c: edit a const pNext chain without touching the caller's structs. */
-#define PS_CHAIN_MAX 32
+#define NVX_CHAIN_MAX 32
 
-struct ps_chain {
+struct nvx_chain {
 	/* Copies of the structures kept; each is at most this large. */
-	unsigned char copies[PS_CHAIN_MAX][128];
+	unsigned char copies[NVX_CHAIN_MAX][128];
 	unsigned int count;
 	VkBaseOutStructure *head;	/* the copied top-level structure */
 };
 
-const void *ps_chain_find(const void *chain, VkStructureType type);
-VkResult ps_chain_copy(struct ps_chain *c, const void *top, size_t top_size,
-		       const VkStructureType *drop, unsigned int ndrop);
-void ps_chain_insert(struct ps_chain *c, void *st);
+const void *nvx_chain_find(const void *chain, VkStructureType type);
+VkResult nvx_chain_copy(struct nvx_chain *c, const void *top, size_t top_size,
+			const VkStructureType *drop, unsigned int ndrop);
+void nvx_chain_insert(struct nvx_chain *c, void *st);
 
 #endif /* PRIMESHARE_LAYER_H */

@@ -15,20 +15,20 @@
 
 #include "layer.h"
 
-struct ps_map_slot {
-	void *key;		/* NULL: never used; PS_TOMBSTONE: removed */
+struct nvx_map_slot {
+	void *key;		/* NULL: never used; NVX_TOMBSTONE: removed */
 	void *object;
 };
 
-#define PS_TOMBSTONE ((void *)(uintptr_t)1)
+#define NVX_TOMBSTONE ((void *)(uintptr_t)1)
 
-static pthread_mutex_t ps_map_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ps_map_slot *ps_map_slots;
-static size_t ps_map_size;	/* a power of two, or 0 */
-static size_t ps_map_used;	/* live entries plus tombstones */
-static size_t ps_map_live;	/* live entries */
+static pthread_mutex_t nvx_map_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct nvx_map_slot *nvx_map_slots;
+static size_t nvx_map_size;	/* a power of two, or 0 */
+static size_t nvx_map_used;	/* live entries plus tombstones */
+static size_t nvx_map_live;	/* live entries */
 
-static size_t ps_map_hash(const void *key)
+static size_t nvx_map_hash(const void *key)
 {
 	uint64_t h = (uintptr_t)key;
 
@@ -38,110 +38,110 @@ static size_t ps_map_hash(const void *key)
 	return (size_t)h;
 }
 
-static struct ps_map_slot *ps_map_find(const void *key)
+static struct nvx_map_slot *nvx_map_find(const void *key)
 {
-	size_t mask = ps_map_size - 1, i;
+	size_t mask = nvx_map_size - 1, i;
 
-	if (!ps_map_size)
+	if (!nvx_map_size)
 		return NULL;
-	for (i = ps_map_hash(key) & mask; ps_map_slots[i].key;
+	for (i = nvx_map_hash(key) & mask; nvx_map_slots[i].key;
 	     i = (i + 1) & mask)
-		if (ps_map_slots[i].key == key)
-			return &ps_map_slots[i];
+		if (nvx_map_slots[i].key == key)
+			return &nvx_map_slots[i];
 	return NULL;
 }
 
-static int ps_map_grow(void)
+static int nvx_map_grow(void)
 {
-	size_t old_size = ps_map_size, size = old_size ? old_size * 2 : 16;
-	struct ps_map_slot *old = ps_map_slots, *slots;
+	size_t old_size = nvx_map_size, size = old_size ? old_size * 2 : 16;
+	struct nvx_map_slot *old = nvx_map_slots, *slots;
 
 	slots = calloc(size, sizeof(*slots));
 	if (!slots)
 		return -ENOMEM;
-	ps_map_slots = slots;
-	ps_map_size = size;
-	ps_map_used = 0;
+	nvx_map_slots = slots;
+	nvx_map_size = size;
+	nvx_map_used = 0;
 	for (size_t i = 0; i < old_size; i++) {
 		size_t j;
 
-		if (!old[i].key || old[i].key == PS_TOMBSTONE)
+		if (!old[i].key || old[i].key == NVX_TOMBSTONE)
 			continue;
-		for (j = ps_map_hash(old[i].key) & (size - 1); slots[j].key;
+		for (j = nvx_map_hash(old[i].key) & (size - 1); slots[j].key;
 		     j = (j + 1) & (size - 1))
 			;
 		slots[j] = old[i];
-		ps_map_used++;
+		nvx_map_used++;
 	}
 	free(old);
 	return 0;
 }
 
-/* ps_map_insert() - add or replace the object of @key.  0 or -ENOMEM. */
-int ps_map_insert(void *key, void *object)
+/* nvx_map_insert() - add or replace the object of @key.  0 or -ENOMEM. */
+int nvx_map_insert(void *key, void *object)
 {
-	struct ps_map_slot *slot;
+	struct nvx_map_slot *slot;
 	int ret = 0;
 	size_t i;
 
-	pthread_mutex_lock(&ps_map_lock);
-	slot = ps_map_find(key);
+	pthread_mutex_lock(&nvx_map_lock);
+	slot = nvx_map_find(key);
 	if (slot) {
 		slot->object = object;
 		goto out;
 	}
-	if ((ps_map_used + 1) * 2 > ps_map_size) {
-		ret = ps_map_grow();
+	if ((nvx_map_used + 1) * 2 > nvx_map_size) {
+		ret = nvx_map_grow();
 		if (ret)
 			goto out;
 	}
 	/* Less than half full: there is a free slot or a tombstone. */
-	i = ps_map_hash(key) & (ps_map_size - 1);
-	while (ps_map_slots[i].key && ps_map_slots[i].key != PS_TOMBSTONE)
-		i = (i + 1) & (ps_map_size - 1);
-	if (!ps_map_slots[i].key)
-		ps_map_used++;
-	ps_map_slots[i].key = key;
-	ps_map_slots[i].object = object;
-	ps_map_live++;
+	i = nvx_map_hash(key) & (nvx_map_size - 1);
+	while (nvx_map_slots[i].key && nvx_map_slots[i].key != NVX_TOMBSTONE)
+		i = (i + 1) & (nvx_map_size - 1);
+	if (!nvx_map_slots[i].key)
+		nvx_map_used++;
+	nvx_map_slots[i].key = key;
+	nvx_map_slots[i].object = object;
+	nvx_map_live++;
 out:
-	pthread_mutex_unlock(&ps_map_lock);
+	pthread_mutex_unlock(&nvx_map_lock);
 	return ret;
 }
 
-void *ps_map_lookup(void *key)
+void *nvx_map_lookup(void *key)
 {
-	struct ps_map_slot *slot;
+	struct nvx_map_slot *slot;
 	void *object;
 
-	pthread_mutex_lock(&ps_map_lock);
-	slot = ps_map_find(key);
+	pthread_mutex_lock(&nvx_map_lock);
+	slot = nvx_map_find(key);
 	object = slot ? slot->object : NULL;
-	pthread_mutex_unlock(&ps_map_lock);
+	pthread_mutex_unlock(&nvx_map_lock);
 	return object;
 }
 
-/* ps_map_remove() - forget @key; returns its object, or NULL. */
-void *ps_map_remove(void *key)
+/* nvx_map_remove() - forget @key; returns its object, or NULL. */
+void *nvx_map_remove(void *key)
 {
-	struct ps_map_slot *slot;
+	struct nvx_map_slot *slot;
 	void *object = NULL;
 
-	pthread_mutex_lock(&ps_map_lock);
-	slot = ps_map_find(key);
+	pthread_mutex_lock(&nvx_map_lock);
+	slot = nvx_map_find(key);
 	if (slot) {
 		object = slot->object;
-		slot->key = PS_TOMBSTONE;
+		slot->key = NVX_TOMBSTONE;
 		slot->object = NULL;
-		ps_map_live--;
+		nvx_map_live--;
 	}
-	if (ps_map_size && !ps_map_live) {
+	if (nvx_map_size && !nvx_map_live) {
 		/* Nothing but tombstones left: start again. */
-		free(ps_map_slots);
-		ps_map_slots = NULL;
-		ps_map_size = 0;
-		ps_map_used = 0;
+		free(nvx_map_slots);
+		nvx_map_slots = NULL;
+		nvx_map_size = 0;
+		nvx_map_used = 0;
 	}
-	pthread_mutex_unlock(&ps_map_lock);
+	pthread_mutex_unlock(&nvx_map_lock);
 	return object;
 }

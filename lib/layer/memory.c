@@ -27,7 +27,7 @@
  *
  * The KMT types (kmt.c) import through primeshare into a dma-buf fd that
  * then takes the same way as an fd.  The layer keeps a record (struct
- * ps_memory) of every allocation it shares, until vkFreeMemory.
+ * nvx_memory) of every allocation it shares, until vkFreeMemory.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -36,30 +36,25 @@
 
 #include "layer.h"
 
-static bool ps_single_bit(uint32_t v)
+static bool nvx_driver_has(const struct nvx_device *dev, const char *ext)
 {
-	return v && !(v & (v - 1));
+	return nvx_has_extension(dev->physdev->exts, dev->physdev->ext_count,
+				 ext);
 }
 
-static bool ps_driver_has(const struct ps_device *dev, const char *ext)
-{
-	return ps_has_extension(dev->physdev->exts, dev->physdev->ext_count,
-				ext);
-}
-
-VKAPI_ATTR VkResult VKAPI_CALL ps_CreateImage(VkDevice device,
+VKAPI_ATTR VkResult VKAPI_CALL nvx_CreateImage(VkDevice device,
 	const VkImageCreateInfo *pCreateInfo,
 	const VkAllocationCallbacks *pAllocator, VkImage *pImage)
 {
-	struct ps_device *dev = ps_device_from(device);
+	struct nvx_device *dev = nvx_device_from(device);
 	VkExternalMemoryImageCreateInfo khr = {
 		.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
 	};
 	VkStructureType drop[2];
 	const VkExternalMemoryImageCreateInfoNV *nv;
 	const void *nv_dedicated = NULL;
-	const struct ps_physdev *pd;
-	struct ps_chain chain;
+	const struct nvx_physdev *pd;
+	struct nvx_chain chain;
 	unsigned int ndrop = 0;
 	VkResult res;
 
@@ -69,24 +64,24 @@ VKAPI_ATTR VkResult VKAPI_CALL ps_CreateImage(VkDevice device,
 		return dev->next.CreateImage(device, pCreateInfo, pAllocator,
 					     pImage);
 	pd = dev->physdev;
-	nv = ps_chain_find(pCreateInfo->pNext,
-			   VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO_NV);
-	if (!ps_driver_has(dev, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME))
-		nv_dedicated = ps_chain_find(pCreateInfo->pNext,
+	nv = nvx_chain_find(pCreateInfo->pNext,
+			    VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO_NV);
+	if (!nvx_driver_has(dev, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME))
+		nv_dedicated = nvx_chain_find(pCreateInfo->pNext,
 			VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_IMAGE_CREATE_INFO_NV);
 	if (!nv && !nv_dedicated)
 		return dev->next.CreateImage(device, pCreateInfo, pAllocator,
 					     pImage);
 
-	if (nv && ps_chain_find(pCreateInfo->pNext,
-				VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO)) {
-		ps_error("vkCreateImage: VkExternalMemoryImageCreateInfoNV and VkExternalMemoryImageCreateInfo in one chain (VUID-VkImageCreateInfo-pNext-00988)");
+	if (nv && nvx_chain_find(pCreateInfo->pNext,
+				 VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO)) {
+		nvx_error("vkCreateImage: VkExternalMemoryImageCreateInfoNV and VkExternalMemoryImageCreateInfo in one chain (VUID-VkImageCreateInfo-pNext-00988)");
 		return VK_ERROR_VALIDATION_FAILED_EXT;
 	}
 	if (nv && (nv->handleTypes & ~pd->nv_types)) {
-		ps_error("vkCreateImage: handle types 0x%x are not compatible handle types here (backend %s carries 0x%x) (VUID-VkImageCreateInfo-pNext-00991)",
-			 nv->handleTypes, ps_backend_name(pd->backend),
-			 pd->nv_types);
+		nvx_error("vkCreateImage: handle types 0x%x are not compatible handle types here (backend %s carries 0x%x) (VUID-VkImageCreateInfo-pNext-00991)",
+			  nv->handleTypes, nvx_backend_name(pd->backend),
+			  pd->nv_types);
 		return VK_ERROR_VALIDATION_FAILED_EXT;
 	}
 
@@ -94,23 +89,23 @@ VKAPI_ATTR VkResult VKAPI_CALL ps_CreateImage(VkDevice device,
 		drop[ndrop++] = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO_NV;
 	if (nv_dedicated)
 		drop[ndrop++] = VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_IMAGE_CREATE_INFO_NV;
-	res = ps_chain_copy(&chain, pCreateInfo, sizeof(*pCreateInfo), drop,
-			    ndrop);
+	res = nvx_chain_copy(&chain, pCreateInfo, sizeof(*pCreateInfo), drop,
+			     ndrop);
 	if (res != VK_SUCCESS)
 		return res;
 	if (nv && nv->handleTypes) {
 		khr.handleTypes = pd->khr_type;
-		ps_chain_insert(&chain, &khr);
+		nvx_chain_insert(&chain, &khr);
 	}
 	res = dev->next.CreateImage(device,
 				    (const VkImageCreateInfo *)chain.head,
 				    pAllocator, pImage);
 	if (res == VK_SUCCESS && nv && nv->handleTypes)
-		ps_image_remember(dev, *pImage, pCreateInfo, nv->handleTypes);
+		nvx_image_remember(dev, *pImage, pCreateInfo, nv->handleTypes);
 	return res;
 }
 
-static void ps_memory_add(struct ps_device *dev, struct ps_memory *m)
+static void nvx_memory_add(struct nvx_device *dev, struct nvx_memory *m)
 {
 	pthread_mutex_lock(&dev->lock);
 	m->next = dev->memories;
@@ -119,10 +114,10 @@ static void ps_memory_add(struct ps_device *dev, struct ps_memory *m)
 }
 
 /* Unlink and return the record of @memory, or NULL. */
-static struct ps_memory *ps_memory_take(struct ps_device *dev,
-					VkDeviceMemory memory)
+static struct nvx_memory *nvx_memory_take(struct nvx_device *dev,
+					  VkDeviceMemory memory)
 {
-	struct ps_memory **p, *m = NULL;
+	struct nvx_memory **p, *m = NULL;
 
 	pthread_mutex_lock(&dev->lock);
 	for (p = &dev->memories; *p; p = &(*p)->next) {
@@ -137,13 +132,13 @@ static struct ps_memory *ps_memory_take(struct ps_device *dev,
 }
 
 /*
- * ps_memory_find() - the record of @memory, or NULL.  The record lives
+ * nvx_memory_find() - the record of @memory, or NULL.  The record lives
  * until vkFreeMemory of @memory, which the application may not call while
  * it uses the memory in another call.
  */
-struct ps_memory *ps_memory_find(struct ps_device *dev, VkDeviceMemory memory)
+struct nvx_memory *nvx_memory_find(struct nvx_device *dev, VkDeviceMemory memory)
 {
-	struct ps_memory *m;
+	struct nvx_memory *m;
 
 	pthread_mutex_lock(&dev->lock);
 	for (m = dev->memories; m; m = m->next)
@@ -154,27 +149,27 @@ struct ps_memory *ps_memory_find(struct ps_device *dev, VkDeviceMemory memory)
 }
 
 /* Give back what the record holds, once the driver has let go. */
-static void ps_memory_destroy(struct ps_device *dev, struct ps_memory *m)
+static void nvx_memory_destroy(struct nvx_device *dev, struct nvx_memory *m)
 {
-	ps_kmt_release(dev, m);
-	ps_prime_unmap(m);
+	nvx_kmt_release(dev, m);
+	nvx_prime_unmap(m);
 	free(m->import_desc);
 	free(m);
 }
 
-void ps_device_forget_memories(struct ps_device *dev)
+void nvx_device_forget_memories(struct nvx_device *dev)
 {
-	struct ps_memory *m, *next;
+	struct nvx_memory *m, *next;
 
 	for (m = dev->memories; m; m = next) {
 		next = m->next;
-		ps_memory_destroy(dev, m);
+		nvx_memory_destroy(dev, m);
 	}
 	dev->memories = NULL;
 }
 
 /* The NV structures of one vkAllocateMemory, and what they ask for. */
-struct ps_request {
+struct nvx_request {
 	const VkExportMemoryAllocateInfoNV *exp;
 	const VkExportMemoryWin32HandleInfoNV *exp_win32;
 	const VkImportMemoryWin32HandleInfoNV *imp;
@@ -185,51 +180,51 @@ struct ps_request {
 };
 
 /* The specification's rules about the NV structures and their mixing. */
-static VkResult ps_request_check(const struct ps_device *dev, const void *next,
-				 const struct ps_request *r)
+static VkResult nvx_request_check(const struct nvx_device *dev, const void *next,
+				  const struct nvx_request *r)
 {
-	const struct ps_physdev *pd = dev->physdev;
+	const struct nvx_physdev *pd = dev->physdev;
 
 	if ((r->exp || r->exp_win32) &&
-	    ps_chain_find(next, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO)) {
-		ps_error("vkAllocateMemory: VkExportMemoryAllocateInfo chained with VkExportMemoryAllocateInfoNV or VkExportMemoryWin32HandleInfoNV (VUID-VkMemoryAllocateInfo-pNext-00640)");
+	    nvx_chain_find(next, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO)) {
+		nvx_error("vkAllocateMemory: VkExportMemoryAllocateInfo chained with VkExportMemoryAllocateInfoNV or VkExportMemoryWin32HandleInfoNV (VUID-VkMemoryAllocateInfo-pNext-00640)");
 		return VK_ERROR_VALIDATION_FAILED_EXT;
 	}
 	if ((r->exp_win32 || r->imp) && !dev->nv_win32) {
-		ps_error("vkAllocateMemory: a VK_NV_external_memory_win32 structure, but that extension is not enabled (VUID-VkMemoryAllocateInfo-pNext-pNext)");
+		nvx_error("vkAllocateMemory: a VK_NV_external_memory_win32 structure, but that extension is not enabled (VUID-VkMemoryAllocateInfo-pNext-pNext)");
 		return VK_ERROR_VALIDATION_FAILED_EXT;
 	}
-	if (r->import_type && !ps_single_bit(r->import_type)) {
-		ps_error("vkAllocateMemory: VkImportMemoryWin32HandleInfoNV::handleType 0x%x has more than one bit set (VUID-VkImportMemoryWin32HandleInfoNV-handleType-01327)",
-			 r->import_type);
+	if (r->import_type && !nvx_single_bit(r->import_type)) {
+		nvx_error("vkAllocateMemory: VkImportMemoryWin32HandleInfoNV::handleType 0x%x has more than one bit set (VUID-VkImportMemoryWin32HandleInfoNV-handleType-01327)",
+			  r->import_type);
 		return VK_ERROR_VALIDATION_FAILED_EXT;
 	}
 	if (r->import_type &&
-	    (ps_chain_find(next, VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR) ||
-	     ps_chain_find(next, VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT))) {
-		ps_error("vkAllocateMemory: VkImportMemoryWin32HandleInfoNV and a KHR or EXT import in one chain (VUID-VkMemoryAllocateInfo-None-06657)");
+	    (nvx_chain_find(next, VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR) ||
+	     nvx_chain_find(next, VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT))) {
+		nvx_error("vkAllocateMemory: VkImportMemoryWin32HandleInfoNV and a KHR or EXT import in one chain (VUID-VkMemoryAllocateInfo-None-06657)");
 		return VK_ERROR_VALIDATION_FAILED_EXT;
 	}
 	if (r->export_types & ~pd->nv_types) {
-		ps_error("vkAllocateMemory: export handle types 0x%x are not supported here (backend %s carries 0x%x) (as VUID-VkExportMemoryAllocateInfo-handleTypes-00656)",
-			 r->export_types, ps_backend_name(pd->backend),
-			 pd->nv_types);
+		nvx_error("vkAllocateMemory: export handle types 0x%x are not supported here (backend %s carries 0x%x) (as VUID-VkExportMemoryAllocateInfo-handleTypes-00656)",
+			  r->export_types, nvx_backend_name(pd->backend),
+			  pd->nv_types);
 		return VK_ERROR_VALIDATION_FAILED_EXT;
 	}
 	if (r->import_type & ~pd->nv_types) {
-		ps_error("vkAllocateMemory: import handle type 0x%x is not supported here (backend %s carries 0x%x)",
-			 r->import_type, ps_backend_name(pd->backend),
-			 pd->nv_types);
+		nvx_error("vkAllocateMemory: import handle type 0x%x is not supported here (backend %s carries 0x%x)",
+			  r->import_type, nvx_backend_name(pd->backend),
+			  pd->nv_types);
 		return VK_ERROR_INVALID_EXTERNAL_HANDLE;
 	}
-	if ((r->import_type & PS_NV_FD_TYPES) &&
+	if ((r->import_type & NVX_NV_FD_TYPES) &&
 	    PRIMESHARE_FD_FROM_HANDLE(r->imp->handle) < 0) {
-		ps_error("vkAllocateMemory: import of handle %p: not a file descriptor",
-			 r->imp->handle);
+		nvx_error("vkAllocateMemory: import of handle %p: not a file descriptor",
+			  r->imp->handle);
 		return VK_ERROR_INVALID_EXTERNAL_HANDLE;
 	}
-	if ((r->import_type & PS_NV_KMT_TYPES) && !r->imp->handle) {
-		ps_error("vkAllocateMemory: import of KMT handle 0: not a handle");
+	if ((r->import_type & NVX_NV_KMT_TYPES) && !r->imp->handle) {
+		nvx_error("vkAllocateMemory: import of KMT handle 0: not a handle");
 		return VK_ERROR_INVALID_EXTERNAL_HANDLE;
 	}
 	return VK_SUCCESS;
@@ -239,10 +234,10 @@ static VkResult ps_request_check(const struct ps_device *dev, const void *next,
  * The prime backend's half: the memory becomes host memory mapped from a
  * dma-buf, @fd for an import, a new dumb buffer for an export.
  */
-static VkResult ps_prime_prepare(struct ps_device *dev,
-				 const VkMemoryAllocateInfo *ai, int fd,
-				 struct ps_memory *m,
-				 VkImportMemoryHostPointerInfoEXT *host)
+static VkResult nvx_prime_prepare(struct nvx_device *dev,
+				  const VkMemoryAllocateInfo *ai, int fd,
+				  struct nvx_memory *m,
+				  VkImportMemoryHostPointerInfoEXT *host)
 {
 	VkMemoryHostPointerPropertiesEXT props = {
 		.sType = VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT,
@@ -252,9 +247,9 @@ static VkResult ps_prime_prepare(struct ps_device *dev,
 	if (!dev->next.GetMemoryHostPointerPropertiesEXT)
 		return VK_ERROR_OUT_OF_DEVICE_MEMORY;
 	if (fd >= 0)
-		res = ps_prime_map(dev, fd, ai->allocationSize, m);
+		res = nvx_prime_map(dev, fd, ai->allocationSize, m);
 	else
-		res = ps_prime_alloc(dev, ai->allocationSize, m);
+		res = nvx_prime_alloc(dev, ai->allocationSize, m);
 	if (res != VK_SUCCESS)
 		return res;
 	res = dev->next.GetMemoryHostPointerPropertiesEXT(dev->handle,
@@ -262,13 +257,13 @@ static VkResult ps_prime_prepare(struct ps_device *dev,
 		&props);
 	if (res == VK_SUCCESS &&
 	    !(props.memoryTypeBits & (1u << ai->memoryTypeIndex))) {
-		ps_error("vkAllocateMemory: memory type %u cannot hold host memory on this driver (types 0x%x can): the prime backend cannot share it",
-			 ai->memoryTypeIndex, props.memoryTypeBits);
+		nvx_error("vkAllocateMemory: memory type %u cannot hold host memory on this driver (types 0x%x can): the prime backend cannot share it",
+			  ai->memoryTypeIndex, props.memoryTypeBits);
 		res = fd >= 0 ? VK_ERROR_INVALID_EXTERNAL_HANDLE :
 				VK_ERROR_OUT_OF_DEVICE_MEMORY;
 	}
 	if (res != VK_SUCCESS) {
-		ps_prime_unmap(m);
+		nvx_prime_unmap(m);
 		return res;
 	}
 	host->handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT;
@@ -276,11 +271,11 @@ static VkResult ps_prime_prepare(struct ps_device *dev,
 	return VK_SUCCESS;
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL ps_AllocateMemory(VkDevice device,
+VKAPI_ATTR VkResult VKAPI_CALL nvx_AllocateMemory(VkDevice device,
 	const VkMemoryAllocateInfo *pAllocateInfo,
 	const VkAllocationCallbacks *pAllocator, VkDeviceMemory *pMemory)
 {
-	struct ps_device *dev = ps_device_from(device);
+	struct nvx_device *dev = nvx_device_from(device);
 	VkExportMemoryAllocateInfo khr_export = {
 		.sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO,
 	};
@@ -293,12 +288,12 @@ VKAPI_ATTR VkResult VKAPI_CALL ps_AllocateMemory(VkDevice device,
 	VkMemoryDedicatedAllocateInfo khr_dedicated = {
 		.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO,
 	};
-	struct ps_request r = { 0 };
-	const struct ps_physdev *pd;
-	struct ps_memory *m = NULL;
+	struct nvx_request r = { 0 };
+	const struct nvx_physdev *pd;
+	struct nvx_memory *m = NULL;
 	VkMemoryAllocateInfo *down;
 	VkStructureType drop[5];
-	struct ps_chain chain;
+	struct nvx_chain chain;
 	unsigned int ndrop = 0;
 	uint64_t kmt_size = 0;
 	bool prime, fd_ours = false;
@@ -313,25 +308,25 @@ VKAPI_ATTR VkResult VKAPI_CALL ps_AllocateMemory(VkDevice device,
 		return dev->next.AllocateMemory(device, pAllocateInfo,
 						pAllocator, pMemory);
 	pd = dev->physdev;
-	prime = pd->backend == PS_BACKEND_PRIME;
-	r.exp = ps_chain_find(next, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO_NV);
-	r.exp_win32 = ps_chain_find(next,
+	prime = pd->backend == NVX_BACKEND_PRIME;
+	r.exp = nvx_chain_find(next, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO_NV);
+	r.exp_win32 = nvx_chain_find(next,
 		VK_STRUCTURE_TYPE_EXPORT_MEMORY_WIN32_HANDLE_INFO_NV);
-	r.imp = ps_chain_find(next, VK_STRUCTURE_TYPE_IMPORT_MEMORY_WIN32_HANDLE_INFO_NV);
-	if (!ps_driver_has(dev, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME))
-		r.nv_ded = ps_chain_find(next,
+	r.imp = nvx_chain_find(next, VK_STRUCTURE_TYPE_IMPORT_MEMORY_WIN32_HANDLE_INFO_NV);
+	if (!nvx_driver_has(dev, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME))
+		r.nv_ded = nvx_chain_find(next,
 			VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_MEMORY_ALLOCATE_INFO_NV);
 	if (!r.exp && !r.exp_win32 && !r.imp && !r.nv_ded)
 		return dev->next.AllocateMemory(device, pAllocateInfo,
 						pAllocator, pMemory);
-	r.khr_ded = ps_chain_find(next, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO);
+	r.khr_ded = nvx_chain_find(next, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO);
 	r.export_types = r.exp ? r.exp->handleTypes : 0;
 	r.import_type = r.imp ? r.imp->handleType : 0;
 	if (r.khr_ded && r.khr_ded->image)
 		r.ded_image = r.khr_ded->image;
 	else if (r.nv_ded && r.nv_ded->image)
 		r.ded_image = r.nv_ded->image;
-	res = ps_request_check(dev, next, &r);
+	res = nvx_request_check(dev, next, &r);
 	if (res != VK_SUCCESS)
 		return res;
 
@@ -344,17 +339,17 @@ VKAPI_ATTR VkResult VKAPI_CALL ps_AllocateMemory(VkDevice device,
 	}
 
 	/* Where the memory comes from, for an import. */
-	if (r.import_type & PS_NV_KMT_TYPES) {
-		res = ps_kmt_import(dev, PRIMESHARE_GLOBAL_FROM_HANDLE(r.imp->handle),
-				    r.import_type, &m->import_desc, &kmt_size,
-				    &fd);
+	if (r.import_type & NVX_NV_KMT_TYPES) {
+		res = nvx_kmt_import(dev, PRIMESHARE_GLOBAL_FROM_HANDLE(r.imp->handle),
+				     r.import_type, &m->import_desc, &kmt_size,
+				     &fd);
 		if (res != VK_SUCCESS)
 			goto fail;
 		fd_ours = true;
 		if (pAllocateInfo->allocationSize > kmt_size) {
-			ps_error("vkAllocateMemory: allocationSize %llu is larger than the %llu bytes of the KMT handle's memory",
-				 (unsigned long long)pAllocateInfo->allocationSize,
-				 (unsigned long long)kmt_size);
+			nvx_error("vkAllocateMemory: allocationSize %llu is larger than the %llu bytes of the KMT handle's memory",
+				  (unsigned long long)pAllocateInfo->allocationSize,
+				  (unsigned long long)kmt_size);
 			res = VK_ERROR_INVALID_EXTERNAL_HANDLE;
 			goto fail;
 		}
@@ -362,8 +357,8 @@ VKAPI_ATTR VkResult VKAPI_CALL ps_AllocateMemory(VkDevice device,
 		fd = PRIMESHARE_FD_FROM_HANDLE(r.imp->handle);
 	}
 	if (m && m->import_desc && r.ded_image) {
-		res = ps_desc_check(dev, m->import_desc, r.ded_image, 0,
-				    "vkAllocateMemory");
+		res = nvx_desc_check(dev, m->import_desc, r.ded_image, 0,
+				     "vkAllocateMemory");
 		if (res != VK_SUCCESS)
 			goto fail;
 	}
@@ -379,45 +374,45 @@ VKAPI_ATTR VkResult VKAPI_CALL ps_AllocateMemory(VkDevice device,
 	/* Host memory is never a dedicated allocation. */
 	if (prime && m && r.khr_ded)
 		drop[ndrop++] = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO;
-	res = ps_chain_copy(&chain, pAllocateInfo, sizeof(*pAllocateInfo),
-			    drop, ndrop);
+	res = nvx_chain_copy(&chain, pAllocateInfo, sizeof(*pAllocateInfo),
+			     drop, ndrop);
 	if (res != VK_SUCCESS)
 		goto fail;
 	down = (VkMemoryAllocateInfo *)chain.head;
 
 	if (prime && m) {
-		res = ps_prime_prepare(dev, pAllocateInfo, fd, m, &host_import);
+		res = nvx_prime_prepare(dev, pAllocateInfo, fd, m, &host_import);
 		if (res != VK_SUCCESS)
 			goto fail;
 		down->allocationSize = m->map_size;
-		ps_chain_insert(&chain, &host_import);
+		nvx_chain_insert(&chain, &host_import);
 	} else {
 		if (r.export_types) {
 			khr_export.handleTypes = pd->khr_type;
-			ps_chain_insert(&chain, &khr_export);
+			nvx_chain_insert(&chain, &khr_export);
 		}
 		if (r.import_type) {
 			khr_import.handleType = pd->khr_type;
 			khr_import.fd = fd;
-			ps_chain_insert(&chain, &khr_import);
+			nvx_chain_insert(&chain, &khr_import);
 		}
 	}
 	if ((!prime || !m) && r.nv_ded && (r.nv_ded->image || r.nv_ded->buffer) &&
 	    dev->khr_dedicated && !r.khr_ded) {
 		khr_dedicated.image = r.nv_ded->image;
 		khr_dedicated.buffer = r.nv_ded->buffer;
-		ps_chain_insert(&chain, &khr_dedicated);
+		nvx_chain_insert(&chain, &khr_dedicated);
 	}
 
 	res = dev->next.AllocateMemory(device, down, pAllocator, pMemory);
-	ps_debug("vkAllocateMemory: %llu bytes%s%s, backend %s: %d",
-		 (unsigned long long)down->allocationSize,
-		 r.export_types ? ", exportable" : "",
-		 r.import_type ? ", imported" : "", ps_backend_name(pd->backend),
-		 res);
+	nvx_debug("vkAllocateMemory: %llu bytes%s%s, backend %s: %d",
+		  (unsigned long long)down->allocationSize,
+		  r.export_types ? ", exportable" : "",
+		  r.import_type ? ", imported" : "", nvx_backend_name(pd->backend),
+		  res);
 	if (res != VK_SUCCESS) {
 		if (m)
-			ps_prime_unmap(m);	/* prime: the layer's dma-buf */
+			nvx_prime_unmap(m);	/* prime: the layer's dma-buf */
 		goto fail;
 	}
 	if (!m)
@@ -437,7 +432,7 @@ VKAPI_ATTR VkResult VKAPI_CALL ps_AllocateMemory(VkDevice device,
 	m->handle = *pMemory;
 	m->size = down->allocationSize;
 	m->image = r.ded_image;
-	ps_memory_add(dev, m);
+	nvx_memory_add(dev, m);
 	return VK_SUCCESS;
 
 fail:
@@ -449,32 +444,32 @@ fail:
 	return res;
 }
 
-VKAPI_ATTR void VKAPI_CALL ps_FreeMemory(VkDevice device, VkDeviceMemory memory,
+VKAPI_ATTR void VKAPI_CALL nvx_FreeMemory(VkDevice device, VkDeviceMemory memory,
 	const VkAllocationCallbacks *pAllocator)
 {
-	struct ps_device *dev = ps_device_from(device);
-	struct ps_memory *m = NULL;
+	struct nvx_device *dev = nvx_device_from(device);
+	struct nvx_memory *m = NULL;
 
 	if (!dev)
 		return;
 	if (memory && dev->nv_memory)
-		m = ps_memory_take(dev, memory);
+		m = nvx_memory_take(dev, memory);
 	dev->next.FreeMemory(device, memory, pAllocator);
 	/* The driver is done with the mapping: now it may go. */
 	if (m)
-		ps_memory_destroy(dev, m);
+		nvx_memory_destroy(dev, m);
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL ps_GetMemoryWin32HandleNV(VkDevice device,
+VKAPI_ATTR VkResult VKAPI_CALL nvx_GetMemoryWin32HandleNV(VkDevice device,
 	VkDeviceMemory memory, VkExternalMemoryHandleTypeFlagsNV handleType,
 	HANDLE *pHandle)
 {
-	struct ps_device *dev = ps_device_from(device);
+	struct nvx_device *dev = nvx_device_from(device);
 	VkMemoryGetFdInfoKHR info = {
 		.sType = VK_STRUCTURE_TYPE_MEMORY_GET_FD_INFO_KHR,
 		.memory = memory,
 	};
-	struct ps_memory *m;
+	struct nvx_memory *m;
 	uint64_t global;
 	VkResult res;
 	int fd = -1;
@@ -494,20 +489,20 @@ VKAPI_ATTR VkResult VKAPI_CALL ps_GetMemoryWin32HandleNV(VkDevice device,
 			return VK_ERROR_INITIALIZATION_FAILED;
 		return native(device, memory, handleType, pHandle);
 	}
-	if (!ps_single_bit(handleType)) {
-		ps_error("vkGetMemoryWin32HandleNV: handleType 0x%x is not one handle type (VUID-vkGetMemoryWin32HandleNV-handleType-requiredbitmask)",
-			 handleType);
+	if (!nvx_single_bit(handleType)) {
+		nvx_error("vkGetMemoryWin32HandleNV: handleType 0x%x is not one handle type (VUID-vkGetMemoryWin32HandleNV-handleType-requiredbitmask)",
+			  handleType);
 		return VK_ERROR_VALIDATION_FAILED_EXT;
 	}
-	m = ps_memory_find(dev, memory);
+	m = nvx_memory_find(dev, memory);
 	if (!m || !(m->export_types & handleType)) {
-		ps_error("vkGetMemoryWin32HandleNV: memory was not allocated with handle type 0x%x in VkExportMemoryAllocateInfoNV::handleTypes (VUID-vkGetMemoryWin32HandleNV-handleType-01326)",
-			 handleType);
+		nvx_error("vkGetMemoryWin32HandleNV: memory was not allocated with handle type 0x%x in VkExportMemoryAllocateInfoNV::handleTypes (VUID-vkGetMemoryWin32HandleNV-handleType-01326)",
+			  handleType);
 		return VK_ERROR_VALIDATION_FAILED_EXT;
 	}
 
-	if (handleType & PS_NV_KMT_TYPES) {
-		res = ps_kmt_export(dev, m, handleType, &global);
+	if (handleType & NVX_NV_KMT_TYPES) {
+		res = nvx_kmt_export(dev, m, handleType, &global);
 		if (res == VK_SUCCESS)
 			*pHandle = PRIMESHARE_HANDLE_FROM_GLOBAL(global);
 		return res;
@@ -517,7 +512,7 @@ VKAPI_ATTR VkResult VKAPI_CALL ps_GetMemoryWin32HandleNV(VkDevice device,
 		/* prime: a new descriptor of the layer's dma-buf. */
 		fd = fcntl(m->dmabuf_fd, F_DUPFD_CLOEXEC, 0);
 		if (fd < 0) {
-			ps_error("vkGetMemoryWin32HandleNV: no file descriptor left");
+			nvx_error("vkGetMemoryWin32HandleNV: no file descriptor left");
 			return VK_ERROR_TOO_MANY_OBJECTS;
 		}
 	} else {
@@ -529,6 +524,6 @@ VKAPI_ATTR VkResult VKAPI_CALL ps_GetMemoryWin32HandleNV(VkDevice device,
 			return res;
 	}
 	*pHandle = PRIMESHARE_HANDLE_FROM_FD(fd);
-	ps_debug("vkGetMemoryWin32HandleNV: type 0x%x: fd %d", handleType, fd);
+	nvx_debug("vkGetMemoryWin32HandleNV: type 0x%x: fd %d", handleType, fd);
 	return VK_SUCCESS;
 }

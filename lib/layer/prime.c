@@ -33,7 +33,7 @@
 #include "config.h"
 #include "layer.h"
 
-static void ps_gem_close(int drm_fd, uint32_t handle)
+static void nvx_gem_close(int drm_fd, uint32_t handle)
 {
 #ifdef HAVE_DRMCLOSEBUFFERHANDLE
 	drmCloseBufferHandle(drm_fd, handle);
@@ -49,7 +49,7 @@ static void ps_gem_close(int drm_fd, uint32_t handle)
  * DRM_CAP_DUMB_BUFFER is answered only by drivers with modesetting, which
  * vgem is not: so the node is asked for a small dumb buffer instead.
  */
-static bool ps_prime_node_usable(int fd)
+static bool nvx_prime_node_usable(int fd)
 {
 	struct drm_mode_create_dumb create = {
 		.width = 1024, .height = 1, .bpp = 32,
@@ -61,17 +61,17 @@ static bool ps_prime_node_usable(int fd)
 		return false;
 	if (drmIoctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &create))
 		return false;
-	ps_gem_close(fd, create.handle);
+	nvx_gem_close(fd, create.handle);
 	return true;
 }
 
-static int ps_prime_try(const char *path)
+static int nvx_prime_try(const char *path)
 {
 	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
 
 	if (fd < 0)
 		return -errno;
-	if (!ps_prime_node_usable(fd)) {
+	if (!nvx_prime_node_usable(fd)) {
 		close(fd);
 		return -ENODEV;
 	}
@@ -79,33 +79,33 @@ static int ps_prime_try(const char *path)
 }
 
 /*
- * ps_prime_find_node() - the path of a DRM primary node that makes dumb
+ * nvx_prime_find_node() - the path of a DRM primary node that makes dumb
  * buffers and exports them, into @path.  0 or a negative errno.
  */
-int ps_prime_find_node(char *path, size_t size)
+int nvx_prime_find_node(char *path, size_t size)
 {
 	const char *env = getenv("PRIMESHARE_LAYER_DRM_DEVICE");
 	drmDevicePtr *devs;
 	int n, fd, ret = -ENODEV;
 
 	if (env && *env) {
-		fd = ps_prime_try(env);
+		fd = nvx_prime_try(env);
 		if (fd < 0) {
-			ps_error("PRIMESHARE_LAYER_DRM_DEVICE=%s: %s", env,
-				 fd == -ENODEV ? "makes no dumb buffers" :
-				 strerror(-fd));
+			nvx_error("PRIMESHARE_LAYER_DRM_DEVICE=%s: %s", env,
+				  fd == -ENODEV ? "makes no dumb buffers" :
+				  strerror(-fd));
 			return fd;
 		}
 		close(fd);
 		snprintf(path, size, "%s", env);
-		ps_debug("prime: dumb buffers from %s (PRIMESHARE_LAYER_DRM_DEVICE)",
-			 path);
+		nvx_debug("prime: dumb buffers from %s (PRIMESHARE_LAYER_DRM_DEVICE)",
+			  path);
 		return 0;
 	}
 
 	n = drmGetDevices2(0, NULL, 0);
 	if (n <= 0) {
-		ps_debug("prime: no DRM device");
+		nvx_debug("prime: no DRM device");
 		return -ENODEV;
 	}
 	devs = calloc(n, sizeof(*devs));
@@ -118,16 +118,16 @@ int ps_prime_find_node(char *path, size_t size)
 		if (!(devs[i]->available_nodes & (1 << DRM_NODE_PRIMARY)))
 			continue;
 		node = devs[i]->nodes[DRM_NODE_PRIMARY];
-		fd = ps_prime_try(node);
+		fd = nvx_prime_try(node);
 		if (fd < 0) {
-			ps_debug("prime: %s: %s", node,
-				 fd == -ENODEV ? "no dumb buffers or PRIME export" :
-				 strerror(-fd));
+			nvx_debug("prime: %s: %s", node,
+				  fd == -ENODEV ? "no dumb buffers or PRIME export" :
+				  strerror(-fd));
 			continue;
 		}
 		close(fd);
 		snprintf(path, size, "%s", node);
-		ps_debug("prime: dumb buffers from %s", path);
+		nvx_debug("prime: dumb buffers from %s", path);
 		ret = 0;
 	}
 	if (n > 0)
@@ -136,19 +136,19 @@ int ps_prime_find_node(char *path, size_t size)
 	return ret;
 }
 
-/* ps_prime_open() - open the node of @pd for a device; fd or -errno. */
-int ps_prime_open(const struct ps_physdev *pd)
+/* nvx_prime_open() - open the node of @pd for a device; fd or -errno. */
+int nvx_prime_open(const struct nvx_physdev *pd)
 {
-	return ps_prime_try(pd->drm_node);
+	return nvx_prime_try(pd->drm_node);
 }
 
-static VkDeviceSize ps_align(VkDeviceSize v, VkDeviceSize a)
+static VkDeviceSize nvx_align(VkDeviceSize v, VkDeviceSize a)
 {
 	return (v + a - 1) / a * a;
 }
 
 /* The alignment of host memory for the driver: at least a page. */
-static VkDeviceSize ps_host_align(const struct ps_device *dev)
+static VkDeviceSize nvx_host_align(const struct nvx_device *dev)
 {
 	VkDeviceSize page = (VkDeviceSize)sysconf(_SC_PAGESIZE);
 	VkDeviceSize a = dev->physdev->host_align;
@@ -160,7 +160,7 @@ static VkDeviceSize ps_host_align(const struct ps_device *dev)
  * Map @size bytes of dma-buf @fd at an address aligned to @align (a power
  * of two, at least a page).  NULL on failure, with errno set.
  */
-static void *ps_map_aligned(int fd, size_t size, size_t align)
+static void *nvx_map_aligned(int fd, size_t size, size_t align)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	unsigned char *area, *at, *map;
@@ -193,33 +193,33 @@ static void *ps_map_aligned(int fd, size_t size, size_t align)
 }
 
 /*
- * ps_prime_map() - map dma-buf @fd for an allocation of @size bytes into
+ * nvx_prime_map() - map dma-buf @fd for an allocation of @size bytes into
  * @m: m->map and m->map_size are set, the fd is not kept (the caller puts
  * it into m->dmabuf_fd once the import succeeded).  The mapping covers
  * @size rounded up to the host alignment, which the dma-buf must hold.
  */
-VkResult ps_prime_map(struct ps_device *dev, int fd, VkDeviceSize size,
-		      struct ps_memory *m)
+VkResult nvx_prime_map(struct nvx_device *dev, int fd, VkDeviceSize size,
+		       struct nvx_memory *m)
 {
-	VkDeviceSize want = ps_align(size, ps_host_align(dev));
+	VkDeviceSize want = nvx_align(size, nvx_host_align(dev));
 	off_t have = lseek(fd, 0, SEEK_END);
 	void *map;
 
 	if (have < 0) {
-		ps_error("vkAllocateMemory: import of fd %d: not a dma-buf (%s)",
-			 fd, strerror(errno));
+		nvx_error("vkAllocateMemory: import of fd %d: not a dma-buf (%s)",
+			  fd, strerror(errno));
 		return VK_ERROR_INVALID_EXTERNAL_HANDLE;
 	}
 	if ((VkDeviceSize)have < want) {
-		ps_error("vkAllocateMemory: import of fd %d: the dma-buf has %lld bytes, the allocation needs %llu (allocationSize %llu rounded to the host alignment)",
-			 fd, (long long)have, (unsigned long long)want,
-			 (unsigned long long)size);
+		nvx_error("vkAllocateMemory: import of fd %d: the dma-buf has %lld bytes, the allocation needs %llu (allocationSize %llu rounded to the host alignment)",
+			  fd, (long long)have, (unsigned long long)want,
+			  (unsigned long long)size);
 		return VK_ERROR_INVALID_EXTERNAL_HANDLE;
 	}
-	map = ps_map_aligned(fd, want, ps_host_align(dev));
+	map = nvx_map_aligned(fd, want, nvx_host_align(dev));
 	if (!map) {
-		ps_error("vkAllocateMemory: cannot map the dma-buf of fd %d: %s",
-			 fd, strerror(errno));
+		nvx_error("vkAllocateMemory: cannot map the dma-buf of fd %d: %s",
+			  fd, strerror(errno));
 		return errno == ENOMEM ? VK_ERROR_OUT_OF_HOST_MEMORY :
 					 VK_ERROR_INVALID_EXTERNAL_HANDLE;
 	}
@@ -229,15 +229,15 @@ VkResult ps_prime_map(struct ps_device *dev, int fd, VkDeviceSize size,
 }
 
 /*
- * ps_prime_alloc() - a new dumb buffer of at least @size bytes as a mapped
+ * nvx_prime_alloc() - a new dumb buffer of at least @size bytes as a mapped
  * dma-buf: m->dmabuf_fd, m->map and m->map_size are set.
  */
-VkResult ps_prime_alloc(struct ps_device *dev, VkDeviceSize size,
-			struct ps_memory *m)
+VkResult nvx_prime_alloc(struct nvx_device *dev, VkDeviceSize size,
+			 struct nvx_memory *m)
 {
 	/* Rows of one page; the height gives the size. */
 	struct drm_mode_create_dumb create = { .width = 1024, .bpp = 32 };
-	VkDeviceSize want = ps_align(size, ps_host_align(dev));
+	VkDeviceSize want = nvx_align(size, nvx_host_align(dev));
 	VkResult res;
 	int fd, ret;
 
@@ -247,35 +247,35 @@ VkResult ps_prime_alloc(struct ps_device *dev, VkDeviceSize size,
 		return VK_ERROR_OUT_OF_DEVICE_MEMORY;
 	create.height = (uint32_t)((want + 4095) / 4096);
 	if (drmIoctl(dev->drm_fd, DRM_IOCTL_MODE_CREATE_DUMB, &create)) {
-		ps_error("vkAllocateMemory: a dumb buffer of %llu bytes on %s: %s",
-			 (unsigned long long)want, dev->physdev->drm_node,
-			 strerror(errno));
+		nvx_error("vkAllocateMemory: a dumb buffer of %llu bytes on %s: %s",
+			  (unsigned long long)want, dev->physdev->drm_node,
+			  strerror(errno));
 		return VK_ERROR_OUT_OF_DEVICE_MEMORY;
 	}
 	ret = drmPrimeHandleToFD(dev->drm_fd, create.handle,
 				 DRM_CLOEXEC | DRM_RDWR, &fd);
 	/* The dma-buf holds the buffer now; the GEM handle is not needed. */
-	ps_gem_close(dev->drm_fd, create.handle);
+	nvx_gem_close(dev->drm_fd, create.handle);
 	if (ret) {
-		ps_error("vkAllocateMemory: PRIME export of a dumb buffer on %s: %s",
-			 dev->physdev->drm_node, strerror(errno));
+		nvx_error("vkAllocateMemory: PRIME export of a dumb buffer on %s: %s",
+			  dev->physdev->drm_node, strerror(errno));
 		return VK_ERROR_OUT_OF_DEVICE_MEMORY;
 	}
-	res = ps_prime_map(dev, fd, size, m);
+	res = nvx_prime_map(dev, fd, size, m);
 	if (res != VK_SUCCESS) {
 		close(fd);
 		return res == VK_ERROR_INVALID_EXTERNAL_HANDLE ?
 			VK_ERROR_OUT_OF_DEVICE_MEMORY : res;
 	}
 	m->dmabuf_fd = fd;
-	ps_debug("prime: dumb buffer of %llu bytes on %s, dma-buf fd %d mapped at %p",
-		 (unsigned long long)create.size, dev->physdev->drm_node, fd,
-		 m->map);
+	nvx_debug("prime: dumb buffer of %llu bytes on %s, dma-buf fd %d mapped at %p",
+		  (unsigned long long)create.size, dev->physdev->drm_node, fd,
+		  m->map);
 	return VK_SUCCESS;
 }
 
-/* ps_prime_unmap() - end the mapping and close the dma-buf of @m. */
-void ps_prime_unmap(struct ps_memory *m)
+/* nvx_prime_unmap() - end the mapping and close the dma-buf of @m. */
+void nvx_prime_unmap(struct nvx_memory *m)
 {
 	if (m->map)
 		munmap(m->map, m->map_size);

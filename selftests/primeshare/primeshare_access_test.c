@@ -28,33 +28,33 @@ static int do_op(enum op op, __u64 h)
 	struct primeshare_list l = { 0 };
 	struct primeshare_query q;
 	__u64 buf[PRIMESHARE_LIST_MAX];
-	int s = ps_open(), fd, ret;
+	int s = pst_open(), fd, ret;
 	unsigned int i;
 
 	if (s < 0)
 		return 100;
 	switch (op) {
 	case OP_IMPORT:
-		fd = ps_import(s, h, PRIMESHARE_IMPORT_CLOEXEC);
+		fd = pst_import(s, h, PRIMESHARE_IMPORT_CLOEXEC);
 		if (fd >= 0)
 			close(fd);
-		return ps_status(fd);
+		return pst_status(fd);
 	case OP_QUERY:
-		return ps_status(ps_query(s, h, &q));
+		return pst_status(pst_query(s, h, &q));
 	case OP_RELEASE:
-		return ps_status(ps_release(s, h));
+		return pst_status(pst_release(s, h));
 	case OP_FORCE:
-		return ps_status(ps_release_flags(s, h,
-						  PRIMESHARE_RELEASE_FORCE));
+		return pst_status(pst_release_flags(s, h,
+						    PRIMESHARE_RELEASE_FORCE));
 	case OP_LISTED:
 		for (;;) {
 			l.handles = (uintptr_t)buf;
 			l.count = PRIMESHARE_LIST_MAX;
-			ret = ps_ioctl(s, PRIMESHARE_IOCTL_LIST, &l);
+			ret = pst_ioctl(s, PRIMESHARE_IOCTL_LIST, &l);
 			if (ret)
-				return ps_status(ret);
+				return pst_status(ret);
 			if (!l.count)
-				return ps_status(-ENOENT);
+				return pst_status(-ENOENT);
 			for (i = 0; i < l.count; i++)
 				if (buf[i] == h)
 					return 0;
@@ -72,11 +72,11 @@ static int as_user(uid_t uid, gid_t gid, int ngroups, const gid_t *groups,
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		if (ps_become(uid, gid, ngroups, groups))
+		if (pst_become(uid, gid, ngroups, groups))
 			_exit(102);
 		_exit(do_op(op, h));
 	}
-	return ps_wait(pid);
+	return pst_wait(pid);
 }
 
 static int drop_cap(int cap)
@@ -105,7 +105,7 @@ static int as_root_without(int cap, enum op op, __u64 h)
 			_exit(103);
 		_exit(do_op(op, h));
 	}
-	return ps_wait(pid);
+	return pst_wait(pid);
 }
 
 /* Run do_op() after unshare(@flags). */
@@ -120,7 +120,7 @@ static int in_new_ns(int flags, enum op op, __u64 h)
 			_exit(104);
 		_exit(do_op(op, h));
 	}
-	return ps_wait(pid);
+	return pst_wait(pid);
 }
 
 FIXTURE(acc) {
@@ -138,16 +138,16 @@ FIXTURE_SETUP(acc)
 {
 	int i;
 
-	ps_require_device(_metadata);
+	pst_require_device(_metadata);
 	ASSERT_EQ(0, geteuid()) TH_LOG("these tests run as root");
-	self->sess = ps_open();
+	self->sess = pst_open();
 	ASSERT_LE(0, self->sess);
-	self->drm = ps_open_drm("vgem");
+	self->drm = pst_open_drm("vgem");
 	ASSERT_LE(0, self->drm) TH_LOG("no vgem DRM node (is vgem loaded?)");
-	self->buf = ps_vgem_dmabuf(self->drm, 4096);
+	self->buf = pst_vgem_dmabuf(self->drm, 4096);
 	ASSERT_LE(0, self->buf);
 	for (i = 0; i < 3; i++) {
-		self->saved[i] = ps_get_param(limit_params[i]);
+		self->saved[i] = pst_get_param(limit_params[i]);
 		ASSERT_LT(0, self->saved[i]);
 	}
 }
@@ -157,7 +157,7 @@ FIXTURE_TEARDOWN(acc)
 	int i;
 
 	for (i = 0; i < 3; i++)
-		ps_set_param(limit_params[i], self->saved[i]);
+		pst_set_param(limit_params[i], self->saved[i]);
 	close(self->buf);
 	close(self->drm);
 	close(self->sess);
@@ -171,7 +171,7 @@ static int export_as(int sess, int buf, uid_t uid, gid_t gid, __u32 flags,
 
 	if (setresgid(-1, gid, -1) || setresuid(-1, uid, -1))
 		return -errno;
-	ret = ps_export(sess, buf, flags, mode, h);
+	ret = pst_export(sess, buf, flags, mode, h);
 	if (setresuid(-1, 0, -1) || setresgid(-1, 0, -1))
 		abort();
 	return ret;
@@ -197,7 +197,7 @@ TEST_F(acc, owner_mode_admits_the_owner_only)
 	/* Only the exporting session may release, whoever asks. */
 	EXPECT_EQ(EPERM, as_user(OWNER_UID, OWNER_GID, 0, NULL, OP_RELEASE, h));
 	EXPECT_EQ(EPERM, as_user(OTHER_UID, OTHER_GID, 0, NULL, OP_RELEASE, h));
-	EXPECT_EQ(0, ps_release(self->sess, h));
+	EXPECT_EQ(0, pst_release(self->sess, h));
 }
 
 TEST_F(acc, group_mode_admits_effective_and_supplementary_groups)
@@ -215,7 +215,7 @@ TEST_F(acc, group_mode_admits_effective_and_supplementary_groups)
 	EXPECT_EQ(ENOENT, as_user(OTHER_UID, OTHER_GID, 0, NULL, OP_LISTED, h));
 	/* The owner class applies to the owner, and it has no read bit. */
 	EXPECT_EQ(EACCES, as_user(OWNER_UID, OWNER_GID, 0, NULL, OP_IMPORT, h));
-	EXPECT_EQ(0, ps_release(self->sess, h));
+	EXPECT_EQ(0, pst_release(self->sess, h));
 }
 
 TEST_F(acc, other_mode_admits_everyone_outside_owner_and_group)
@@ -229,7 +229,7 @@ TEST_F(acc, other_mode_admits_everyone_outside_owner_and_group)
 	EXPECT_EQ(0, as_user(OTHER_UID, OTHER_GID, 0, NULL, OP_LISTED, h));
 	EXPECT_EQ(EACCES, as_user(OTHER_UID, OWNER_GID, 0, NULL, OP_IMPORT, h));
 	EXPECT_EQ(EACCES, as_user(OWNER_UID, OWNER_GID, 0, NULL, OP_IMPORT, h));
-	EXPECT_EQ(0, ps_release(self->sess, h));
+	EXPECT_EQ(0, pst_release(self->sess, h));
 }
 
 TEST_F(acc, all_read_bits_admit_everyone)
@@ -241,7 +241,7 @@ TEST_F(acc, all_read_bits_admit_everyone)
 	EXPECT_EQ(0, as_user(OWNER_UID, OWNER_GID, 0, NULL, OP_IMPORT, h));
 	EXPECT_EQ(0, as_user(OTHER_UID, OWNER_GID, 0, NULL, OP_IMPORT, h));
 	EXPECT_EQ(0, as_user(OTHER_UID, OTHER_GID, 0, NULL, OP_IMPORT, h));
-	EXPECT_EQ(0, ps_release(self->sess, h));
+	EXPECT_EQ(0, pst_release(self->sess, h));
 }
 
 TEST_F(acc, cap_ipc_owner_overrides_the_mode)
@@ -261,7 +261,7 @@ TEST_F(acc, cap_ipc_owner_overrides_the_mode)
 	EXPECT_EQ(0, as_root_without(CAP_SYS_ADMIN, OP_IMPORT, h));
 	EXPECT_EQ(0, as_root_without(CAP_SYS_ADMIN, OP_QUERY, h));
 	EXPECT_EQ(0, as_root_without(CAP_SYS_ADMIN, OP_LISTED, h));
-	EXPECT_EQ(0, ps_release(self->sess, h));
+	EXPECT_EQ(0, pst_release(self->sess, h));
 }
 
 TEST_F(acc, force_release_needs_ownership_or_cap_sys_admin)
@@ -281,9 +281,9 @@ TEST_F(acc, force_release_needs_ownership_or_cap_sys_admin)
 			       PRIMESHARE_MODE_OWNER, &h));
 	EXPECT_EQ(0, do_op(OP_FORCE, h));
 	EXPECT_EQ(ENOENT, do_op(OP_FORCE, h));
-	EXPECT_EQ(-ENOENT, ps_release(self->sess, h));
-	EXPECT_EQ(0, ps_stat("handles"));
-	EXPECT_EQ(0, ps_stat("holds"));
+	EXPECT_EQ(-ENOENT, pst_release(self->sess, h));
+	EXPECT_EQ(0, pst_stat("handles"));
+	EXPECT_EQ(0, pst_stat("holds"));
 }
 
 TEST_F(acc, capabilities_of_a_child_user_namespace_do_not_count)
@@ -294,7 +294,7 @@ TEST_F(acc, capabilities_of_a_child_user_namespace_do_not_count)
 			       PRIMESHARE_MODE_OWNER, &h));
 	EXPECT_EQ(EACCES, in_new_ns(CLONE_NEWUSER, OP_IMPORT, h));
 	EXPECT_EQ(ENOENT, in_new_ns(CLONE_NEWUSER, OP_LISTED, h));
-	EXPECT_EQ(0, ps_release(self->sess, h));
+	EXPECT_EQ(0, pst_release(self->sess, h));
 }
 
 TEST_F(acc, query_maps_owner_into_the_callers_user_namespace)
@@ -320,19 +320,19 @@ TEST_F(acc, query_maps_owner_into_the_callers_user_namespace)
 
 		if (unshare(CLONE_NEWUSER))
 			_exit(1);
-		s = ps_open();
-		if (s < 0 || ps_query(s, h, &q))
+		s = pst_open();
+		if (s < 0 || pst_query(s, h, &q))
 			_exit(2);
 		_exit(write(p[1], &q, sizeof(q)) == sizeof(q) ? 0 : 3);
 	}
-	ASSERT_EQ(0, ps_wait(pid));
+	ASSERT_EQ(0, pst_wait(pid));
 	ASSERT_EQ(sizeof(q), read(p[0], &q, sizeof(q)));
 	EXPECT_EQ(overflow, q.uid);
 	EXPECT_EQ(overflow, q.gid);
-	ASSERT_EQ(0, ps_query(self->sess, h, &q));
+	ASSERT_EQ(0, pst_query(self->sess, h, &q));
 	EXPECT_EQ(OWNER_UID, q.uid);
 	EXPECT_EQ(OWNER_GID, q.gid);
-	EXPECT_EQ(0, ps_release(self->sess, h));
+	EXPECT_EQ(0, pst_release(self->sess, h));
 	close(p[0]);
 	close(p[1]);
 }
@@ -341,8 +341,8 @@ TEST_F(acc, another_ipc_namespace_sees_no_handle)
 {
 	__u64 h;
 
-	ASSERT_EQ(0, ps_export(self->sess, self->buf, 0,
-			       PRIMESHARE_MODE_MASK, &h));
+	ASSERT_EQ(0, pst_export(self->sess, self->buf, 0,
+				PRIMESHARE_MODE_MASK, &h));
 	EXPECT_EQ(ENOENT, in_new_ns(CLONE_NEWIPC, OP_IMPORT, h));
 	EXPECT_EQ(ENOENT, in_new_ns(CLONE_NEWIPC, OP_QUERY, h));
 	EXPECT_EQ(ENOENT, in_new_ns(CLONE_NEWIPC, OP_RELEASE, h));
@@ -350,7 +350,7 @@ TEST_F(acc, another_ipc_namespace_sees_no_handle)
 	EXPECT_EQ(ENOENT, in_new_ns(CLONE_NEWUSER | CLONE_NEWIPC,
 				    OP_IMPORT, h));
 	EXPECT_EQ(0, do_op(OP_IMPORT, h));
-	EXPECT_EQ(0, ps_release(self->sess, h));
+	EXPECT_EQ(0, pst_release(self->sess, h));
 }
 
 TEST_F(acc, handles_of_another_ipc_namespace_are_invisible)
@@ -369,28 +369,28 @@ TEST_F(acc, handles_of_another_ipc_namespace_are_invisible)
 
 		if (unshare(CLONE_NEWIPC))
 			_exit(1);
-		s = ps_open();
-		if (s < 0 || ps_export(s, self->buf, 0, PRIMESHARE_MODE_MASK,
-				       &h))
+		s = pst_open();
+		if (s < 0 || pst_export(s, self->buf, 0, PRIMESHARE_MODE_MASK,
+					&h))
 			_exit(2);
 		/* Visible inside its own namespace. */
 		if (do_op(OP_IMPORT, h) || do_op(OP_LISTED, h))
 			_exit(3);
 		/* The parent's session, carried in, still looks from here. */
-		if (ps_release(self->sess, h) != -EPERM)
+		if (pst_release(self->sess, h) != -EPERM)
 			_exit(4);
 		if (write(p[1], &h, sizeof(h)) != sizeof(h))
 			_exit(5);
 		_exit(read(q[0], &c, 1) == 1 ? 0 : 6);
 	}
 	ASSERT_EQ(sizeof(h), read(p[0], &h, sizeof(h)));
-	EXPECT_EQ(-ENOENT, ps_import(self->sess, h, 0));
+	EXPECT_EQ(-ENOENT, pst_import(self->sess, h, 0));
 	EXPECT_EQ(ENOENT, do_op(OP_QUERY, h));
 	EXPECT_EQ(ENOENT, do_op(OP_LISTED, h));
-	EXPECT_EQ(-ENOENT, ps_release(self->sess, h));
+	EXPECT_EQ(-ENOENT, pst_release(self->sess, h));
 	ASSERT_EQ(1, write(q[1], "x", 1));
-	EXPECT_EQ(0, ps_wait(pid));
-	EXPECT_EQ(0, ps_stat("handles"));
+	EXPECT_EQ(0, pst_wait(pid));
+	EXPECT_EQ(0, pst_stat("handles"));
 }
 
 TEST_F(acc, random_guesses_by_another_user_find_nothing)
@@ -409,71 +409,71 @@ TEST_F(acc, random_guesses_by_another_user_find_nothing)
 		int s, r, found = 0;
 		__u64 guess;
 
-		if (ps_become(OTHER_UID, OTHER_GID, 0, NULL))
+		if (pst_become(OTHER_UID, OTHER_GID, 0, NULL))
 			_exit(1);
-		s = ps_open();
+		s = pst_open();
 		r = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
 		if (s < 0 || r < 0)
 			_exit(2);
 		for (i = 0; i < 100000; i++) {
 			if (read(r, &guess, sizeof(guess)) != sizeof(guess))
 				_exit(3);
-			if (ps_import(s, guess, 0) != -ENOENT)
+			if (pst_import(s, guess, 0) != -ENOENT)
 				found++;
 		}
 		/* Neighbours of a real handle are no better than chance. */
 		for (i = -512; i <= 512; i++)
-			if (i && ps_import(s, h[0] + i, 0) != -ENOENT)
+			if (i && pst_import(s, h[0] + i, 0) != -ENOENT)
 				found++;
 		_exit(found ? 10 : 0);
 	}
-	EXPECT_EQ(0, ps_wait(pid));
+	EXPECT_EQ(0, pst_wait(pid));
 	for (i = 0; i < 16; i++)
-		ASSERT_EQ(0, ps_release(self->sess, h[i]));
+		ASSERT_EQ(0, pst_release(self->sess, h[i]));
 }
 
 TEST_F(acc, per_session_limit_is_enospc)
 {
-	int other = ps_open();
+	int other = pst_open();
 	__u64 h[3];
 	int i;
 
 	ASSERT_LE(0, other);
-	ASSERT_EQ(0, ps_set_param("max_handles_per_session", 3));
+	ASSERT_EQ(0, pst_set_param("max_handles_per_session", 3));
 	for (i = 0; i < 3; i++)
-		ASSERT_EQ(0, ps_export(self->sess, self->buf, 0, 0, &h[i]));
-	EXPECT_EQ(-ENOSPC, ps_export(self->sess, self->buf, 0, 0, NULL));
-	EXPECT_EQ(-ENOSPC, ps_export(self->sess, self->buf,
-				     PRIMESHARE_EXPORT_REFCOUNTED, 0, NULL));
-	EXPECT_EQ(0, ps_export(other, self->buf, 0, 0, NULL));
-	EXPECT_EQ(0, ps_release(self->sess, h[0]));
-	EXPECT_EQ(0, ps_export(self->sess, self->buf, 0, 0, &h[0]));
-	EXPECT_EQ(4, ps_stat("handles"));
+		ASSERT_EQ(0, pst_export(self->sess, self->buf, 0, 0, &h[i]));
+	EXPECT_EQ(-ENOSPC, pst_export(self->sess, self->buf, 0, 0, NULL));
+	EXPECT_EQ(-ENOSPC, pst_export(self->sess, self->buf,
+				      PRIMESHARE_EXPORT_REFCOUNTED, 0, NULL));
+	EXPECT_EQ(0, pst_export(other, self->buf, 0, 0, NULL));
+	EXPECT_EQ(0, pst_release(self->sess, h[0]));
+	EXPECT_EQ(0, pst_export(self->sess, self->buf, 0, 0, &h[0]));
+	EXPECT_EQ(4, pst_stat("handles"));
 	close(other);
 }
 
 TEST_F(acc, per_user_limit_counts_every_session_of_a_real_uid)
 {
-	int other = ps_open(), third = ps_open(), fd;
+	int other = pst_open(), third = pst_open(), fd;
 	struct primeshare_info info = { 0 };
 	pid_t pid;
 	__u64 h;
 
 	ASSERT_LE(0, other);
 	ASSERT_LE(0, third);
-	ASSERT_EQ(0, ps_set_param("max_handles_per_user", 3));
-	ASSERT_EQ(0, ps_ioctl(self->sess, PRIMESHARE_IOCTL_INFO, &info));
+	ASSERT_EQ(0, pst_set_param("max_handles_per_user", 3));
+	ASSERT_EQ(0, pst_ioctl(self->sess, PRIMESHARE_IOCTL_INFO, &info));
 	EXPECT_EQ(3, info.max_handles_per_user);
-	ASSERT_EQ(0, ps_export(self->sess, self->buf, 0, 0, NULL));
-	ASSERT_EQ(0, ps_export(other, self->buf, 0, 0, NULL));
+	ASSERT_EQ(0, pst_export(self->sess, self->buf, 0, 0, NULL));
+	ASSERT_EQ(0, pst_export(other, self->buf, 0, 0, NULL));
 	/* A refcounted handle that outlives its session still counts. */
-	ASSERT_EQ(0, ps_export(third, self->buf,
-			       PRIMESHARE_EXPORT_REFCOUNTED, 0, &h));
-	fd = ps_import(other, h, PRIMESHARE_IMPORT_HOLD);
+	ASSERT_EQ(0, pst_export(third, self->buf,
+				PRIMESHARE_EXPORT_REFCOUNTED, 0, &h));
+	fd = pst_import(other, h, PRIMESHARE_IMPORT_HOLD);
 	ASSERT_LE(0, fd);
 	close(fd);
 	close(third);
-	EXPECT_EQ(-ENOSPC, ps_export(self->sess, self->buf, 0, 0, NULL));
+	EXPECT_EQ(-ENOSPC, pst_export(self->sess, self->buf, 0, 0, NULL));
 	/* The effective uid does not matter, the real one does. */
 	EXPECT_EQ(-ENOSPC, export_as(self->sess, self->buf, OWNER_UID,
 				     OWNER_GID, 0, 0, NULL));
@@ -482,32 +482,32 @@ TEST_F(acc, per_user_limit_counts_every_session_of_a_real_uid)
 	if (pid == 0) {
 		int s;
 
-		if (ps_become(OWNER_UID, OWNER_GID, 0, NULL))
+		if (pst_become(OWNER_UID, OWNER_GID, 0, NULL))
 			_exit(1);
-		s = ps_open();
-		_exit(s < 0 ? 2 : ps_status(ps_export(s, self->buf, 0, 0,
-						      NULL)));
+		s = pst_open();
+		_exit(s < 0 ? 2 : pst_status(pst_export(s, self->buf, 0, 0,
+							NULL)));
 	}
-	EXPECT_EQ(0, ps_wait(pid));
-	EXPECT_EQ(0, ps_release(other, h));
-	EXPECT_EQ(0, ps_export(self->sess, self->buf, 0, 0, NULL));
+	EXPECT_EQ(0, pst_wait(pid));
+	EXPECT_EQ(0, pst_release(other, h));
+	EXPECT_EQ(0, pst_export(self->sess, self->buf, 0, 0, NULL));
 	close(other);
 }
 
 TEST_F(acc, global_limit_is_enospc)
 {
-	int other = ps_open();
+	int other = pst_open();
 
 	ASSERT_LE(0, other);
-	ASSERT_EQ(0, ps_set_param("max_handles", 2));
-	ASSERT_EQ(0, ps_export(self->sess, self->buf, 0, 0, NULL));
-	ASSERT_EQ(0, ps_export(other, self->buf, 0, 0, NULL));
-	EXPECT_EQ(-ENOSPC, ps_export(self->sess, self->buf, 0, 0, NULL));
-	EXPECT_EQ(-ENOSPC, ps_export(other, self->buf,
-				     PRIMESHARE_EXPORT_ONESHOT, 0, NULL));
-	EXPECT_EQ(2, ps_stat("handles"));
+	ASSERT_EQ(0, pst_set_param("max_handles", 2));
+	ASSERT_EQ(0, pst_export(self->sess, self->buf, 0, 0, NULL));
+	ASSERT_EQ(0, pst_export(other, self->buf, 0, 0, NULL));
+	EXPECT_EQ(-ENOSPC, pst_export(self->sess, self->buf, 0, 0, NULL));
+	EXPECT_EQ(-ENOSPC, pst_export(other, self->buf,
+				      PRIMESHARE_EXPORT_ONESHOT, 0, NULL));
+	EXPECT_EQ(2, pst_stat("handles"));
 	close(other);
-	EXPECT_EQ(0, ps_export(self->sess, self->buf, 0, 0, NULL));
+	EXPECT_EQ(0, pst_export(self->sess, self->buf, 0, 0, NULL));
 }
 
 TEST_F(acc, zero_limits_refuse_every_export)
@@ -515,13 +515,13 @@ TEST_F(acc, zero_limits_refuse_every_export)
 	int i;
 
 	for (i = 0; i < 3; i++) {
-		ASSERT_EQ(0, ps_set_param(limit_params[i], 0));
-		EXPECT_EQ(-ENOSPC, ps_export(self->sess, self->buf, 0, 0,
-					     NULL)) TH_LOG("%s", limit_params[i]);
-		ASSERT_EQ(0, ps_set_param(limit_params[i], self->saved[i]));
+		ASSERT_EQ(0, pst_set_param(limit_params[i], 0));
+		EXPECT_EQ(-ENOSPC, pst_export(self->sess, self->buf, 0, 0,
+					      NULL)) TH_LOG("%s", limit_params[i]);
+		ASSERT_EQ(0, pst_set_param(limit_params[i], self->saved[i]));
 	}
-	EXPECT_EQ(0, ps_stat("handles"));
-	EXPECT_EQ(0, ps_stat("users"));
+	EXPECT_EQ(0, pst_stat("handles"));
+	EXPECT_EQ(0, pst_stat("users"));
 }
 
 TEST_F(acc, lowering_a_limit_keeps_live_handles)
@@ -530,15 +530,15 @@ TEST_F(acc, lowering_a_limit_keeps_live_handles)
 	int i, fd;
 
 	for (i = 0; i < 4; i++)
-		ASSERT_EQ(0, ps_export(self->sess, self->buf, 0, 0, &h[i]));
-	ASSERT_EQ(0, ps_set_param("max_handles", 1));
-	EXPECT_EQ(-ENOSPC, ps_export(self->sess, self->buf, 0, 0, NULL));
+		ASSERT_EQ(0, pst_export(self->sess, self->buf, 0, 0, &h[i]));
+	ASSERT_EQ(0, pst_set_param("max_handles", 1));
+	EXPECT_EQ(-ENOSPC, pst_export(self->sess, self->buf, 0, 0, NULL));
 	for (i = 0; i < 4; i++) {
-		fd = ps_import(self->sess, h[i], 0);
+		fd = pst_import(self->sess, h[i], 0);
 		ASSERT_LE(0, fd);
 		close(fd);
 	}
-	EXPECT_EQ(4, ps_stat("handles"));
+	EXPECT_EQ(4, pst_stat("handles"));
 }
 
 TEST_HARNESS_MAIN

@@ -49,7 +49,7 @@ FIXTURE(failnth) {
 	int nth;		/* /proc/thread-self/fail-nth */
 	int all;		/* /proc/thread-self/make-it-fail */
 	char saved[NKNOBS][24];
-	struct ps_state before;
+	struct pst_state before;
 };
 
 static int read_text(const char *path, char *buf, size_t size)
@@ -82,7 +82,7 @@ static int write_text(const char *path, const char *text)
 
 FIXTURE_SETUP(failnth)
 {
-	ps_require_device(_metadata);
+	pst_require_device(_metadata);
 	ASSERT_EQ(0, geteuid()) TH_LOG("these tests run as root");
 	self->nth = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
 	self->all = open("/proc/thread-self/make-it-fail",
@@ -95,11 +95,11 @@ FIXTURE_SETUP(failnth)
 		ASSERT_EQ(0, write_text(knobs[i][0], knobs[i][1]))
 			TH_LOG("%s", knobs[i][0]);
 	}
-	self->drm = ps_open_drm("vgem");
+	self->drm = pst_open_drm("vgem");
 	ASSERT_LE(0, self->drm) TH_LOG("no vgem DRM node (is vgem loaded?)");
-	self->buf = ps_vgem_dmabuf(self->drm, 1 << 16);
+	self->buf = pst_vgem_dmabuf(self->drm, 1 << 16);
 	ASSERT_LE(0, self->buf);
-	ps_state_get(&self->before);
+	pst_state_get(&self->before);
 	ASSERT_EQ(0, self->before.sessions) TH_LOG("a session is already open");
 }
 
@@ -148,11 +148,11 @@ static void fail_all(int all, bool on)
 }
 
 /* Nothing changed since @base: live counts, dma-bufs, descriptors. */
-static bool same_state(const struct ps_state *base)
+static bool same_state(const struct pst_state *base)
 {
-	struct ps_state now;
+	struct pst_state now;
 
-	ps_state_get(&now);
+	pst_state_get(&now);
 	return now.handles == base->handles && now.holds == base->holds &&
 	       now.users == base->users && now.sessions == base->sessions &&
 	       now.dmabufs == base->dmabufs && now.fds == base->fds &&
@@ -188,10 +188,10 @@ static int sweep(struct __test_metadata *_metadata, int nth, int all,
 		 const char *what, struct op *op)
 {
 	int n, failed = 0, tolerated = 0, ret = -1, err = 0;
-	struct ps_state base;
+	struct pst_state base;
 	bool hit;
 
-	ps_state_get(&base);
+	pst_state_get(&base);
 	for (n = 1; n <= MAX_NTH; n++) {
 		arm(nth, n);
 		ret = op->call(op);
@@ -258,7 +258,7 @@ static int sweep(struct __test_metadata *_metadata, int nth, int all,
 
 static int open_call(struct op *op)
 {
-	op->fd = ps_open();
+	op->fd = pst_open();
 	return op->fd;
 }
 
@@ -269,8 +269,8 @@ static void close_fd(struct op *op)
 
 static int export_call(struct op *op)
 {
-	int ret = ps_export_md(op->sess, op->fd, op->flags, 0, op->md,
-			       op->md_size, &op->handle);
+	int ret = pst_export_md(op->sess, op->fd, op->flags, 0, op->md,
+				op->md_size, &op->handle);
 
 	errno = ret < 0 ? -ret : 0;
 	return ret < 0 ? -1 : 0;
@@ -278,12 +278,12 @@ static int export_call(struct op *op)
 
 static void export_undo(struct op *op)
 {
-	ps_release(op->sess, op->handle);
+	pst_release(op->sess, op->handle);
 }
 
 static int import_call(struct op *op)
 {
-	int ret = ps_import(op->sess, op->handle, op->flags);
+	int ret = pst_import(op->sess, op->handle, op->flags);
 
 	errno = ret < 0 ? -ret : 0;
 	op->fd = ret;
@@ -294,7 +294,7 @@ static void import_undo(struct op *op)
 {
 	close(op->fd);
 	if (op->flags & PRIMESHARE_IMPORT_HOLD)
-		ps_release(op->sess, op->handle);
+		pst_release(op->sess, op->handle);
 }
 
 static int list_call(struct op *op)
@@ -304,7 +304,7 @@ static int list_call(struct op *op)
 	memset(&op->list, 0, sizeof(op->list));
 	op->list.handles = (uintptr_t)op->out;
 	op->list.count = ARRAY_SIZE(op->out);
-	ret = ps_ioctl(op->sess, PRIMESHARE_IOCTL_LIST, &op->list);
+	ret = pst_ioctl(op->sess, PRIMESHARE_IOCTL_LIST, &op->list);
 	errno = ret < 0 ? -ret : 0;
 	return ret < 0 ? -1 : 0;
 }
@@ -321,9 +321,9 @@ TEST_F(failnth, open_fails_cleanly)
 		SKIP(return, "no fault injection");
 	ASSERT_LT(0, sweep(_metadata, self->nth, self->all, "open", &op));
 	ASSERT_LE(0, op.fd);
-	EXPECT_EQ(1, ps_stat("sessions"));
+	EXPECT_EQ(1, pst_stat("sessions"));
 	close(op.fd);
-	ps_expect_idle(_metadata, &self->before);
+	pst_expect_idle(_metadata, &self->before);
 }
 
 TEST_F(failnth, export_fails_cleanly_for_each_lifetime)
@@ -340,7 +340,7 @@ TEST_F(failnth, export_fails_cleanly_for_each_lifetime)
 		{ "EXPORT refcounted, metadata", PRIMESHARE_EXPORT_REFCOUNTED,
 		  sizeof(md) },
 	};
-	int sess = ps_open();
+	int sess = pst_open();
 
 	if (self->nth < 0 || self->all < 0)
 		SKIP(return, "no fault injection");
@@ -360,28 +360,28 @@ TEST_F(failnth, export_fails_cleanly_for_each_lifetime)
 		 */
 		ASSERT_LT(0, sweep(_metadata, self->nth, self->all,
 				   kinds[i].name, &op));
-		EXPECT_EQ(1, ps_stat("handles"));
-		ASSERT_EQ(0, ps_release(sess, op.handle));
-		EXPECT_EQ(0, ps_stat("handles"));
-		EXPECT_EQ(0, ps_stat("users"));
+		EXPECT_EQ(1, pst_stat("handles"));
+		ASSERT_EQ(0, pst_release(sess, op.handle));
+		EXPECT_EQ(0, pst_stat("handles"));
+		EXPECT_EQ(0, pst_stat("users"));
 	}
 	close(sess);
-	ps_expect_idle(_metadata, &self->before);
+	pst_expect_idle(_metadata, &self->before);
 }
 
 TEST_F(failnth, import_fails_cleanly_with_and_without_hold)
 {
-	int exp = ps_open();
+	int exp = pst_open();
 	struct op op = {
-		.call = import_call, .undo = import_undo, .sess = ps_open(),
+		.call = import_call, .undo = import_undo, .sess = pst_open(),
 	};
 
 	if (self->nth < 0 || self->all < 0)
 		SKIP(return, "no fault injection");
 	ASSERT_LE(0, exp);
 	ASSERT_LE(0, op.sess);
-	ASSERT_EQ(0, ps_export(exp, self->buf, PRIMESHARE_EXPORT_REFCOUNTED,
-			       0, &op.handle));
+	ASSERT_EQ(0, pst_export(exp, self->buf, PRIMESHARE_EXPORT_REFCOUNTED,
+				0, &op.handle));
 	/* Installing the descriptor may allocate nothing at all. */
 	ASSERT_LE(0, sweep(_metadata, self->nth, self->all, "IMPORT", &op));
 	ASSERT_LE(0, op.fd);
@@ -391,11 +391,11 @@ TEST_F(failnth, import_fails_cleanly_with_and_without_hold)
 	ASSERT_LT(0, sweep(_metadata, self->nth, self->all,
 			   "IMPORT with HOLD", &op));
 	ASSERT_LE(0, op.fd);
-	EXPECT_EQ(2, ps_stat("holds"));
+	EXPECT_EQ(2, pst_stat("holds"));
 	close(op.fd);
 	close(op.sess);
 	close(exp);
-	ps_expect_idle(_metadata, &self->before);
+	pst_expect_idle(_metadata, &self->before);
 }
 
 TEST_F(failnth, list_fails_cleanly)
@@ -404,14 +404,14 @@ TEST_F(failnth, list_fails_cleanly)
 
 	if (self->nth < 0 || self->all < 0)
 		SKIP(return, "no fault injection");
-	op.sess = ps_open();
+	op.sess = pst_open();
 	ASSERT_LE(0, op.sess);
-	ASSERT_EQ(0, ps_export(op.sess, self->buf, 0, 0, &op.handle));
+	ASSERT_EQ(0, pst_export(op.sess, self->buf, 0, 0, &op.handle));
 	ASSERT_LT(0, sweep(_metadata, self->nth, self->all, "LIST", &op));
 	EXPECT_EQ(1, op.list.count);
 	EXPECT_EQ(op.handle, op.out[0]);
 	close(op.sess);
-	ps_expect_idle(_metadata, &self->before);
+	pst_expect_idle(_metadata, &self->before);
 }
 
 TEST_HARNESS_MAIN

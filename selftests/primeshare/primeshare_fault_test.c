@@ -25,22 +25,22 @@
 FIXTURE(fault) {
 	int drm;
 	int bufs[NBUFS];
-	struct ps_state before;
+	struct pst_state before;
 };
 
 FIXTURE_SETUP(fault)
 {
 	int i;
 
-	ps_require_device(_metadata);
+	pst_require_device(_metadata);
 	ASSERT_EQ(0, geteuid()) TH_LOG("these tests run as root");
-	self->drm = ps_open_drm("vgem");
+	self->drm = pst_open_drm("vgem");
 	ASSERT_LE(0, self->drm) TH_LOG("no vgem DRM node (is vgem loaded?)");
 	for (i = 0; i < NBUFS; i++) {
-		self->bufs[i] = ps_vgem_dmabuf(self->drm, 4096 << (2 * i));
+		self->bufs[i] = pst_vgem_dmabuf(self->drm, 4096 << (2 * i));
 		ASSERT_LE(0, self->bufs[i]);
 	}
-	ps_state_get(&self->before);
+	pst_state_get(&self->before);
 	ASSERT_EQ(0, self->before.sessions) TH_LOG("a session is already open");
 }
 
@@ -74,7 +74,7 @@ struct board {
 
 static void post(struct board *b, __u64 *rng, __u64 h)
 {
-	__atomic_store_n(&b->handles[ps_rand_below(rng, BOARD)], h,
+	__atomic_store_n(&b->handles[pst_rand_below(rng, BOARD)], h,
 			 __ATOMIC_RELAXED);
 }
 
@@ -96,7 +96,7 @@ static int exporter(struct board *b, const int *bufs, int shared, __u64 rng)
 	static const __u32 md_sizes[] = { 0, 16, 4096 };
 	static char md[4096];
 	__u64 mine[32] = { 0 };
-	int s = shared >= 0 ? shared : ps_open(), fd, ret;
+	int s = shared >= 0 ? shared : pst_open(), fd, ret;
 	unsigned int i = 0, k;
 	__u32 flags;
 	__u64 h;
@@ -104,35 +104,35 @@ static int exporter(struct board *b, const int *bufs, int shared, __u64 rng)
 	if (s < 0)
 		return child_fail(b, "open", errno);
 	for (;; i++) {
-		flags = ps_rand_below(&rng, 3);
-		ret = ps_export_md(s, bufs[ps_rand_below(&rng, NBUFS)], flags,
-				   PRIMESHARE_MODE_MASK, md,
-				   md_sizes[ps_rand_below(&rng, 3)], &h);
+		flags = pst_rand_below(&rng, 3);
+		ret = pst_export_md(s, bufs[pst_rand_below(&rng, NBUFS)], flags,
+				    PRIMESHARE_MODE_MASK, md,
+				    md_sizes[pst_rand_below(&rng, 3)], &h);
 		if (ret == -ENOSPC)
 			continue;
 		if (ret)
 			return child_fail(b, "export", -ret);
 		__atomic_add_fetch(&b->exports, 1, __ATOMIC_RELAXED);
 		post(b, &rng, h);
-		k = ps_rand_below(&rng, 32);
+		k = pst_rand_below(&rng, 32);
 		if (mine[k]) {
 			/* Imported (oneshot) or still ours. */
-			ret = ps_release(s, mine[k]);
+			ret = pst_release(s, mine[k]);
 			if (ret && ret != -ENOENT)
 				return child_fail(b, "release", -ret);
 		}
 		mine[k] = h;
-		if (ps_rand_below(&rng, 4) == 0) {
-			fd = ps_import(s, h, 0);
+		if (pst_rand_below(&rng, 4) == 0) {
+			fd = pst_import(s, h, 0);
 			if (fd >= 0)
 				close(fd);
 			else if (fd != -ENOENT)
 				return child_fail(b, "import", -fd);
 		}
-		if (shared < 0 && ps_rand_below(&rng, 64) == 0) {
+		if (shared < 0 && pst_rand_below(&rng, 64) == 0) {
 			close(s);
 			memset(mine, 0, sizeof(mine));
-			s = ps_open();
+			s = pst_open();
 			if (s < 0)
 				return child_fail(b, "reopen", errno);
 		}
@@ -150,40 +150,40 @@ static int importer(struct board *b, int shared, __u64 rng)
 	__u64 h;
 
 	memset(fds, -1, sizeof(fds));
-	s = shared >= 0 ? shared : ps_open();
+	s = shared >= 0 ? shared : pst_open();
 	if (s < 0)
 		return child_fail(b, "open", errno);
 	for (;;) {
-		h = __atomic_load_n(&b->handles[ps_rand_below(&rng, BOARD)],
+		h = __atomic_load_n(&b->handles[pst_rand_below(&rng, BOARD)],
 				    __ATOMIC_RELAXED);
-		ret = ps_query(s, h, &q);
+		ret = pst_query(s, h, &q);
 		if (ret && ret != -ENOENT)
 			return child_fail(b, "query", -ret);
 		hold = !ret && q.lifetime == PRIMESHARE_EXPORT_REFCOUNTED &&
-		       ps_rand_below(&rng, 2);
-		fd = ps_import(s, h, hold ? PRIMESHARE_IMPORT_HOLD : 0);
+		       pst_rand_below(&rng, 2);
+		fd = pst_import(s, h, hold ? PRIMESHARE_IMPORT_HOLD : 0);
 		if (fd == -ENOENT)
 			continue;
 		if (fd < 0)
 			return child_fail(b, "import", -fd);
 		__atomic_add_fetch(&b->imports, 1, __ATOMIC_RELAXED);
-		k = ps_rand_below(&rng, 8);
+		k = pst_rand_below(&rng, 8);
 		if (fds[k] >= 0)
 			close(fds[k]);
 		fds[k] = fd;
 		if (hold) {
 			/* A hold keeps the handle: dropping it cannot fail. */
-			ret = held[k] ? ps_release(s, held[k]) : 0;
+			ret = held[k] ? pst_release(s, held[k]) : 0;
 			if (ret)
 				return child_fail(b, "release of a hold", -ret);
 			held[k] = h;
 		}
-		if (ps_rand_below(&rng, 16) == 0) {
+		if (pst_rand_below(&rng, 16) == 0) {
 			l.cursor = 0;
 			do {
 				l.handles = (uintptr_t)list;
 				l.count = 64;
-				ret = ps_ioctl(s, PRIMESHARE_IOCTL_LIST, &l);
+				ret = pst_ioctl(s, PRIMESHARE_IOCTL_LIST, &l);
 				if (ret)
 					return child_fail(b, "list", -ret);
 			} while (l.count);
@@ -197,7 +197,7 @@ TEST_F_TIMEOUT(fault, sigkill_exporters_and_importers, 600)
 	struct board *b = mmap(NULL, sizeof(*b), PROT_READ | PROT_WRITE,
 			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	pid_t kids[INFLIGHT] = { 0 };
-	int shared = ps_open(), status, exited = 0;
+	int shared = pst_open(), status, exited = 0;
 	__u64 rng = 0x5eed0001, seed;
 	unsigned int k, slot;
 	double start = now();
@@ -219,7 +219,7 @@ TEST_F_TIMEOUT(fault, sigkill_exporters_and_importers, 600)
 		}
 		if (k >= KILLS)
 			continue;
-		seed = ps_rand(&rng);
+		seed = pst_rand(&rng);
 		kids[slot] = fork();
 		ASSERT_LE(0, kids[slot]);
 		if (kids[slot] == 0) {
@@ -235,7 +235,7 @@ TEST_F_TIMEOUT(fault, sigkill_exporters_and_importers, 600)
 				_exit(importer(b, s, seed));
 			_exit(exporter(b, self->bufs, s, seed));
 		}
-		usleep(ps_rand_below(&rng, 1000));
+		usleep(pst_rand_below(&rng, 1000));
 	}
 	EXPECT_EQ(0, exited);
 	EXPECT_EQ(0, b->failed) TH_LOG("%s", b->why);
@@ -244,9 +244,9 @@ TEST_F_TIMEOUT(fault, sigkill_exporters_and_importers, 600)
 	EXPECT_LT(KILLS, b->exports);
 	EXPECT_LT(KILLS / 4, b->imports);
 	/* The shared session lived through every death. */
-	EXPECT_EQ(1, ps_stat("sessions"));
+	EXPECT_EQ(1, pst_stat("sessions"));
 	close(shared);
-	ps_expect_idle(_metadata, &self->before);
+	pst_expect_idle(_metadata, &self->before);
 	munmap(b, sizeof(*b));
 }
 
@@ -284,7 +284,7 @@ static void *closing_importer(void *p)
 	__u64 held[8] = { 0 }, list[16];
 	struct primeshare_list l = { 0 };
 	struct primeshare_query q;
-	int mine = ps_open(), s, fd, j, k, ret;
+	int mine = pst_open(), s, fd, j, k, ret;
 	unsigned int via;
 	__u64 h;
 
@@ -293,9 +293,9 @@ static void *closing_importer(void *p)
 		return NULL;
 	}
 	while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
-		j = ps_rand_below(&a->rng, ROUND_HANDLES);
+		j = pst_rand_below(&a->rng, ROUND_HANDLES);
 		h = __atomic_load_n(&c->handles[j], __ATOMIC_ACQUIRE);
-		via = ps_rand_below(&a->rng, 4);
+		via = pst_rand_below(&a->rng, 4);
 		if (via == 0) {
 			/*
 			 * Through the closing session's own descriptor: it may
@@ -303,8 +303,8 @@ static void *closing_importer(void *p)
 			 * or by a dma-buf another thread imported.
 			 */
 			s = __atomic_load_n(&c->sess, __ATOMIC_ACQUIRE);
-			fd = ps_import(s, h, j % 3 == 1 ?
-				       PRIMESHARE_IMPORT_HOLD : 0);
+			fd = pst_import(s, h, j % 3 == 1 ?
+					PRIMESHARE_IMPORT_HOLD : 0);
 			if (fd >= 0)
 				close(fd);
 			else if (fd != -ENOENT && fd != -EBADF &&
@@ -314,20 +314,20 @@ static void *closing_importer(void *p)
 			continue;
 		}
 		if (via == 1) {
-			ret = ps_query(mine, h, &q);
+			ret = pst_query(mine, h, &q);
 			if (ret && ret != -ENOENT)
 				closing_fail(c, "query", -ret);
 			l.cursor = 0;
 			do {
 				l.handles = (uintptr_t)list;
 				l.count = 16;
-				ret = ps_ioctl(mine, PRIMESHARE_IOCTL_LIST, &l);
+				ret = pst_ioctl(mine, PRIMESHARE_IOCTL_LIST, &l);
 			} while (!ret && l.count);
 			if (ret)
 				closing_fail(c, "list", -ret);
 			continue;
 		}
-		fd = ps_import(mine, h, j % 3 == 1 ? PRIMESHARE_IMPORT_HOLD : 0);
+		fd = pst_import(mine, h, j % 3 == 1 ? PRIMESHARE_IMPORT_HOLD : 0);
 		if (fd == -ENOENT)
 			continue;
 		if (fd < 0) {
@@ -337,15 +337,15 @@ static void *closing_importer(void *p)
 		close(fd);
 		__atomic_add_fetch(&c->imports, 1, __ATOMIC_RELAXED);
 		if (j % 3 == 1) {
-			k = ps_rand_below(&a->rng, 8);
-			ret = held[k] ? ps_release(mine, held[k]) : 0;
+			k = pst_rand_below(&a->rng, 8);
+			ret = held[k] ? pst_release(mine, held[k]) : 0;
 			if (ret)
 				closing_fail(c, "release of a hold", -ret);
 			held[k] = h;
 		}
 	}
 	for (k = 0; k < 8; k++) {
-		ret = held[k] ? ps_release(mine, held[k]) : 0;
+		ret = held[k] ? pst_release(mine, held[k]) : 0;
 		if (ret)
 			closing_fail(c, "release of a hold", -ret);
 	}
@@ -365,22 +365,22 @@ TEST_F_TIMEOUT(fault, session_closed_while_threads_import, 600)
 
 	for (i = 0; i < IMPORTERS; i++) {
 		args[i].c = &c;
-		args[i].rng = ps_rand(&rng);
+		args[i].rng = pst_rand(&rng);
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, closing_importer,
 					    &args[i]));
 	}
 	for (i = 0; i < ROUNDS && !c.bad; i++) {
-		s = ps_open();
+		s = pst_open();
 		ASSERT_LE(0, s);
 		for (j = 0; j < ROUND_HANDLES; j++) {
 			/* Owned, refcounted, oneshot, owned, ... */
-			ASSERT_EQ(0, ps_export(s, self->bufs[j % NBUFS], j % 3,
-					       PRIMESHARE_MODE_MASK, &h));
+			ASSERT_EQ(0, pst_export(s, self->bufs[j % NBUFS], j % 3,
+						PRIMESHARE_MODE_MASK, &h));
 			all[i * ROUND_HANDLES + j] = h;
 			__atomic_store_n(&c.handles[j], h, __ATOMIC_RELEASE);
 		}
 		__atomic_store_n(&c.sess, s, __ATOMIC_RELEASE);
-		usleep(ps_rand_below(&rng, 1000));
+		usleep(pst_rand_below(&rng, 1000));
 		close(s);
 	}
 	__atomic_store_n(&c.stop, 1, __ATOMIC_RELEASE);
@@ -392,13 +392,13 @@ TEST_F_TIMEOUT(fault, session_closed_while_threads_import, 600)
 	EXPECT_LT(0, c.imports);
 
 	/* Every handle ended with its session or its last hold. */
-	check = ps_open();
+	check = pst_open();
 	ASSERT_LE(0, check);
 	for (i = 0; i < ROUNDS * ROUND_HANDLES; i++)
 		if (all[i])
-			ASSERT_EQ(-ENOENT, ps_import(check, all[i], 0));
+			ASSERT_EQ(-ENOENT, pst_import(check, all[i], 0));
 	close(check);
-	ps_expect_idle(_metadata, &self->before);
+	pst_expect_idle(_metadata, &self->before);
 }
 
 /* ---- module unload ------------------------------------------------------ */
@@ -418,21 +418,21 @@ static void *busy_worker(void *p)
 	__u64 h[2];
 
 	while (!__atomic_load_n(&b->stop, __ATOMIC_ACQUIRE)) {
-		s = ps_open();
+		s = pst_open();
 		if (s < 0 ||
-		    ps_export(s, b->bufs[0], PRIMESHARE_EXPORT_REFCOUNTED, 0,
-			      &h[0]) ||
-		    ps_export(s, b->bufs[1], 0, 0, &h[1])) {
+		    pst_export(s, b->bufs[0], PRIMESHARE_EXPORT_REFCOUNTED, 0,
+			       &h[0]) ||
+		    pst_export(s, b->bufs[1], 0, 0, &h[1])) {
 			b->bad = 1;
 			break;
 		}
-		fd = ps_import(s, h[0], PRIMESHARE_IMPORT_HOLD);
+		fd = pst_import(s, h[0], PRIMESHARE_IMPORT_HOLD);
 		if (fd < 0) {
 			b->bad = 2;
 			break;
 		}
 		close(fd);
-		ret = ps_release(s, h[0]) || ps_release(s, h[1]);
+		ret = pst_release(s, h[0]) || pst_release(s, h[1]);
 		if (ret) {
 			b->bad = 3;
 			break;
@@ -448,7 +448,7 @@ TEST_F_TIMEOUT(fault, unload_is_refused_while_busy, 300)
 	enum { ATTEMPTS = 1000, WORKERS = 2 };
 	struct busy b = { .bufs = self->bufs };
 	pthread_t t[WORKERS];
-	int pin = ps_open(), i, refused = 0, ret;
+	int pin = pst_open(), i, refused = 0, ret;
 	__u64 rng = 0x5eed0003;
 
 	/* The test's own session keeps the module from ever being idle. */
@@ -464,7 +464,7 @@ TEST_F_TIMEOUT(fault, unload_is_refused_while_busy, 300)
 			       strerror(errno));
 		if (ret == 0)
 			break;
-		usleep(ps_rand_below(&rng, 500));
+		usleep(pst_rand_below(&rng, 500));
 	}
 	__atomic_store_n(&b.stop, 1, __ATOMIC_RELEASE);
 	for (i = 0; i < WORKERS; i++)
@@ -476,7 +476,7 @@ TEST_F_TIMEOUT(fault, unload_is_refused_while_busy, 300)
 	       b.cycles);
 	EXPECT_EQ(0, access("/sys/module/primeshare", F_OK));
 	close(pin);
-	ps_expect_idle(_metadata, &self->before);
+	pst_expect_idle(_metadata, &self->before);
 }
 
 /* ---- a memory cgroup limit ---------------------------------------------- */
@@ -568,7 +568,7 @@ static int memcg_child(struct memcg_share *m, const char *cg, int buf)
 	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
 	if (write_file(path, "0"))
 		return 2;
-	s = ps_open();
+	s = pst_open();
 	if (s < 0)
 		return 3;
 	memset(md, 1, sizeof(md));
@@ -577,7 +577,7 @@ static int memcg_child(struct memcg_share *m, const char *cg, int buf)
 	while (!__atomic_load_n(&m->go, __ATOMIC_ACQUIRE))
 		usleep(1000);
 	while (m->exports < 100000) {
-		ret = ps_export_md(s, buf, 0, 0, md, sizeof(md), &h);
+		ret = pst_export_md(s, buf, 0, 0, md, sizeof(md), &h);
 		if (ret)
 			break;
 		m->exports++;
@@ -586,7 +586,7 @@ static int memcg_child(struct memcg_share *m, const char *cg, int buf)
 	__atomic_store_n(&m->phase, 2, __ATOMIC_RELEASE);
 	while (__atomic_load_n(&m->go, __ATOMIC_ACQUIRE) < 2)
 		usleep(1000);
-	m->after = -ps_export_md(s, buf, 0, 0, md, sizeof(md), &h);
+	m->after = -pst_export_md(s, buf, 0, 0, md, sizeof(md), &h);
 	__atomic_store_n(&m->phase, 3, __ATOMIC_RELEASE);
 	return stack[sizeof(stack) - 1];
 }
@@ -637,7 +637,7 @@ TEST_F_TIMEOUT(fault, memcg_limit_makes_export_fail_with_enomem, 300)
 	EXPECT_EQ(ENOMEM, m->err);
 	EXPECT_LT(0, m->exports);
 	/* The failed export left nothing behind. */
-	handles = ps_stat("handles");
+	handles = pst_stat("handles");
 	EXPECT_EQ(m->exports, handles);
 	TH_LOG("%d exports fit in %ld bytes, then %s", m->exports,
 	       current + 256 * 1024, strerror(m->err));
@@ -657,7 +657,7 @@ TEST_F_TIMEOUT(fault, memcg_limit_makes_export_fail_with_enomem, 300)
 		write_file(CGROOT "/cgroup.subtree_control", "-memory");
 	if (mounted)
 		umount(CGROOT);
-	ps_expect_idle(_metadata, &self->before);
+	pst_expect_idle(_metadata, &self->before);
 	munmap(m, 4096);
 }
 
@@ -713,7 +713,7 @@ TEST_F_TIMEOUT(fault, idle_module_unloads_and_loads_again, 120)
 		SKIP(return, "primeshare.ko not found next to this program");
 	for (i = 0; i < 4; i++)
 		n += snprintf(args + n, sizeof(args) - n, "%s=%ld ", params[i],
-			      ps_get_param(params[i]));
+			      pst_get_param(params[i]));
 	kofd = open(ko, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, kofd);
 
@@ -722,15 +722,15 @@ TEST_F_TIMEOUT(fault, idle_module_unloads_and_loads_again, 120)
 	ASSERT_NE(MAP_FAILED, p);
 	memset(p, 0x5a, 4096);
 	munmap(p, 4096);
-	s = ps_open();
+	s = pst_open();
 	ASSERT_LE(0, s);
-	ASSERT_EQ(0, ps_export(s, self->bufs[0], PRIMESHARE_EXPORT_REFCOUNTED,
-			       0, &h));
-	fd = ps_import(s, h, PRIMESHARE_IMPORT_HOLD);
+	ASSERT_EQ(0, pst_export(s, self->bufs[0], PRIMESHARE_EXPORT_REFCOUNTED,
+				0, &h));
+	fd = pst_import(s, h, PRIMESHARE_IMPORT_HOLD);
 	ASSERT_LE(0, fd);
 	close(s);
-	ASSERT_EQ(0, ps_stat("sessions"));
-	ASSERT_EQ(0, ps_stat("handles"));
+	ASSERT_EQ(0, pst_stat("sessions"));
+	ASSERT_EQ(0, pst_stat("handles"));
 
 	ASSERT_EQ(0, syscall(SYS_delete_module, "primeshare", O_NONBLOCK))
 		TH_LOG("delete_module: %s", strerror(errno));
@@ -747,13 +747,13 @@ TEST_F_TIMEOUT(fault, idle_module_unloads_and_loads_again, 120)
 		TH_LOG("finit_module %s %s: %s (no module from here on)", ko,
 		       args, strerror(errno));
 	close(kofd);
-	s = ps_open();
+	s = pst_open();
 	ASSERT_LE(0, s);
-	EXPECT_EQ(0, ps_ioctl(s, PRIMESHARE_IOCTL_INFO, &info));
-	EXPECT_EQ(0, ps_stat("exports_total"));
-	EXPECT_EQ(0, ps_stat("handles"));
+	EXPECT_EQ(0, pst_ioctl(s, PRIMESHARE_IOCTL_INFO, &info));
+	EXPECT_EQ(0, pst_stat("exports_total"));
+	EXPECT_EQ(0, pst_stat("handles"));
 	close(s);
-	ps_expect_idle(_metadata, &self->before);
+	pst_expect_idle(_metadata, &self->before);
 }
 
 TEST_HARNESS_MAIN

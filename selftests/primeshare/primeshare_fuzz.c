@@ -236,7 +236,7 @@ static double now(void)
 
 static __u32 rnd(struct worker *w, __u32 n)
 {
-	return ps_rand_below(&w->rng, n);
+	return pst_rand_below(&w->rng, n);
 }
 
 static int chance(struct worker *w, __u32 percent)
@@ -340,7 +340,7 @@ static int any_fd(struct worker *w)
 	case 7:
 		return CLOSED_FD;
 	case 8:
-		return rnd(w, 2) ? -1 : (int)ps_rand(&w->rng);
+		return rnd(w, 2) ? -1 : (int)pst_rand(&w->rng);
 	default:
 		return rnd(w, 64);
 	}
@@ -375,7 +375,7 @@ static __u64 any_handle(struct worker *w)
 	case 15:
 		return ~0ULL;
 	default:
-		return ps_rand(&w->rng);
+		return pst_rand(&w->rng);
 	}
 }
 
@@ -446,7 +446,7 @@ static void fill_export(struct worker *w, struct primeshare_export *e)
 	if (e->metadata_size > 4096 && chance(w, 50))
 		e->metadata_size = rnd(w, 4096);
 	e->metadata = any_ptr(w, e->metadata_size);
-	e->handle = ps_rand(&w->rng);
+	e->handle = pst_rand(&w->rng);
 }
 
 static void fill_import(struct worker *w, struct primeshare_import *im)
@@ -837,7 +837,7 @@ static void do_ioctl(struct worker *w)
 	memset(buf, 0, len);
 	if (chance(w, 4)) {
 		for (i = 0; i < ksize; i++)
-			buf[i] = ps_rand(&w->rng);
+			buf[i] = pst_rand(&w->rng);
 	} else {
 		fill_valid(w, c.nr, buf);
 		if (chance(w, 12))
@@ -1065,7 +1065,7 @@ static void do_action(struct worker *w)
 	case 1:
 		slot = free_slot(w->sess, NSESS);
 		if (slot)
-			*slot = ps_open();
+			*slot = pst_open();
 		break;
 	case 2:
 		close_slot(&w->sess[rnd(w, NSESS)]);
@@ -1080,8 +1080,8 @@ static void do_action(struct worker *w)
 	case 5:
 		slot = free_slot(w->bufs, NBUFS);
 		if (slot && w->proc->drm >= 0) {
-			fd = ps_vgem_dmabuf(w->proc->drm,
-					    PAGE * (1 + rnd(w, 16)));
+			fd = pst_vgem_dmabuf(w->proc->drm,
+					     PAGE * (1 + rnd(w, 16)));
 			*slot = fd < 0 ? -1 : fd;
 		}
 		break;
@@ -1136,7 +1136,7 @@ static void *worker_thread(void *p)
 		}
 		/* A thread that closed every session opens one again. */
 		if (free_slot(w->sess, NSESS) && pick_first(w->sess, NSESS) < 0)
-			w->sess[0] = ps_open();
+			w->sess[0] = pst_open();
 		if (chance(w, 3))
 			do_action(w);
 		else
@@ -1161,10 +1161,10 @@ static int worker_setup(struct worker *w)
 	    mprotect(rw_end(w) + PAGE, PAGE, PROT_NONE))
 		return -1;
 	for (i = 0; i < 2; i++)
-		w->sess[i] = ps_open();
+		w->sess[i] = pst_open();
 	for (i = 0; i < 4 && w->proc->drm >= 0; i++)
-		w->bufs[i] = ps_vgem_dmabuf(w->proc->drm,
-					    PAGE << rnd(w, 5));
+		w->bufs[i] = pst_vgem_dmabuf(w->proc->drm,
+					     PAGE << rnd(w, 5));
 	if (pipe2(&w->misc[0], O_CLOEXEC) ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, &w->misc[2]))
 		return -1;
@@ -1197,11 +1197,11 @@ static int become(enum persona persona)
 
 	switch (persona) {
 	case USER_A:
-		return ps_become(1000, 1000, 2, groups_a);
+		return pst_become(1000, 1000, 2, groups_a);
 	case USER_B:
 		if (setrlimit(RLIMIT_NOFILE, &rl))
 			return -errno;
-		return ps_become(2000, 2000, 1, groups_b);
+		return pst_become(2000, 2000, 1, groups_b);
 	case ROOT_NEW_IPC:
 		return unshare(CLONE_NEWIPC) ? -errno : 0;
 	default:
@@ -1220,7 +1220,7 @@ static int enter_userns(struct proc_ctx *pc)
 	int ret = -1;
 	char c;
 
-	if (!ps_become(USERNS_OWNER, USERNS_OWNER, 0, NULL) &&
+	if (!pst_become(USERNS_OWNER, USERNS_OWNER, 0, NULL) &&
 	    !unshare(CLONE_NEWUSER | (pc->new_ipc ? CLONE_NEWIPC : 0)) &&
 	    write(pc->ready, "u", 1) == 1 && read(pc->go, &c, 1) == 1 &&
 	    !setresgid(0, 0, 0) && !setresuid(0, 0, 0) && !setgroups(0, NULL))
@@ -1236,8 +1236,8 @@ static int map_userns(pid_t pid, int ready, int go)
 	char c;
 
 	if (read(ready, &c, 1) != 1 ||
-	    ps_write_map(pid, "uid_map", USERNS_MAP) ||
-	    ps_write_map(pid, "gid_map", USERNS_MAP))
+	    pst_write_map(pid, "uid_map", USERNS_MAP) ||
+	    pst_write_map(pid, "gid_map", USERNS_MAP))
 		return -1;
 	return write(go, "g", 1) == 1 ? 0 : -1;
 }
@@ -1250,11 +1250,11 @@ static int map_userns(pid_t pid, int ready, int go)
 static int reset_limits(void)
 {
 	struct primeshare_limits l = { .flags = PRIMESHARE_LIMITS_RESET };
-	int s = ps_open(), ret;
+	int s = pst_open(), ret;
 
 	if (s < 0)
 		return -errno;
-	ret = ps_ioctl(s, PRIMESHARE_IOCTL_LIMITS, &l);
+	ret = pst_ioctl(s, PRIMESHARE_IOCTL_LIMITS, &l);
 	close(s);
 	return ret;
 }
@@ -1303,16 +1303,16 @@ static int run_process(struct proc_ctx *pc, unsigned long calls)
 	if (!w || !tids)
 		return 2;
 	/* Only root can make vgem buffers: open the node before dropping. */
-	pc->drm = ps_open_drm("vgem");
+	pc->drm = pst_open_drm("vgem");
 	if (pc->persona == USERNS && enter_userns(pc))
 		return 4;
-	fds_before = ps_count_fds();
+	fds_before = pst_count_fds();
 	for (i = 0; i < opt->threads; i++) {
 		w[i].proc = pc;
 		w[i].thread = i;
 		w[i].rng = opt->seed ^ (0x1000003ULL * (pc->index + 1)) ^
 			   (0x10000000bULL * (i + 1));
-		ps_rand(&w[i].rng);
+		pst_rand(&w[i].rng);
 		w[i].budget = calls / opt->threads +
 			      (i < calls % opt->threads);
 		if (worker_setup(&w[i]))
@@ -1341,9 +1341,9 @@ static int run_process(struct proc_ctx *pc, unsigned long calls)
 	}
 	pthread_mutex_unlock(&pc->sh->lock);
 
-	if (ps_count_fds() != fds_before) {
+	if (pst_count_fds() != fds_before) {
 		snprintf(msg, sizeof(msg), "%d descriptors open after the run, %d before",
-			 ps_count_fds(), fds_before);
+			 pst_count_fds(), fds_before);
 		fail(&w[0], "%s", msg);
 		show_fds();
 	}
@@ -1440,18 +1440,18 @@ struct toggler {
 /* 0, a small, a large value, about the campaign's, or the campaign's. */
 static long toggle_value(struct toggler *t, const struct param *p)
 {
-	switch (ps_rand_below(&t->rng, 10)) {
+	switch (pst_rand_below(&t->rng, 10)) {
 	case 0:
 	case 1:
 		return 0;
 	case 2:
 	case 3:
-		return 1 + ps_rand_below(&t->rng, 8);
+		return 1 + pst_rand_below(&t->rng, 8);
 	case 4:
-		return 1 + ps_rand_below(&t->rng, 2 * p->campaign);
+		return 1 + pst_rand_below(&t->rng, 2 * p->campaign);
 	case 5:
-		return ps_rand_below(&t->rng, 2) ? 0xffffffffL :
-			1L << (16 + ps_rand_below(&t->rng, 15));
+		return pst_rand_below(&t->rng, 2) ? 0xffffffffL :
+			1L << (16 + pst_rand_below(&t->rng, 15));
 	default:
 		return p->campaign;
 	}
@@ -1464,15 +1464,15 @@ static void *toggle_params(void *arg)
 	int ret;
 
 	while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE)) {
-		p = &params[ps_rand_below(&t->rng, NPARAMS)];
-		ret = ps_set_param(p->name, toggle_value(t, p));
+		p = &params[pst_rand_below(&t->rng, NPARAMS)];
+		ret = pst_set_param(p->name, toggle_value(t, p));
 		if (ret) {
 			t->error = ret;
 			t->failed = p->name;
 			break;
 		}
 		t->writes++;
-		usleep(ps_rand_below(&t->rng, 2 * t->interval_us + 1));
+		usleep(pst_rand_below(&t->rng, 2 * t->interval_us + 1));
 	}
 	return NULL;
 }
@@ -1733,7 +1733,7 @@ int main(int argc, char **argv)
 	struct toggler tog = { 0 };
 	struct options opt;
 	pthread_mutexattr_t ma;
-	struct ps_state before, after;
+	struct pst_state before, after;
 	long saved[NPARAMS], live;
 	struct shared *sh;
 	pid_t pids[64];
@@ -1760,12 +1760,12 @@ int main(int argc, char **argv)
 	ksft_print_msg("replay: primeshare_fuzz -s %#llx -n %lu -t %u -p %u -j %u -P %u\n",
 		       (unsigned long long)opt.seed, opt.calls, opt.seconds,
 		       opt.procs, opt.threads, opt.toggle_us);
-	if (access(PS_DEVICE, F_OK) && errno == ENOENT)
-		ksft_exit_skip("no %s (is primeshare.ko loaded?)\n", PS_DEVICE);
+	if (access(PST_DEVICE, F_OK) && errno == ENOENT)
+		ksft_exit_skip("no %s (is primeshare.ko loaded?)\n", PST_DEVICE);
 	if (geteuid())
 		ksft_exit_skip("the fuzzer runs as root (its workers become other users)\n");
-	if (access(PS_DEVICE, R_OK | W_OK))
-		ksft_exit_fail_msg("%s: %s\n", PS_DEVICE, strerror(errno));
+	if (access(PST_DEVICE, R_OK | W_OK))
+		ksft_exit_fail_msg("%s: %s\n", PST_DEVICE, strerror(errno));
 
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -1774,11 +1774,11 @@ int main(int argc, char **argv)
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
 	pthread_mutex_init(&sh->lock, &ma);
-	ps_state_get(&before);
+	pst_state_get(&before);
 	for (i = 0; i < NPARAMS; i++) {
-		saved[i] = ps_get_param(params[i].name);
+		saved[i] = pst_get_param(params[i].name);
 		if (saved[i] < 0 ||
-		    ps_set_param(params[i].name, params[i].campaign))
+		    pst_set_param(params[i].name, params[i].campaign))
 			ksft_exit_fail_msg("cannot set %s (uAPI 1.1 needed)\n",
 					   params[i].name);
 	}
@@ -1802,7 +1802,7 @@ int main(int argc, char **argv)
 		pthread_join(tog.tid, NULL);
 	}
 	for (i = 0; i < NPARAMS; i++)
-		if (ps_set_param(params[i].name, saved[i]))
+		if (pst_set_param(params[i].name, saved[i]))
 			ksft_print_msg("cannot put %s back to %ld\n",
 				       params[i].name, saved[i]);
 
@@ -1822,7 +1822,7 @@ int main(int argc, char **argv)
 			 "campaign: every result is one the uAPI allows\n");
 
 	/* Sessions end when their last descriptor closes: nothing is left. */
-	ps_state_get(&after);
+	pst_state_get(&after);
 	idle = !after.handles && !after.holds && !after.users &&
 	       !after.sessions;
 	ksft_print_msg("stats: handles %ld holds %ld users %ld sessions %ld\n",

@@ -17,10 +17,10 @@ FIXTURE(dev) {
 
 FIXTURE_SETUP(dev)
 {
-	ps_require_device(_metadata);
-	self->fd = open(PS_DEVICE, O_RDWR | O_CLOEXEC);
+	pst_require_device(_metadata);
+	self->fd = open(PST_DEVICE, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd) TH_LOG("cannot open %s: %s (is primeshare.ko loaded?)",
-				      PS_DEVICE, strerror(errno));
+				      PST_DEVICE, strerror(errno));
 }
 
 FIXTURE_TEARDOWN(dev)
@@ -32,8 +32,8 @@ TEST(device_node_is_world_accessible)
 {
 	struct stat st;
 
-	ps_require_device(_metadata);
-	ASSERT_EQ(0, stat(PS_DEVICE, &st));
+	pst_require_device(_metadata);
+	ASSERT_EQ(0, stat(PST_DEVICE, &st));
 	EXPECT_TRUE(S_ISCHR(st.st_mode));
 	EXPECT_EQ(0666, st.st_mode & 0777);
 }
@@ -42,7 +42,7 @@ TEST_F(dev, info_reports_version_and_limits)
 {
 	struct primeshare_info info = { 0 };
 
-	ASSERT_EQ(0, ps_ioctl(self->fd, PRIMESHARE_IOCTL_INFO, &info));
+	ASSERT_EQ(0, pst_ioctl(self->fd, PRIMESHARE_IOCTL_INFO, &info));
 	EXPECT_EQ(PRIMESHARE_UAPI_VERSION_MAJOR, info.version_major);
 	EXPECT_EQ(PRIMESHARE_UAPI_VERSION_MINOR, info.version_minor);
 	EXPECT_GE(4096, info.max_metadata_size);
@@ -65,25 +65,25 @@ TEST_F(dev, info_rejects_unknown_flags)
 {
 	struct primeshare_info info = { .flags = 1 };
 
-	EXPECT_EQ(-EINVAL, ps_ioctl(self->fd, PRIMESHARE_IOCTL_INFO, &info));
+	EXPECT_EQ(-EINVAL, pst_ioctl(self->fd, PRIMESHARE_IOCTL_INFO, &info));
 	info.flags = 1U << 31;
-	EXPECT_EQ(-EINVAL, ps_ioctl(self->fd, PRIMESHARE_IOCTL_INFO, &info));
+	EXPECT_EQ(-EINVAL, pst_ioctl(self->fd, PRIMESHARE_IOCTL_INFO, &info));
 }
 
 TEST_F(dev, info_rejects_nonzero_padding)
 {
 	struct primeshare_info info = { .__pad = 1 };
 
-	EXPECT_EQ(-EINVAL, ps_ioctl(self->fd, PRIMESHARE_IOCTL_INFO, &info));
+	EXPECT_EQ(-EINVAL, pst_ioctl(self->fd, PRIMESHARE_IOCTL_INFO, &info));
 }
 
 TEST_F(dev, info_rejects_short_struct)
 {
 	struct primeshare_info info = { 0 };
-	unsigned long req = PS_IOC(_IOC_READ | _IOC_WRITE, 0,
-				   sizeof(info) - 8);
+	unsigned long req = PST_IOC(_IOC_READ | _IOC_WRITE, 0,
+				    sizeof(info) - 8);
 
-	EXPECT_EQ(-EINVAL, ps_ioctl(self->fd, req, &info));
+	EXPECT_EQ(-EINVAL, pst_ioctl(self->fd, req, &info));
 	EXPECT_EQ(0, info.version_major);
 }
 
@@ -93,11 +93,11 @@ TEST_F(dev, info_accepts_larger_zeroed_struct)
 		struct primeshare_info info;
 		__u64 future[4];
 	} big;
-	unsigned long req = PS_IOC(_IOC_READ | _IOC_WRITE, 0, sizeof(big));
+	unsigned long req = PST_IOC(_IOC_READ | _IOC_WRITE, 0, sizeof(big));
 
 	memset(&big, 0, sizeof(big));
 	big.future[3] = 0;
-	ASSERT_EQ(0, ps_ioctl(self->fd, req, &big));
+	ASSERT_EQ(0, pst_ioctl(self->fd, req, &big));
 	EXPECT_EQ(PRIMESHARE_UAPI_VERSION_MAJOR, big.info.version_major);
 	/* The kernel writes back only what it knows; the tail stays zero. */
 	EXPECT_EQ(0, big.future[0]);
@@ -109,21 +109,21 @@ TEST_F(dev, info_rejects_larger_struct_with_unknown_fields_set)
 		struct primeshare_info info;
 		__u64 future;
 	} big;
-	unsigned long req = PS_IOC(_IOC_READ | _IOC_WRITE, 0, sizeof(big));
+	unsigned long req = PST_IOC(_IOC_READ | _IOC_WRITE, 0, sizeof(big));
 
 	memset(&big, 0, sizeof(big));
 	big.future = 1;
-	EXPECT_EQ(-EINVAL, ps_ioctl(self->fd, req, &big));
+	EXPECT_EQ(-EINVAL, pst_ioctl(self->fd, req, &big));
 }
 
 TEST_F(dev, info_rejects_wrong_direction)
 {
 	struct primeshare_info info = { 0 };
 
-	EXPECT_EQ(-EINVAL, ps_ioctl(self->fd,
-				    PS_IOC(_IOC_READ, 0, sizeof(info)), &info));
-	EXPECT_EQ(-EINVAL, ps_ioctl(self->fd,
-				    PS_IOC(_IOC_WRITE, 0, sizeof(info)), &info));
+	EXPECT_EQ(-EINVAL, pst_ioctl(self->fd,
+				     PST_IOC(_IOC_READ, 0, sizeof(info)), &info));
+	EXPECT_EQ(-EINVAL, pst_ioctl(self->fd,
+				     PST_IOC(_IOC_WRITE, 0, sizeof(info)), &info));
 }
 
 TEST_F(dev, info_bad_pointer_is_efault)
@@ -132,11 +132,11 @@ TEST_F(dev, info_bad_pointer_is_efault)
 			-1, 0);
 
 	ASSERT_NE(MAP_FAILED, ro);
-	EXPECT_EQ(-EFAULT, ps_ioctl(self->fd, PRIMESHARE_IOCTL_INFO, NULL));
-	EXPECT_EQ(-EFAULT, ps_ioctl(self->fd, PRIMESHARE_IOCTL_INFO,
-				    (void *)8));
+	EXPECT_EQ(-EFAULT, pst_ioctl(self->fd, PRIMESHARE_IOCTL_INFO, NULL));
+	EXPECT_EQ(-EFAULT, pst_ioctl(self->fd, PRIMESHARE_IOCTL_INFO,
+				     (void *)8));
 	/* Readable but not writable: the answer cannot be stored. */
-	EXPECT_EQ(-EFAULT, ps_ioctl(self->fd, PRIMESHARE_IOCTL_INFO, ro));
+	EXPECT_EQ(-EFAULT, pst_ioctl(self->fd, PRIMESHARE_IOCTL_INFO, ro));
 	munmap(ro, 4096);
 }
 
@@ -144,12 +144,12 @@ TEST_F(dev, unknown_ioctls_are_enotty)
 {
 	struct primeshare_info info = { 0 };
 
-	EXPECT_EQ(-ENOTTY, ps_ioctl(self->fd,
-				    PS_IOC(_IOC_READ | _IOC_WRITE, 0x7f,
-					   sizeof(info)), &info));
-	EXPECT_EQ(-ENOTTY, ps_ioctl(self->fd,
-				    _IOC(_IOC_READ | _IOC_WRITE, 'x', 0,
-					 sizeof(info)), &info));
+	EXPECT_EQ(-ENOTTY, pst_ioctl(self->fd,
+				     PST_IOC(_IOC_READ | _IOC_WRITE, 0x7f,
+					     sizeof(info)), &info));
+	EXPECT_EQ(-ENOTTY, pst_ioctl(self->fd,
+				     _IOC(_IOC_READ | _IOC_WRITE, 'x', 0,
+					  sizeof(info)), &info));
 }
 
 TEST_F(dev, device_is_not_seekable)
@@ -181,11 +181,11 @@ TEST(module_is_pinned_while_a_session_is_open)
 	long base = module_refcnt();
 	int a, b;
 
-	ps_require_device(_metadata);
+	pst_require_device(_metadata);
 	ASSERT_LE(0, base);
-	a = ps_open();
+	a = pst_open();
 	ASSERT_LE(0, a);
-	b = ps_open();
+	b = pst_open();
 	ASSERT_LE(0, b);
 	EXPECT_EQ(base + 2, module_refcnt());
 	EXPECT_EQ(-1, syscall(SYS_delete_module, "primeshare", O_NONBLOCK));

@@ -36,26 +36,26 @@ FIXTURE(lim) {
 	int buf;
 	long saved[NPARAMS];
 	struct shared *sh;
-	struct ps_state before;
+	struct pst_state before;
 };
 
 FIXTURE_SETUP(lim)
 {
 	int i;
 
-	ps_require_device(_metadata);
+	pst_require_device(_metadata);
 	ASSERT_EQ(0, geteuid()) TH_LOG("these tests run as root");
-	self->drm = ps_open_drm("vgem");
+	self->drm = pst_open_drm("vgem");
 	ASSERT_LE(0, self->drm) TH_LOG("no vgem DRM node (is vgem loaded?)");
-	self->buf = ps_vgem_dmabuf(self->drm, 4096);
+	self->buf = pst_vgem_dmabuf(self->drm, 4096);
 	ASSERT_LE(0, self->buf);
 	for (i = 0; i < NPARAMS; i++)
-		self->saved[i] = ps_get_param(param_names[i]);
+		self->saved[i] = pst_get_param(param_names[i]);
 	self->sh = mmap(NULL, sizeof(*self->sh), PROT_READ | PROT_WRITE,
 			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->sh);
 	memset(self->sh, 0, sizeof(*self->sh));
-	ps_state_get(&self->before);
+	pst_state_get(&self->before);
 }
 
 FIXTURE_TEARDOWN(lim)
@@ -64,15 +64,15 @@ FIXTURE_TEARDOWN(lim)
 
 	for (i = 0; i < NPARAMS; i++)
 		if (self->saved[i] >= 0)
-			ps_set_param(param_names[i], self->saved[i]);
+			pst_set_param(param_names[i], self->saved[i]);
 	munmap(self->sh, sizeof(*self->sh));
 	close(self->buf);
 	close(self->drm);
 }
 
-static int ps_limits(int sess, struct primeshare_limits *l)
+static int pst_limits(int sess, struct primeshare_limits *l)
 {
-	return ps_ioctl(sess, PRIMESHARE_IOCTL_LIMITS, l);
+	return pst_ioctl(sess, PRIMESHARE_IOCTL_LIMITS, l);
 }
 
 /* Exports (owned) until one fails; the number made, or -errno if not ENOSPC. */
@@ -81,7 +81,7 @@ static int export_until_full(int sess, int buf, int most)
 	int n, ret;
 
 	for (n = 0; n < most; n++) {
-		ret = ps_export(sess, buf, 0, PRIMESHARE_MODE_OWNER, NULL);
+		ret = pst_export(sess, buf, 0, PRIMESHARE_MODE_OWNER, NULL);
 		if (ret == -ENOSPC)
 			return n;
 		if (ret)
@@ -105,9 +105,9 @@ static pid_t exporter(uid_t uid, int buf, int *count, const int ready[2],
 	if (pid)
 		return pid;
 	close(hold[1]);
-	if (uid && ps_become(uid, uid, 0, NULL))
+	if (uid && pst_become(uid, uid, 0, NULL))
 		_exit(101);
-	s = ps_open();
+	s = pst_open();
 	if (s < 0)
 		_exit(102);
 	*count = export_until_full(s, buf, 1000);
@@ -126,10 +126,10 @@ TEST_F(lim, four_uids_leave_the_reserve_to_root)
 	pid_t pid[4];
 	char c;
 
-	ASSERT_EQ(0, ps_set_param("max_handles", 64));
-	ASSERT_EQ(0, ps_set_param("max_handles_per_user", 16));
+	ASSERT_EQ(0, pst_set_param("max_handles", 64));
+	ASSERT_EQ(0, pst_set_param("max_handles_per_user", 16));
 	/* Without this parameter (before 1.1) four users fill all 64. */
-	EXPECT_EQ(0, ps_set_param("reserved_handles", 8));
+	EXPECT_EQ(0, pst_set_param("reserved_handles", 8));
 	ASSERT_EQ(0, pipe(ready));
 	ASSERT_EQ(0, pipe(hold));
 	for (i = 0; i < 4; i++) {
@@ -145,7 +145,7 @@ TEST_F(lim, four_uids_leave_the_reserve_to_root)
 	EXPECT_EQ(8, self->sh->count[3]);
 	EXPECT_EQ(56, total);
 
-	s = ps_open();
+	s = pst_open();
 	ASSERT_LE(0, s);
 	root = export_until_full(s, self->buf, 100);
 	EXPECT_EQ(8, root) TH_LOG("root could export %d of the last handles",
@@ -153,10 +153,10 @@ TEST_F(lim, four_uids_leave_the_reserve_to_root)
 	close(s);
 	close(hold[1]);
 	for (i = 0; i < 4; i++)
-		EXPECT_EQ(0, ps_wait(pid[i]));
+		EXPECT_EQ(0, pst_wait(pid[i]));
 	close(ready[0]);
 	close(ready[1]);
-	ps_expect_idle(_metadata, &self->before);
+	pst_expect_idle(_metadata, &self->before);
 }
 
 /*
@@ -177,7 +177,7 @@ static int in_container(int (*fn)(FIXTURE_DATA(lim) * self),
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		if (ps_become(OWNER_UID, OWNER_UID, 0, NULL) ||
+		if (pst_become(OWNER_UID, OWNER_UID, 0, NULL) ||
 		    unshare(CLONE_NEWUSER))
 			_exit(110);
 		if (write(ready[1], "n", 1) != 1 || read(go[0], &c, 1) != 1)
@@ -188,9 +188,9 @@ static int in_container(int (*fn)(FIXTURE_DATA(lim) * self),
 		_exit(fn(self));
 	}
 	ret = read(ready[0], &c, 1) == 1 &&
-	      !ps_write_map(pid, "uid_map", "0 100000 5000") &&
-	      !ps_write_map(pid, "gid_map", "0 100000 5000") &&
-	      write(go[1], "m", 1) == 1 ? ps_wait(pid) : -1;
+	      !pst_write_map(pid, "uid_map", "0 100000 5000") &&
+	      !pst_write_map(pid, "gid_map", "0 100000 5000") &&
+	      write(go[1], "m", 1) == 1 ? pst_wait(pid) : -1;
 	close(ready[0]);
 	close(ready[1]);
 	close(go[0]);
@@ -215,7 +215,7 @@ static int four_container_uids(FIXTURE_DATA(lim) * self)
 	}
 	close(hold[1]);
 	for (i = 0; i < 4; i++)
-		if (ps_wait(pid[i]))
+		if (pst_wait(pid[i]))
 			return 123;
 	return 0;
 }
@@ -224,7 +224,7 @@ TEST_F(lim, container_uids_count_against_its_owner)
 {
 	int total = 0, i;
 
-	ASSERT_EQ(0, ps_set_param("max_handles_per_user", 16));
+	ASSERT_EQ(0, pst_set_param("max_handles_per_user", 16));
 	ASSERT_EQ(0, in_container(four_container_uids, self));
 	for (i = 0; i < 4; i++)
 		total += self->sh->count[i];
@@ -236,7 +236,7 @@ TEST_F(lim, container_uids_count_against_its_owner)
 	EXPECT_EQ(16, total) TH_LOG("the container's uids made %d %d %d %d",
 				    self->sh->count[0], self->sh->count[1],
 				    self->sh->count[2], self->sh->count[3]);
-	ps_expect_idle(_metadata, &self->before);
+	pst_expect_idle(_metadata, &self->before);
 }
 
 /* A session of the host, which the container inherits. */
@@ -257,34 +257,34 @@ static int own_limits(FIXTURE_DATA(lim) * self)
 	pid_t pid;
 	char c;
 
-	s = ps_open();
+	s = pst_open();
 	if (s < 0 || pipe(ready) || pipe(hold))
 		return 130;
-	sh->ret[0] = ps_limits(s, &sh->lim[0]);
+	sh->ret[0] = pst_limits(s, &sh->lim[0]);
 	l.flags = PRIMESHARE_LIMITS_SET;
 	l.max_handles_per_user = 4;
 	l.max_holds_per_user = 100;
 	l.max_metadata_bytes_per_user = 1 << 20;
-	sh->ret[1] = ps_limits(s, &l);
+	sh->ret[1] = pst_limits(s, &l);
 	sh->lim[1] = l;
 
 	pid = exporter(5, self->buf, &sh->count[0], ready, hold);
 	if (pid < 0 || read(ready[0], &c, 1) != 1)
 		return 131;
 	close(hold[1]);
-	if (ps_wait(pid))
+	if (pst_wait(pid))
 		return 132;
 
 	pid = fork();
 	if (pid == 0) {
 		struct primeshare_limits u = l;
 
-		if (ps_become(6, 6, 0, NULL))
+		if (pst_become(6, 6, 0, NULL))
 			_exit(101);
-		_exit(ps_status(ps_limits(s, &u)));
+		_exit(pst_status(pst_limits(s, &u)));
 	}
-	sh->ret[2] = ps_wait(pid);
-	sh->ret[5] = ps_limits(host_sess, &l);
+	sh->ret[2] = pst_wait(pid);
+	sh->ret[5] = pst_limits(host_sess, &l);
 
 	/* Above the owner's 10 (one of which the record itself takes). */
 	l.flags = PRIMESHARE_LIMITS_SET;
@@ -292,7 +292,7 @@ static int own_limits(FIXTURE_DATA(lim) * self)
 	l.handles = 0;
 	l.holds = 0;
 	l.metadata_bytes = 0;
-	sh->ret[3] = ps_limits(s, &l);
+	sh->ret[3] = pst_limits(s, &l);
 	close(ready[0]);
 	close(ready[1]);
 	if (pipe(ready) || pipe(hold))
@@ -301,25 +301,25 @@ static int own_limits(FIXTURE_DATA(lim) * self)
 	if (pid < 0 || read(ready[0], &c, 1) != 1)
 		return 134;
 	close(hold[1]);
-	if (ps_wait(pid))
+	if (pst_wait(pid))
 		return 135;
 
 	memset(&l, 0, sizeof(l));
 	l.flags = PRIMESHARE_LIMITS_RESET;
-	sh->ret[4] = ps_limits(s, &l);
+	sh->ret[4] = pst_limits(s, &l);
 	sh->lim[2] = l;
 
 	/* The namespace's last session closes: its own limits go with it. */
 	l.flags = PRIMESHARE_LIMITS_SET;
 	l.max_handles_per_user = 3;
-	if (ps_limits(s, &l))
+	if (pst_limits(s, &l))
 		return 136;
 	close(s);
-	s = ps_open();
+	s = pst_open();
 	if (s < 0)
 		return 137;
 	memset(&l, 0, sizeof(l));
-	sh->ret[6] = ps_limits(s, &l);
+	sh->ret[6] = pst_limits(s, &l);
 	sh->lim[3] = l;
 	close(s);
 	return 0;
@@ -331,8 +331,8 @@ TEST_F(lim, namespace_sets_limits_for_its_users)
 	struct shared *sh = self->sh;
 	int s;
 
-	ASSERT_EQ(0, ps_set_param("max_handles_per_user", 10));
-	host_sess = ps_open();
+	ASSERT_EQ(0, pst_set_param("max_handles_per_user", 10));
+	host_sess = pst_open();
 	ASSERT_LE(0, host_sess);
 	ASSERT_EQ(0, in_container(own_limits, self));
 	close(host_sess);
@@ -355,13 +355,13 @@ TEST_F(lim, namespace_sets_limits_for_its_users)
 	EXPECT_EQ(10, sh->lim[3].max_handles_per_user);
 
 	/* The host's view is its own. */
-	s = ps_open();
+	s = pst_open();
 	ASSERT_LE(0, s);
-	ASSERT_EQ(0, ps_limits(s, &l));
+	ASSERT_EQ(0, pst_limits(s, &l));
 	EXPECT_EQ(10, l.max_handles_per_user);
 	EXPECT_EQ(0, l.handles);
 	close(s);
-	ps_expect_idle(_metadata, &self->before);
+	pst_expect_idle(_metadata, &self->before);
 }
 
 TEST_F(lim, metadata_bytes_count)
@@ -370,19 +370,19 @@ TEST_F(lim, metadata_bytes_count)
 	struct primeshare_limits l = { 0 };
 	int s;
 
-	ASSERT_EQ(0, ps_set_param("max_metadata_bytes_per_user", 8192));
-	s = ps_open();
+	ASSERT_EQ(0, pst_set_param("max_metadata_bytes_per_user", 8192));
+	s = pst_open();
 	ASSERT_LE(0, s);
-	EXPECT_EQ(0, ps_export_md(s, self->buf, 0, 0, md, 4096, NULL));
-	EXPECT_EQ(0, ps_export_md(s, self->buf, 0, 0, md, 4096, NULL));
-	EXPECT_EQ(-ENOSPC, ps_export_md(s, self->buf, 0, 0, md, 1, NULL));
-	EXPECT_EQ(0, ps_export(s, self->buf, 0, 0, NULL));
-	ASSERT_EQ(0, ps_limits(s, &l));
+	EXPECT_EQ(0, pst_export_md(s, self->buf, 0, 0, md, 4096, NULL));
+	EXPECT_EQ(0, pst_export_md(s, self->buf, 0, 0, md, 4096, NULL));
+	EXPECT_EQ(-ENOSPC, pst_export_md(s, self->buf, 0, 0, md, 1, NULL));
+	EXPECT_EQ(0, pst_export(s, self->buf, 0, 0, NULL));
+	ASSERT_EQ(0, pst_limits(s, &l));
 	EXPECT_EQ(3, l.handles);
 	EXPECT_EQ(8192, l.metadata_bytes);
 	EXPECT_EQ(8192, l.max_metadata_bytes_per_user);
 	close(s);
-	ps_expect_idle(_metadata, &self->before);
+	pst_expect_idle(_metadata, &self->before);
 }
 
 TEST_F(lim, hold_records_count)
@@ -391,46 +391,46 @@ TEST_F(lim, hold_records_count)
 	__u64 h[3];
 	int a, b, fd, i;
 
-	ASSERT_EQ(0, ps_set_param("max_holds_per_user", 3));
-	a = ps_open();
-	b = ps_open();
+	ASSERT_EQ(0, pst_set_param("max_holds_per_user", 3));
+	a = pst_open();
+	b = pst_open();
 	ASSERT_LE(0, a);
 	ASSERT_LE(0, b);
 	/* A refcounted handle's first hold is its exporter's record. */
 	for (i = 0; i < 2; i++)
-		ASSERT_EQ(0, ps_export(a, self->buf,
-				       PRIMESHARE_EXPORT_REFCOUNTED, 0, &h[i]));
-	fd = ps_import(b, h[0], PRIMESHARE_IMPORT_HOLD);
+		ASSERT_EQ(0, pst_export(a, self->buf,
+					PRIMESHARE_EXPORT_REFCOUNTED, 0, &h[i]));
+	fd = pst_import(b, h[0], PRIMESHARE_IMPORT_HOLD);
 	ASSERT_LE(0, fd);
 	close(fd);
-	EXPECT_EQ(-ENOSPC, ps_export(a, self->buf,
-				     PRIMESHARE_EXPORT_REFCOUNTED, 0, &h[2]));
-	EXPECT_EQ(-ENOSPC, ps_import(b, h[1], PRIMESHARE_IMPORT_HOLD));
+	EXPECT_EQ(-ENOSPC, pst_export(a, self->buf,
+				      PRIMESHARE_EXPORT_REFCOUNTED, 0, &h[2]));
+	EXPECT_EQ(-ENOSPC, pst_import(b, h[1], PRIMESHARE_IMPORT_HOLD));
 	/* Another hold of a session that has a record costs no record. */
-	fd = ps_import(b, h[0], PRIMESHARE_IMPORT_HOLD);
+	fd = pst_import(b, h[0], PRIMESHARE_IMPORT_HOLD);
 	EXPECT_LE(0, fd);
 	close(fd);
 	/* Owned handles and plain imports take none. */
-	EXPECT_EQ(0, ps_export(a, self->buf, 0, 0, NULL));
-	fd = ps_import(b, h[1], 0);
+	EXPECT_EQ(0, pst_export(a, self->buf, 0, 0, NULL));
+	fd = pst_import(b, h[1], 0);
 	EXPECT_LE(0, fd);
 	close(fd);
-	ASSERT_EQ(0, ps_limits(a, &l));
+	ASSERT_EQ(0, pst_limits(a, &l));
 	EXPECT_EQ(3, l.holds);
 	/* A limit lowered below the count stops only its own kind. */
-	ASSERT_EQ(0, ps_set_param("max_holds_per_user", 1));
-	EXPECT_EQ(0, ps_export(a, self->buf, 0, 0, NULL));
-	EXPECT_EQ(-ENOSPC, ps_import(b, h[1], PRIMESHARE_IMPORT_HOLD));
-	ASSERT_EQ(0, ps_set_param("max_holds_per_user", 3));
+	ASSERT_EQ(0, pst_set_param("max_holds_per_user", 1));
+	EXPECT_EQ(0, pst_export(a, self->buf, 0, 0, NULL));
+	EXPECT_EQ(-ENOSPC, pst_import(b, h[1], PRIMESHARE_IMPORT_HOLD));
+	ASSERT_EQ(0, pst_set_param("max_holds_per_user", 3));
 	/* A record given back is free for another. */
-	EXPECT_EQ(0, ps_release(b, h[0]));
-	EXPECT_EQ(0, ps_release(b, h[0]));
-	fd = ps_import(b, h[1], PRIMESHARE_IMPORT_HOLD);
+	EXPECT_EQ(0, pst_release(b, h[0]));
+	EXPECT_EQ(0, pst_release(b, h[0]));
+	fd = pst_import(b, h[1], PRIMESHARE_IMPORT_HOLD);
 	EXPECT_LE(0, fd);
 	close(fd);
 	close(a);
 	close(b);
-	ps_expect_idle(_metadata, &self->before);
+	pst_expect_idle(_metadata, &self->before);
 }
 
 /* LIMITS as an ordinary user; -errno. */
@@ -439,11 +439,11 @@ static int limits_as_user(int sess, struct primeshare_limits *l)
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		if (ps_become(1000, 1000, 0, NULL))
+		if (pst_become(1000, 1000, 0, NULL))
 			_exit(101);
-		_exit(ps_status(ps_limits(sess, l)));
+		_exit(pst_status(pst_limits(sess, l)));
 	}
-	return -ps_wait(pid);
+	return -pst_wait(pid);
 }
 
 TEST_F(lim, limits_ioctl_errors)
@@ -451,35 +451,35 @@ TEST_F(lim, limits_ioctl_errors)
 	struct primeshare_limits l, ok = { 0 };
 	int s;
 
-	s = ps_open();
+	s = pst_open();
 	ASSERT_LE(0, s);
-	ASSERT_EQ(0, ps_limits(s, &ok));
+	ASSERT_EQ(0, pst_limits(s, &ok));
 	ok.handles = 0;
 	ok.holds = 0;
 	ok.metadata_bytes = 0;
 
 	l = (struct primeshare_limits){ .flags = 1U << 2 };
-	EXPECT_EQ(-EINVAL, ps_limits(s, &l));
+	EXPECT_EQ(-EINVAL, pst_limits(s, &l));
 	l = (struct primeshare_limits){
 		.flags = PRIMESHARE_LIMITS_SET | PRIMESHARE_LIMITS_RESET };
-	EXPECT_EQ(-EINVAL, ps_limits(s, &l));
+	EXPECT_EQ(-EINVAL, pst_limits(s, &l));
 	l = (struct primeshare_limits){ .__pad = 1 };
-	EXPECT_EQ(-EINVAL, ps_limits(s, &l));
+	EXPECT_EQ(-EINVAL, pst_limits(s, &l));
 	/* The counts are out only: ignored in. */
 	l = (struct primeshare_limits){
 		.handles = 1, .holds = 2, .metadata_bytes = 3 };
-	EXPECT_EQ(0, ps_limits(s, &l));
+	EXPECT_EQ(0, pst_limits(s, &l));
 	EXPECT_EQ(0, l.handles);
 	/* Limits are read back, not given, without SET. */
 	l = (struct primeshare_limits){ .max_handles_per_user = 5 };
-	EXPECT_EQ(-EINVAL, ps_limits(s, &l));
+	EXPECT_EQ(-EINVAL, pst_limits(s, &l));
 	/* The initial namespace's limits are the parameters: no reset. */
 	l = (struct primeshare_limits){ .flags = PRIMESHARE_LIMITS_RESET };
-	EXPECT_EQ(-EINVAL, ps_limits(s, &l));
+	EXPECT_EQ(-EINVAL, pst_limits(s, &l));
 	l = ok;
 	l.flags = PRIMESHARE_LIMITS_SET;
 	l.max_metadata_bytes_per_user = 1ULL << 32;
-	EXPECT_EQ(-EINVAL, ps_limits(s, &l));
+	EXPECT_EQ(-EINVAL, pst_limits(s, &l));
 	l = ok;
 	l.flags = PRIMESHARE_LIMITS_SET;
 	EXPECT_EQ(-EPERM, limits_as_user(s, &l));
@@ -487,21 +487,21 @@ TEST_F(lim, limits_ioctl_errors)
 	l = (struct primeshare_limits){ 0 };
 	EXPECT_EQ(0, limits_as_user(s, &l));
 	/* A structure shorter than the first version, and a bad address. */
-	EXPECT_EQ(-EINVAL, ps_ioctl(s, PS_IOC(_IOC_READ | _IOC_WRITE, 0x06,
-					      sizeof(l) - 8), &l));
-	EXPECT_EQ(-EFAULT, ps_ioctl(s, PRIMESHARE_IOCTL_LIMITS, NULL));
-	EXPECT_EQ(-EINVAL, ps_ioctl(s, PS_IOC(_IOC_WRITE, 0x06, sizeof(l)),
-				    &l));
+	EXPECT_EQ(-EINVAL, pst_ioctl(s, PST_IOC(_IOC_READ | _IOC_WRITE, 0x06,
+						sizeof(l) - 8), &l));
+	EXPECT_EQ(-EFAULT, pst_ioctl(s, PRIMESHARE_IOCTL_LIMITS, NULL));
+	EXPECT_EQ(-EINVAL, pst_ioctl(s, PST_IOC(_IOC_WRITE, 0x06, sizeof(l)),
+				     &l));
 
 	/* SET in the initial namespace sets the parameters. */
 	l = ok;
 	l.flags = PRIMESHARE_LIMITS_SET;
 	l.max_handles_per_user = 77;
-	EXPECT_EQ(0, ps_limits(s, &l));
+	EXPECT_EQ(0, pst_limits(s, &l));
 	EXPECT_EQ(77, l.max_handles_per_user);
-	EXPECT_EQ(77, ps_get_param("max_handles_per_user"));
+	EXPECT_EQ(77, pst_get_param("max_handles_per_user"));
 	close(s);
-	ps_expect_idle(_metadata, &self->before);
+	pst_expect_idle(_metadata, &self->before);
 }
 
 TEST_HARNESS_MAIN

@@ -15,7 +15,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#define PS_EPERM 1
+#define PST_EPERM 1
 
 struct file;
 
@@ -23,7 +23,7 @@ __u32 target_tgid;
 __u64 denials;
 
 SEC("lsm/file_receive")
-int BPF_PROG(ps_deny_file_receive, struct file *file, int ret)
+int BPF_PROG(pst_deny_file_receive, struct file *file, int ret)
 {
 	/* An earlier BPF LSM program already refused. */
 	if (ret)
@@ -31,7 +31,7 @@ int BPF_PROG(ps_deny_file_receive, struct file *file, int ret)
 	if (!target_tgid || bpf_get_current_pid_tgid() >> 32 != target_tgid)
 		return 0;
 	__sync_fetch_and_add(&denials, 1);
-	return -PS_EPERM;
+	return -PST_EPERM;
 }
 
 char LICENSE[] SEC("license") = "GPL";

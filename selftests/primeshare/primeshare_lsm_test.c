@@ -120,7 +120,7 @@ static struct primeshare_lsm *lsm_load(char *why, size_t len)
  */
 FIXTURE_SETUP(lsm)
 {
-	ps_require_device(_metadata);
+	pst_require_device(_metadata);
 	self->sess = -1;
 	self->drm = -1;
 	self->buf = -1;
@@ -129,11 +129,11 @@ FIXTURE_SETUP(lsm)
 	self->skel = lsm_load(self->why, sizeof(self->why));
 	if (!self->skel)
 		return;
-	self->sess = ps_open();
-	ASSERT_LE(0, self->sess) TH_LOG("open %s: %s", PS_DEVICE, strerror(errno));
-	self->drm = ps_open_drm("vgem");
+	self->sess = pst_open();
+	ASSERT_LE(0, self->sess) TH_LOG("open %s: %s", PST_DEVICE, strerror(errno));
+	self->drm = pst_open_drm("vgem");
 	ASSERT_LE(0, self->drm) TH_LOG("no vgem DRM node (is vgem loaded?)");
-	self->buf = ps_vgem_dmabuf(self->drm, BUF_SIZE);
+	self->buf = pst_vgem_dmabuf(self->drm, BUF_SIZE);
 	ASSERT_LE(0, self->buf);
 }
 
@@ -168,7 +168,7 @@ static int import_close(int sess, struct primeshare_import *im)
 	int ret;
 
 	im->fd = FD_UNWRITTEN;
-	ret = ps_ioctl(sess, PRIMESHARE_IOCTL_IMPORT, im);
+	ret = pst_ioctl(sess, PRIMESHARE_IOCTL_IMPORT, im);
 	if (!ret && im->fd >= 0)
 		close(im->fd);
 	return ret;
@@ -244,15 +244,15 @@ TEST_F(lsm, scm_rights_refused_while_attached)
 		SKIP(return, "%s", self->why);
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
 	ASSERT_EQ(0, primeshare_lsm__attach(self->skel));
-	fds = ps_count_fds();
-	next = ps_next_fd();
+	fds = pst_count_fds();
+	next = pst_next_fd();
 	ASSERT_EQ(0, send_fd(sv[0], self->buf));
 	ASSERT_EQ(0, recv_fd(sv[1], &fd, &flags));
 	EXPECT_EQ(-1, fd);
 	EXPECT_EQ(MSG_CTRUNC, flags & MSG_CTRUNC);
 	EXPECT_EQ(1, denials(self->skel));
-	EXPECT_EQ(fds, ps_count_fds());
-	EXPECT_EQ(next, ps_next_fd());
+	EXPECT_EQ(fds, pst_count_fds());
+	EXPECT_EQ(next, pst_next_fd());
 	if (fd >= 0)
 		close(fd);
 
@@ -278,30 +278,30 @@ TEST_F(lsm, import_refused_installs_no_fd)
 
 	if (!self->skel)
 		SKIP(return, "%s", self->why);
-	ASSERT_EQ(0, ps_export(self->sess, self->buf, 0, 0, &h));
+	ASSERT_EQ(0, pst_export(self->sess, self->buf, 0, 0, &h));
 	ASSERT_EQ(0, primeshare_lsm__attach(self->skel));
-	fds = ps_count_fds();
-	next = ps_next_fd();
+	fds = pst_count_fds();
+	next = pst_next_fd();
 	im.handle = h;
 	im.flags = PRIMESHARE_IMPORT_CLOEXEC;
 	ret = import_close(self->sess, &im);
 	EXPECT_EQ(-EPERM, ret) TH_LOG("IMPORT did not run the file_receive hook");
 	EXPECT_EQ(-1, im.fd);
-	EXPECT_EQ(fds, ps_count_fds());
-	EXPECT_EQ(next, ps_next_fd());
+	EXPECT_EQ(fds, pst_count_fds());
+	EXPECT_EQ(next, pst_next_fd());
 	EXPECT_EQ(1, denials(self->skel));
-	ASSERT_EQ(0, ps_query(self->sess, h, &q));
+	ASSERT_EQ(0, pst_query(self->sess, h, &q));
 	EXPECT_EQ(0, q.imports);
 
 	/* Detaching closes the link's descriptor. */
 	primeshare_lsm__detach(self->skel);
-	next = ps_next_fd();
+	next = pst_next_fd();
 	im.fd = FD_UNWRITTEN;
-	ASSERT_EQ(0, ps_ioctl(self->sess, PRIMESHARE_IOCTL_IMPORT, &im));
+	ASSERT_EQ(0, pst_ioctl(self->sess, PRIMESHARE_IOCTL_IMPORT, &im));
 	EXPECT_EQ(next, im.fd);
 	EXPECT_EQ(inode_of(self->buf), inode_of(im.fd));
 	close(im.fd);
-	EXPECT_EQ(0, ps_release(self->sess, h));
+	EXPECT_EQ(0, pst_release(self->sess, h));
 }
 
 TEST_F(lsm, refused_import_leaves_oneshot_handle)
@@ -313,8 +313,8 @@ TEST_F(lsm, refused_import_leaves_oneshot_handle)
 
 	if (!self->skel)
 		SKIP(return, "%s", self->why);
-	ASSERT_EQ(0, ps_export(self->sess, self->buf,
-			       PRIMESHARE_EXPORT_ONESHOT, 0, &h));
+	ASSERT_EQ(0, pst_export(self->sess, self->buf,
+				PRIMESHARE_EXPORT_ONESHOT, 0, &h));
 	ASSERT_EQ(0, primeshare_lsm__attach(self->skel));
 	im.handle = h;
 	EXPECT_EQ(-EPERM, import_close(self->sess, &im));
@@ -323,17 +323,17 @@ TEST_F(lsm, refused_import_leaves_oneshot_handle)
 	EXPECT_EQ(0, im.size);
 	EXPECT_EQ(1, denials(self->skel));
 	/* The handle is still there. */
-	EXPECT_EQ(0, ps_query(self->sess, h, &q));
+	EXPECT_EQ(0, pst_query(self->sess, h, &q));
 
 	primeshare_lsm__detach(self->skel);
-	fd = ps_import(self->sess, h, PRIMESHARE_IMPORT_CLOEXEC);
+	fd = pst_import(self->sess, h, PRIMESHARE_IMPORT_CLOEXEC);
 	EXPECT_LE(0, fd);
 	EXPECT_EQ(inode_of(self->buf), inode_of(fd));
 	if (fd >= 0)
 		close(fd);
 	/* That import consumed it. */
-	EXPECT_EQ(-ENOENT, ps_import(self->sess, h, 0));
-	EXPECT_EQ(-ENOENT, ps_query(self->sess, h, &q));
+	EXPECT_EQ(-ENOENT, pst_import(self->sess, h, 0));
+	EXPECT_EQ(-ENOENT, pst_query(self->sess, h, &q));
 }
 
 TEST_F(lsm, refused_hold_leaves_holders)
@@ -345,9 +345,9 @@ TEST_F(lsm, refused_hold_leaves_holders)
 
 	if (!self->skel)
 		SKIP(return, "%s", self->why);
-	ASSERT_EQ(0, ps_export(self->sess, self->buf,
-			       PRIMESHARE_EXPORT_REFCOUNTED, 0, &h));
-	ASSERT_EQ(0, ps_query(self->sess, h, &q));
+	ASSERT_EQ(0, pst_export(self->sess, self->buf,
+				PRIMESHARE_EXPORT_REFCOUNTED, 0, &h));
+	ASSERT_EQ(0, pst_query(self->sess, h, &q));
 	holders = q.holders;
 	imports = q.imports;
 	ASSERT_EQ(0, primeshare_lsm__attach(self->skel));
@@ -356,18 +356,18 @@ TEST_F(lsm, refused_hold_leaves_holders)
 	EXPECT_EQ(-EPERM, import_close(self->sess, &im));
 	EXPECT_EQ(-1, im.fd);
 	EXPECT_EQ(1, denials(self->skel));
-	ASSERT_EQ(0, ps_query(self->sess, h, &q));
+	ASSERT_EQ(0, pst_query(self->sess, h, &q));
 	EXPECT_EQ(holders, q.holders);
 	EXPECT_EQ(imports, q.imports);
 
 	primeshare_lsm__detach(self->skel);
 	EXPECT_EQ(0, import_close(self->sess, &im));
 	EXPECT_LE(0, im.fd);
-	ASSERT_EQ(0, ps_query(self->sess, h, &q));
+	ASSERT_EQ(0, pst_query(self->sess, h, &q));
 	EXPECT_EQ(holders + 1, q.holders);
 	EXPECT_EQ(imports + 1, q.imports);
-	EXPECT_EQ(0, ps_release_flags(self->sess, h,
-				      PRIMESHARE_RELEASE_FORCE));
+	EXPECT_EQ(0, pst_release_flags(self->sess, h,
+				       PRIMESHARE_RELEASE_FORCE));
 }
 
 /* Attaching and detaching leaves nothing behind: imports work. */
@@ -378,16 +378,16 @@ TEST_F(lsm, import_works_after_detach)
 
 	if (!self->skel)
 		SKIP(return, "%s", self->why);
-	ASSERT_EQ(0, ps_export(self->sess, self->buf, 0, 0, &h));
+	ASSERT_EQ(0, pst_export(self->sess, self->buf, 0, 0, &h));
 	ASSERT_EQ(0, primeshare_lsm__attach(self->skel));
 	primeshare_lsm__detach(self->skel);
 	im.handle = h;
-	ASSERT_EQ(0, ps_ioctl(self->sess, PRIMESHARE_IOCTL_IMPORT, &im));
+	ASSERT_EQ(0, pst_ioctl(self->sess, PRIMESHARE_IOCTL_IMPORT, &im));
 	EXPECT_LE(0, im.fd);
 	EXPECT_EQ(inode_of(self->buf), inode_of(im.fd));
 	close(im.fd);
 	EXPECT_EQ(0, denials(self->skel));
-	EXPECT_EQ(0, ps_release(self->sess, h));
+	EXPECT_EQ(0, pst_release(self->sess, h));
 }
 
 TEST_HARNESS_MAIN

@@ -144,7 +144,7 @@ static int expected_force(const struct caller *c)
 /* ---- callers ------------------------------------------------------------ */
 
 /* Access (IMPORT, QUERY, LIST) and removal (FORCE) overrides. */
-static const __u32 ps_overrides = 1U << CAP_IPC_OWNER | 1U << CAP_SYS_ADMIN;
+static const __u32 pst_overrides = 1U << CAP_IPC_OWNER | 1U << CAP_SYS_ADMIN;
 
 static int set_sys_admin_only(void)
 {
@@ -153,8 +153,8 @@ static int set_sys_admin_only(void)
 	};
 	struct __user_cap_data_struct data[2] = { { 0 } };
 
-	data[0].effective = ps_overrides;
-	data[0].permitted = ps_overrides;
+	data[0].effective = pst_overrides;
+	data[0].permitted = pst_overrides;
 	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
 }
 
@@ -167,8 +167,8 @@ static int drop_sys_admin(void)
 
 	if (syscall(SYS_capget, &hdr, data))
 		return -errno;
-	data[0].effective &= ~ps_overrides;
-	data[0].permitted &= ~ps_overrides;
+	data[0].effective &= ~pst_overrides;
+	data[0].permitted &= ~pst_overrides;
 	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
 }
 
@@ -209,7 +209,7 @@ static int listed(int s, __u64 h)
 	do {
 		l.handles = (uintptr_t)buf;
 		l.count = 256;
-		if (ps_ioctl(s, PRIMESHARE_IOCTL_LIST, &l))
+		if (pst_ioctl(s, PRIMESHARE_IOCTL_LIST, &l))
 			return -1;
 		for (i = 0; i < l.count; i++)
 			if (buf[i] == h)
@@ -235,23 +235,23 @@ static void ask(const struct caller *c, const __u64 *access,
 	a->setup = become_caller(c);
 	if (a->setup)
 		return;
-	s = ps_open();
+	s = pst_open();
 	if (s < 0) {
 		a->setup = 7;
 		return;
 	}
 	for (i = 0; i < NHANDLES; i++) {
-		fd = ps_import(s, access[i], PRIMESHARE_IMPORT_CLOEXEC);
+		fd = pst_import(s, access[i], PRIMESHARE_IMPORT_CLOEXEC);
 		if (fd >= 0)
 			close(fd);
 		a->cell[i][IMPORT] = fd < 0 ? fd : 0;
-		a->cell[i][QUERY] = ps_query(s, access[i], &q);
+		a->cell[i][QUERY] = pst_query(s, access[i], &q);
 		a->cell[i][LISTED] = listed(s, access[i]);
-		a->cell[i][RELEASE] = ps_release(s, access[i]);
+		a->cell[i][RELEASE] = pst_release(s, access[i]);
 	}
 	for (i = 0; i < NMODES; i++)
-		a->force[i] = ps_release_flags(s, force[i],
-					       PRIMESHARE_RELEASE_FORCE);
+		a->force[i] = pst_release_flags(s, force[i],
+						PRIMESHARE_RELEASE_FORCE);
 	close(s);
 }
 
@@ -262,7 +262,7 @@ static int export_as_owner(int s, int buf, __u32 flags, __u32 mode, __u64 *h)
 
 	if (setresgid(-1, OWNER_GID, -1) || setresuid(-1, OWNER_UID, -1))
 		return -errno;
-	ret = ps_export(s, buf, flags, mode, h);
+	ret = pst_export(s, buf, flags, mode, h);
 	if (setresuid(-1, 0, -1) || setresgid(-1, 0, -1))
 		abort();
 	return ret;
@@ -271,18 +271,18 @@ static int export_as_owner(int s, int buf, __u32 flags, __u32 mode, __u64 *h)
 FIXTURE(matrix) {
 	int drm;
 	int buf;
-	struct ps_state before;
+	struct pst_state before;
 };
 
 FIXTURE_SETUP(matrix)
 {
-	ps_require_device(_metadata);
+	pst_require_device(_metadata);
 	ASSERT_EQ(0, geteuid()) TH_LOG("these tests run as root");
-	self->drm = ps_open_drm("vgem");
+	self->drm = pst_open_drm("vgem");
 	ASSERT_LE(0, self->drm) TH_LOG("no vgem DRM node (is vgem loaded?)");
-	self->buf = ps_vgem_dmabuf(self->drm, 4096);
+	self->buf = pst_vgem_dmabuf(self->drm, 4096);
 	ASSERT_LE(0, self->buf);
-	ps_state_get(&self->before);
+	pst_state_get(&self->before);
 	ASSERT_EQ(0, self->before.sessions) TH_LOG("a session is already open");
 }
 
@@ -297,7 +297,7 @@ TEST_F_TIMEOUT(matrix, every_caller_against_every_mode, 300)
 	__u64 access[NHANDLES], force[NMODES];
 	struct answers *a = mmap(NULL, sizeof(*a), PROT_READ | PROT_WRITE,
 				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	int s = ps_open(), i, k, op, want, ret, cells = 0, wrong = 0;
+	int s = pst_open(), i, k, op, want, ret, cells = 0, wrong = 0;
 	const struct caller *c;
 	pid_t pid;
 
@@ -317,7 +317,7 @@ TEST_F_TIMEOUT(matrix, every_caller_against_every_mode, 300)
 			ask(c, access, force, a);
 			_exit(0);
 		}
-		ASSERT_EQ(0, ps_wait(pid));
+		ASSERT_EQ(0, pst_wait(pid));
 		ASSERT_EQ(0, a->setup)
 			TH_LOG("%s: cannot set up the caller (step %d)",
 			       c->name, a->setup);
@@ -343,7 +343,7 @@ TEST_F_TIMEOUT(matrix, every_caller_against_every_mode, 300)
 				       c->name, modes[i], a->force[i], want);
 			}
 			/* What the caller did not end is still there. */
-			ret = ps_release(s, force[i]);
+			ret = pst_release(s, force[i]);
 			EXPECT_EQ(a->force[i] ? 0 : -ENOENT, ret);
 		}
 	}
@@ -351,10 +351,10 @@ TEST_F_TIMEOUT(matrix, every_caller_against_every_mode, 300)
 	       cells, wrong);
 	EXPECT_EQ(0, wrong);
 	for (i = 0; i < NHANDLES; i++)
-		EXPECT_EQ(0, ps_release(s, access[i]));
+		EXPECT_EQ(0, pst_release(s, access[i]));
 	close(s);
 	munmap(a, sizeof(*a));
-	ps_expect_idle(_metadata, &self->before);
+	pst_expect_idle(_metadata, &self->before);
 }
 
 /* ---- a container -------------------------------------------------------- */
@@ -428,20 +428,20 @@ static void probe(struct container *ct, enum asker who, pid_t cpid)
 	if (((who == C_ROOT_NOCAP || who == H_ROOT_IN_NOCAP) &&
 	     drop_sys_admin()) ||
 	    ((who == C_OWNER || who == H_1000_IN) &&
-	     ps_become(1000, 1000, 0, NULL)) ||
-	    (who == H_CREATOR_IN && ps_become(3000, 3000, 0, NULL)) ||
-	    (who == C_OTHER && ps_become(2000, 2000, 0, NULL)))
+	     pst_become(1000, 1000, 0, NULL)) ||
+	    (who == H_CREATOR_IN && pst_become(3000, 3000, 0, NULL)) ||
+	    (who == C_OTHER && pst_become(2000, 2000, 0, NULL)))
 		_exit(11);
-	s = ps_open();
+	s = pst_open();
 	if (s < 0)
 		_exit(12);
-	fd = ps_import(s, ct->h, PRIMESHARE_IMPORT_CLOEXEC);
+	fd = pst_import(s, ct->h, PRIMESHARE_IMPORT_CLOEXEC);
 	if (fd >= 0)
 		close(fd);
 	ct->got[who][0] = fd < 0 ? fd : 0;
 	ct->got[who][1] = listed(s, ct->h);
 	ct->got[who][2] = container_rule[who][2] == UNASKED ? UNASKED :
-			  ps_release_flags(s, ct->h, PRIMESHARE_RELEASE_FORCE);
+			  pst_release_flags(s, ct->h, PRIMESHARE_RELEASE_FORCE);
 	_exit(0);
 }
 
@@ -453,7 +453,7 @@ static int run_probe(struct container *ct, enum asker who, pid_t cpid)
 		return -1;
 	if (pid == 0)
 		probe(ct, who, cpid);
-	return ps_wait(pid);
+	return pst_wait(pid);
 }
 
 /* The container's first process; its exit status is a setup step. */
@@ -463,7 +463,7 @@ static int container_main(struct container *ct, int buf, int ready, int go)
 	int s;
 	char c;
 
-	if (ps_become(3000, 3000, 0, NULL) ||
+	if (pst_become(3000, 3000, 0, NULL) ||
 	    unshare(CLONE_NEWUSER | CLONE_NEWIPC))
 		return 1;
 	if (write(ready, "n", 1) != 1 || read(go, &c, 1) != 1)
@@ -471,7 +471,7 @@ static int container_main(struct container *ct, int buf, int ready, int go)
 	/* Mapped now: become the container's root. */
 	if (setresgid(0, 0, 0) || setresuid(0, 0, 0) || setgroups(0, NULL))
 		return 3;
-	s = ps_open();
+	s = pst_open();
 	if (s < 0 || export_as_owner(s, buf, 0, PRIMESHARE_MODE_OWNER, &ct->h))
 		return 4;
 	for (who = C_ROOT; who <= C_ROOT_NOCAP; who++)
@@ -480,7 +480,7 @@ static int container_main(struct container *ct, int buf, int ready, int go)
 	if (write(ready, "h", 1) != 1 || read(go, &c, 1) != 1)
 		return 6;
 	/* The host has looked: the container's root ends the handle. */
-	ct->final_force = ps_release_flags(s, ct->h, PRIMESHARE_RELEASE_FORCE);
+	ct->final_force = pst_release_flags(s, ct->h, PRIMESHARE_RELEASE_FORCE);
 	close(s);
 	return 0;
 }
@@ -503,14 +503,14 @@ TEST_F_TIMEOUT(matrix, container_admin_rules_its_own_namespace_only, 120)
 	if (cpid == 0)
 		_exit(container_main(ct, self->buf, ready[1], go[0]));
 	ASSERT_EQ(1, read(ready[0], &c, 1));
-	ASSERT_EQ(0, ps_write_map(cpid, "uid_map", "0 100000 5000"));
-	ASSERT_EQ(0, ps_write_map(cpid, "gid_map", "0 100000 5000"));
+	ASSERT_EQ(0, pst_write_map(cpid, "uid_map", "0 100000 5000"));
+	ASSERT_EQ(0, pst_write_map(cpid, "gid_map", "0 100000 5000"));
 	ASSERT_EQ(1, write(go[1], "m", 1));
 	ASSERT_EQ(1, read(ready[0], &c, 1)) TH_LOG("the container failed");
 	for (who = H_ROOT; who < NWHO; who++)
 		EXPECT_EQ(0, run_probe(ct, who, cpid));
 	ASSERT_EQ(1, write(go[1], "f", 1));
-	EXPECT_EQ(0, ps_wait(cpid));
+	EXPECT_EQ(0, pst_wait(cpid));
 	for (i = 0; i < NWHO; i++) {
 		const char *name = who_names[i];
 
@@ -526,7 +526,7 @@ TEST_F_TIMEOUT(matrix, container_admin_rules_its_own_namespace_only, 120)
 		close(go[i]);
 	}
 	munmap(ct, sizeof(*ct));
-	ps_expect_idle(_metadata, &self->before);
+	pst_expect_idle(_metadata, &self->before);
 }
 
 /* ---- guessing ------------------------------------------------------------ */
@@ -569,15 +569,15 @@ static int guess(struct guesses *g, const __u64 *live, int nlive)
 	double start;
 	int s, i, d;
 
-	if (ps_become(2000, 2000, 0, NULL))
+	if (pst_become(2000, 2000, 0, NULL))
 		return 1;
-	s = ps_open();
+	s = pst_open();
 	if (s < 0)
 		return 2;
 	start = now();
 	for (i = 0; i < GUESSES; i++) {
-		h = ps_rand(&rng);
-		count_guess(g, h, ps_import(s, h, PRIMESHARE_IMPORT_CLOEXEC));
+		h = pst_rand(&rng);
+		count_guess(g, h, pst_import(s, h, PRIMESHARE_IMPORT_CLOEXEC));
 	}
 	g->seconds = now() - start;
 	/* Neighbours of live handles are no better than chance. */
@@ -585,16 +585,16 @@ static int guess(struct guesses *g, const __u64 *live, int nlive)
 		for (d = -256; d <= 256; d++)
 			if (d)
 				count_guess(g, live[i] + d,
-					    ps_import(s, live[i] + d, 0));
+					    pst_import(s, live[i] + d, 0));
 	/* Nor is any other request. */
 	for (i = 0; i < GUESSES / 10; i++) {
 		struct primeshare_query q;
 
-		h = ps_rand(&rng);
-		count_guess(g, h, ps_query(s, h, &q));
-		h = ps_rand(&rng);
-		count_guess(g, h, ps_release_flags(s, h,
-						   PRIMESHARE_RELEASE_FORCE));
+		h = pst_rand(&rng);
+		count_guess(g, h, pst_query(s, h, &q));
+		h = pst_rand(&rng);
+		count_guess(g, h, pst_release_flags(s, h,
+						    PRIMESHARE_RELEASE_FORCE));
 	}
 	close(s);
 	return 0;
@@ -606,7 +606,7 @@ TEST_F_TIMEOUT(matrix, a_million_guesses_by_another_user_find_nothing, 300)
 	static __u64 live[LIVE];
 	struct guesses *g = mmap(NULL, sizeof(*g), PROT_READ | PROT_WRITE,
 				 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	int s = ps_open(), i;
+	int s = pst_open(), i;
 	pid_t pid;
 
 	ASSERT_NE(MAP_FAILED, g);
@@ -621,7 +621,7 @@ TEST_F_TIMEOUT(matrix, a_million_guesses_by_another_user_find_nothing, 300)
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		_exit(guess(g, live, LIVE));
-	ASSERT_EQ(0, ps_wait(pid));
+	ASSERT_EQ(0, pst_wait(pid));
 	TH_LOG("%ld guesses (seed %#llx), %d live handles", g->calls,
 	       (unsigned long long)g->seed, LIVE);
 	TH_LOG("the first million (imports) took %.2f s: %.0f a second",
@@ -630,10 +630,10 @@ TEST_F_TIMEOUT(matrix, a_million_guesses_by_another_user_find_nothing, 300)
 		TH_LOG("%ld found, first %llx (%d)", g->found,
 		       (unsigned long long)g->first, g->first_ret);
 	for (i = 0; i < LIVE; i++)
-		EXPECT_EQ(0, ps_release(s, live[i]));
+		EXPECT_EQ(0, pst_release(s, live[i]));
 	close(s);
 	munmap(g, sizeof(*g));
-	ps_expect_idle(_metadata, &self->before);
+	pst_expect_idle(_metadata, &self->before);
 }
 
 TEST_HARNESS_MAIN

@@ -21,7 +21,7 @@ FIXTURE(race) {
 	int bufs[3];		/* one per lifetime, told apart by size */
 	int stable_sess;
 	__u64 stable[STABLE];
-	struct ps_state before;
+	struct pst_state before;
 };
 
 /* The size of the dma-buf exported with each lifetime. */
@@ -34,22 +34,22 @@ FIXTURE_SETUP(race)
 {
 	int i;
 
-	ps_require_device(_metadata);
+	pst_require_device(_metadata);
 	ASSERT_EQ(0, geteuid()) TH_LOG("these tests run as root");
-	self->drm = ps_open_drm("vgem");
+	self->drm = pst_open_drm("vgem");
 	ASSERT_LE(0, self->drm) TH_LOG("no vgem DRM node (is vgem loaded?)");
 	for (i = 0; i < 3; i++) {
-		self->bufs[i] = ps_vgem_dmabuf(self->drm, size_of(i));
+		self->bufs[i] = pst_vgem_dmabuf(self->drm, size_of(i));
 		ASSERT_LE(0, self->bufs[i]);
 	}
-	ps_state_get(&self->before);
+	pst_state_get(&self->before);
 	ASSERT_EQ(0, self->before.sessions) TH_LOG("a session is already open");
 	/* Handles that stay live for the whole test. */
-	self->stable_sess = ps_open();
+	self->stable_sess = pst_open();
 	ASSERT_LE(0, self->stable_sess);
 	for (i = 0; i < STABLE; i++)
-		ASSERT_EQ(0, ps_export(self->stable_sess, self->bufs[i % 2],
-				       i % 2, MODE, &self->stable[i]));
+		ASSERT_EQ(0, pst_export(self->stable_sess, self->bufs[i % 2],
+					i % 2, MODE, &self->stable[i]));
 }
 
 FIXTURE_TEARDOWN(race)
@@ -113,12 +113,12 @@ static void walk(struct racer *r)
 
 	do {
 		l.handles = (uintptr_t)(seen + n);
-		l.count = 1 + ps_rand_below(&r->rng, 64);
+		l.count = 1 + pst_rand_below(&r->rng, 64);
 		if (n + l.count > 16384) {
 			race_fail(r->a, "LIST returned more than 16384 handles");
 			return;
 		}
-		ret = ps_ioctl(r->sess, PRIMESHARE_IOCTL_LIST, &l);
+		ret = pst_ioctl(r->sess, PRIMESHARE_IOCTL_LIST, &l);
 		if (ret) {
 			race_fail(r->a, "LIST: %s", strerror(-ret));
 			return;
@@ -140,8 +140,8 @@ static void walk(struct racer *r)
 /* Import a handle that is live throughout: it cannot fail. */
 static void import_stable(struct racer *r)
 {
-	__u64 h = r->a->stable[ps_rand_below(&r->rng, STABLE)];
-	int fd = ps_import(r->sess, h, PRIMESHARE_IMPORT_CLOEXEC);
+	__u64 h = r->a->stable[pst_rand_below(&r->rng, STABLE)];
+	int fd = pst_import(r->sess, h, PRIMESHARE_IMPORT_CLOEXEC);
 
 	if (fd < 0)
 		race_fail(r->a, "import of a live handle: %s", strerror(-fd));
@@ -152,7 +152,7 @@ static void import_stable(struct racer *r)
 /* Drop hold @k, if any; the handle may have been force-released. */
 static void drop_hold(struct racer *r, unsigned int k)
 {
-	int ret = r->held[k] ? ps_release(r->sess, r->held[k]) : 0;
+	int ret = r->held[k] ? pst_release(r->sess, r->held[k]) : 0;
 
 	if (ret && ret != -ENOENT)
 		race_fail(r->a, "release of a hold: %s", strerror(-ret));
@@ -167,10 +167,10 @@ static void race_once(struct racer *r)
 	int ret, hold;
 	__u64 h;
 
-	h = __atomic_load_n(&r->a->slots[ps_rand_below(&r->rng,
-						       r->a->nslots)],
+	h = __atomic_load_n(&r->a->slots[pst_rand_below(&r->rng,
+							r->a->nslots)],
 			    __ATOMIC_ACQUIRE);
-	switch (ps_rand_below(&r->rng, 16)) {
+	switch (pst_rand_below(&r->rng, 16)) {
 	case 0:
 		walk(r);
 		return;
@@ -178,7 +178,7 @@ static void race_once(struct racer *r)
 		import_stable(r);
 		return;
 	case 2:
-		ret = ps_release_flags(r->sess, h, PRIMESHARE_RELEASE_FORCE);
+		ret = pst_release_flags(r->sess, h, PRIMESHARE_RELEASE_FORCE);
 		if (ret && ret != -ENOENT)
 			race_fail(r->a, "forced release: %s", strerror(-ret));
 		return;
@@ -187,7 +187,7 @@ static void race_once(struct racer *r)
 		for (k = 0; k < 16; k++)
 			if (r->held[k] == h)
 				return;
-		ret = ps_release(r->sess, h);
+		ret = pst_release(r->sess, h);
 		if (ret != -EPERM && ret != -ENOENT)
 			race_fail(r->a, "release by a stranger gave %d", ret);
 		return;
@@ -195,7 +195,7 @@ static void race_once(struct racer *r)
 		break;
 	}
 
-	ret = ps_query(r->sess, h, &q);
+	ret = pst_query(r->sess, h, &q);
 	if (ret == -ENOENT)
 		return;
 	if (ret) {
@@ -209,10 +209,10 @@ static void race_once(struct racer *r)
 			  (unsigned long long)q.size);
 		return;
 	}
-	hold = ps_rand_below(&r->rng, 2);
+	hold = pst_rand_below(&r->rng, 2);
 	im.handle = h;
 	im.flags = hold ? PRIMESHARE_IMPORT_HOLD : 0;
-	ret = ps_ioctl(r->sess, PRIMESHARE_IOCTL_IMPORT, &im);
+	ret = pst_ioctl(r->sess, PRIMESHARE_IOCTL_IMPORT, &im);
 	if (hold && q.lifetime != PRIMESHARE_EXPORT_REFCOUNTED) {
 		if (ret != -EINVAL && ret != -ENOENT)
 			race_fail(r->a, "hold on lifetime %u gave %d",
@@ -234,7 +234,7 @@ static void race_once(struct racer *r)
 		close(im.fd);
 	__atomic_add_fetch(&r->a->imports, 1, __ATOMIC_RELAXED);
 	if (hold) {
-		k = ps_rand_below(&r->rng, 16);
+		k = pst_rand_below(&r->rng, 16);
 		drop_hold(r, k);
 		r->held[k] = h;
 	}
@@ -260,8 +260,8 @@ static int start_racers(struct racer *r, pthread_t *t, int n,
 	for (i = 0; i < n; i++) {
 		memset(&r[i], 0, sizeof(r[i]));
 		r[i].a = a;
-		r[i].rng = ps_rand(rng);
-		r[i].sess = ps_open();
+		r[i].rng = pst_rand(rng);
+		r[i].sess = pst_open();
 		if (r[i].sess < 0 ||
 		    pthread_create(&t[i], NULL, racer_thread, &r[i]))
 			return -1;
@@ -283,7 +283,7 @@ static void stop_racers(struct racer *r, pthread_t *t, int n,
 
 static void spin(__u64 *rng, unsigned int max)
 {
-	unsigned int n = ps_rand_below(rng, max);
+	unsigned int n = pst_rand_below(rng, max);
 
 	while (n--)
 		__asm__ __volatile__("" ::: "memory");
@@ -299,14 +299,14 @@ TEST_F_TIMEOUT(race, release_against_import_query_and_list, 600)
 	int i, j, s, ret;
 	__u32 lifetime;
 
-	s = ps_open();
+	s = pst_open();
 	ASSERT_LE(0, s);
 	ASSERT_EQ(0, start_racers(r, t, RACERS, &a, &rng));
 	for (i = 0; i < ROUNDS && !a.bad; i++) {
 		for (j = 0; j < ROUND; j++) {
 			lifetime = (i + j) % 3;
-			ASSERT_EQ(0, ps_export(s, self->bufs[lifetime],
-					       lifetime, MODE, &h));
+			ASSERT_EQ(0, pst_export(s, self->bufs[lifetime],
+						lifetime, MODE, &h));
 			__atomic_store_n(&a.slots[j], h, __ATOMIC_RELEASE);
 		}
 		spin(&rng, 200000);
@@ -315,7 +315,7 @@ TEST_F_TIMEOUT(race, release_against_import_query_and_list, 600)
 		 * imported and any handle force-released by now.
 		 */
 		for (j = 0; j < ROUND; j++) {
-			ret = ps_release(s, a.slots[j]);
+			ret = pst_release(s, a.slots[j]);
 			if (ret && ret != -ENOENT)
 				race_fail(&a, "exporter's release: %s",
 					  strerror(-ret));
@@ -328,10 +328,10 @@ TEST_F_TIMEOUT(race, release_against_import_query_and_list, 600)
 	EXPECT_LT(ROUNDS, a.imports);
 	EXPECT_LT(0, a.walks);
 	close(s);
-	EXPECT_EQ(STABLE, ps_stat("handles"));
+	EXPECT_EQ(STABLE, pst_stat("handles"));
 	close(self->stable_sess);
 	self->stable_sess = -1;
-	ps_expect_idle(_metadata, &self->before);
+	pst_expect_idle(_metadata, &self->before);
 }
 
 /* ---- the table growing and shrinking ------------------------------------- */
@@ -361,11 +361,11 @@ static void *grower_thread(void *p)
 	__u64 tmp;
 
 	for (c = 0; c < g->cycles && !g->bad; c++) {
-		s[0] = ps_open();
-		s[1] = ps_open();
+		s[0] = pst_open();
+		s[1] = pst_open();
 		for (i = 0; i < PER_GROWER; i++) {
-			ret = ps_export(s[i % 2], g->bufs[i % 2], i % 2, MODE,
-					&h[i]);
+			ret = pst_export(s[i % 2], g->bufs[i % 2], i % 2, MODE,
+					 &h[i]);
 			if (ret) {
 				g->bad = 1;
 				snprintf(g->why, sizeof(g->why),
@@ -373,24 +373,24 @@ static void *grower_thread(void *p)
 				break;
 			}
 			if (i % 64 == 0)
-				__atomic_store_n(&g->a->slots[ps_rand_below(&g->rng, 64)],
+				__atomic_store_n(&g->a->slots[pst_rand_below(&g->rng, 64)],
 						 h[i], __ATOMIC_RELEASE);
 		}
-		n = ps_stat("handles");
+		n = pst_stat("handles");
 		if (n > g->peak)
 			g->peak = n;
 		/* Shuffle, then release the first half one by one. */
 		for (i = PER_GROWER - 1; i > 0; i--) {
-			j = ps_rand_below(&g->rng, i + 1);
+			j = pst_rand_below(&g->rng, i + 1);
 			tmp = h[i];
 			h[i] = h[j];
 			h[j] = tmp;
 		}
 		for (i = 0; i < PER_GROWER / 2 && !g->bad; i++) {
 			/* Every handle is released by its own session. */
-			ret = ps_release(s[0], h[i]);
+			ret = pst_release(s[0], h[i]);
 			if (ret == -EPERM || ret == -ENOENT)
-				ret = ps_release(s[1], h[i]);
+				ret = pst_release(s[1], h[i]);
 			if (ret) {
 				g->bad = 1;
 				snprintf(g->why, sizeof(g->why),
@@ -412,7 +412,7 @@ static void *reader_thread(void *p)
 	int ret;
 
 	while (!__atomic_load_n(&r->a->stop, __ATOMIC_ACQUIRE)) {
-		switch (ps_rand_below(&r->rng, 4)) {
+		switch (pst_rand_below(&r->rng, 4)) {
 		case 0:
 			walk(r);
 			break;
@@ -420,15 +420,15 @@ static void *reader_thread(void *p)
 			import_stable(r);
 			break;
 		case 2:
-			h = __atomic_load_n(&r->a->slots[ps_rand_below(&r->rng, 64)],
+			h = __atomic_load_n(&r->a->slots[pst_rand_below(&r->rng, 64)],
 					    __ATOMIC_ACQUIRE);
-			ret = ps_query(r->sess, h, &q);
+			ret = pst_query(r->sess, h, &q);
 			if (ret && ret != -ENOENT)
 				race_fail(r->a, "query: %s", strerror(-ret));
 			break;
 		default:
 			/* A random number is no handle. */
-			ret = ps_import(r->sess, ps_rand(&r->rng), 0);
+			ret = pst_import(r->sess, pst_rand(&r->rng), 0);
 			if (ret != -ENOENT)
 				race_fail(r->a, "a random guess gave %d", ret);
 			if (ret >= 0)
@@ -453,8 +453,8 @@ TEST_F_TIMEOUT(race, table_grows_and_shrinks_under_load, 600)
 	for (i = 0; i < READERS; i++) {
 		memset(&r[i], 0, sizeof(r[i]));
 		r[i].a = &a;
-		r[i].rng = ps_rand(&rng);
-		r[i].sess = ps_open();
+		r[i].rng = pst_rand(&rng);
+		r[i].sess = pst_open();
 		ASSERT_LE(0, r[i].sess);
 		ASSERT_EQ(0, pthread_create(&rt[i], NULL, reader_thread,
 					    &r[i]));
@@ -463,7 +463,7 @@ TEST_F_TIMEOUT(race, table_grows_and_shrinks_under_load, 600)
 		memset(&g[i], 0, sizeof(g[i]));
 		g[i].a = &a;
 		g[i].bufs = self->bufs;
-		g[i].rng = ps_rand(&rng);
+		g[i].rng = pst_rand(&rng);
 		g[i].cycles = CYCLES;
 		ASSERT_EQ(0, pthread_create(&gt[i], NULL, grower_thread,
 					    &g[i]));
@@ -485,10 +485,10 @@ TEST_F_TIMEOUT(race, table_grows_and_shrinks_under_load, 600)
 	       GROWERS, CYCLES, PER_GROWER, peak, a.walks);
 	/* At least one grower's handles and the stable ones were live. */
 	EXPECT_LE(PER_GROWER + STABLE, peak);
-	EXPECT_EQ(STABLE, ps_stat("handles"));
+	EXPECT_EQ(STABLE, pst_stat("handles"));
 	close(self->stable_sess);
 	self->stable_sess = -1;
-	ps_expect_idle(_metadata, &self->before);
+	pst_expect_idle(_metadata, &self->before);
 }
 
 TEST_HARNESS_MAIN

@@ -42,7 +42,7 @@ FIXTURE(review) {
 	int drm;
 	int bufs[3];			/* one per lifetime, told apart by size */
 	struct params p;
-	struct ps_state before;
+	struct pst_state before;
 };
 
 static __u64 size_of(__u32 lifetime)
@@ -77,7 +77,7 @@ FIXTURE_SETUP(review)
 {
 	int i;
 
-	ps_require_device(_metadata);
+	pst_require_device(_metadata);
 	/*
 	 * An oops in the module may have left one of its locks held (see
 	 * limit_toggled_during_export): then this test would hang.
@@ -85,13 +85,13 @@ FIXTURE_SETUP(review)
 	ASSERT_NE(1, kernel_died())
 		TH_LOG("the kernel oopsed before this test (taint D): see dmesg");
 	ASSERT_EQ(0, geteuid()) TH_LOG("these tests run as root");
-	self->drm = ps_open_drm("vgem");
+	self->drm = pst_open_drm("vgem");
 	ASSERT_LE(0, self->drm) TH_LOG("no vgem DRM node (is vgem loaded?)");
 	for (i = 0; i < 3; i++) {
-		self->bufs[i] = ps_vgem_dmabuf(self->drm, size_of(i));
+		self->bufs[i] = pst_vgem_dmabuf(self->drm, size_of(i));
 		ASSERT_LE(0, self->bufs[i]);
 	}
-	ps_state_get(&self->before);
+	pst_state_get(&self->before);
 	ASSERT_EQ(0, self->before.sessions) TH_LOG("a session is already open");
 	ASSERT_EQ(0, self->before.handles);
 }
@@ -102,7 +102,7 @@ static int restore_params(const struct params *p)
 	int i, ret = 0;
 
 	for (i = 0; i < p->n; i++)
-		if (ps_set_param(p->name[i], p->saved[i]))
+		if (pst_set_param(p->name[i], p->saved[i]))
 			ret = -1;
 	return ret;
 }
@@ -180,14 +180,14 @@ static void worker_export(struct worker *w)
 	int ret;
 
 	memset(l, 0, sizeof(*l));
-	l->lifetime = ps_rand_below(&w->rng, 3);
-	if (w->md_max && ps_rand_below(&w->rng, 2))
-		l->md_size = 1 + ps_rand_below(&w->rng, w->md_max);
-	l->md_seed = ps_rand(&w->rng);
+	l->lifetime = pst_rand_below(&w->rng, 3);
+	if (w->md_max && pst_rand_below(&w->rng, 2))
+		l->md_size = 1 + pst_rand_below(&w->rng, w->md_max);
+	l->md_seed = pst_rand(&w->rng);
 	for (i = 0; i < l->md_size; i++)
 		md[i] = l->md_seed + i;
-	ret = ps_export_md(w->sess, w->bufs[l->lifetime], l->lifetime, MODE,
-			   md, l->md_size, &l->h);
+	ret = pst_export_md(w->sess, w->bufs[l->lifetime], l->lifetime, MODE,
+			    md, l->md_size, &l->h);
 	if (ret == -ENOSPC) {
 		__atomic_add_fetch(&w->a->enospc, 1, __ATOMIC_RELAXED);
 		return;
@@ -218,7 +218,7 @@ static void worker_release(struct worker *w, int k)
 	int ret;
 
 	if (l->lifetime != PRIMESHARE_EXPORT_REFCOUNTED) {
-		ret = ps_release(w->sess, l->h);
+		ret = pst_release(w->sess, l->h);
 		/* A oneshot handle may have been imported by another worker. */
 		if (ret && !(ret == -ENOENT &&
 			     l->lifetime == PRIMESHARE_EXPORT_ONESHOT))
@@ -226,7 +226,7 @@ static void worker_release(struct worker *w, int k)
 				   w->id, l->lifetime, strerror(-ret));
 	}
 	for (; l->holds; l->holds--) {
-		ret = ps_release(w->sess, l->h);
+		ret = pst_release(w->sess, l->h);
 		if (ret)
 			arena_fail(w->a, "worker %d: release of a hold: %s",
 				   w->id, strerror(-ret));
@@ -240,17 +240,17 @@ static void worker_import(struct worker *w, int k)
 	struct live *l = &w->live[k];
 	unsigned char md[MD_MAX];
 	struct primeshare_import im = { .handle = l->h };
-	int hold = !ps_rand_below(&w->rng, 3), with_md, ret;
+	int hold = !pst_rand_below(&w->rng, 3), with_md, ret;
 	__u32 i;
 
-	with_md = ps_rand_below(&w->rng, 2);
+	with_md = pst_rand_below(&w->rng, 2);
 	im.flags = PRIMESHARE_IMPORT_CLOEXEC | (hold ? PRIMESHARE_IMPORT_HOLD : 0);
 	if (with_md) {
 		memset(md, 0xee, sizeof(md));
 		im.metadata = (uintptr_t)md;
 		im.metadata_size = sizeof(md);
 	}
-	ret = ps_ioctl(w->sess, PRIMESHARE_IOCTL_IMPORT, &im);
+	ret = pst_ioctl(w->sess, PRIMESHARE_IOCTL_IMPORT, &im);
 	if (ret == -ENOENT && l->lifetime == PRIMESHARE_EXPORT_ONESHOT) {
 		worker_forget(w, k);
 		return;
@@ -303,7 +303,7 @@ static void worker_import(struct worker *w, int k)
 /* Import another worker's handle, which may end at any moment. */
 static void worker_cross(struct worker *w)
 {
-	int j = ps_rand_below(&w->rng, WORKERS), hold, ret;
+	int j = pst_rand_below(&w->rng, WORKERS), hold, ret;
 	struct primeshare_import im = { 0 };
 
 	if (j == w->id)
@@ -311,9 +311,9 @@ static void worker_cross(struct worker *w)
 	im.handle = __atomic_load_n(&w->a->slots[j], __ATOMIC_ACQUIRE);
 	if (!im.handle)
 		return;
-	hold = ps_rand_below(&w->rng, 2);
+	hold = pst_rand_below(&w->rng, 2);
 	im.flags = PRIMESHARE_IMPORT_CLOEXEC | (hold ? PRIMESHARE_IMPORT_HOLD : 0);
-	ret = ps_ioctl(w->sess, PRIMESHARE_IOCTL_IMPORT, &im);
+	ret = pst_ioctl(w->sess, PRIMESHARE_IOCTL_IMPORT, &im);
 	if (ret == -ENOENT ||
 	    (hold && (ret == -EINVAL || ret == -ENOSPC || ret == -EOVERFLOW)))
 		return;
@@ -326,7 +326,7 @@ static void worker_cross(struct worker *w)
 	close(im.fd);
 	/* Nobody forces a release here: the hold keeps the handle. */
 	if (hold) {
-		ret = ps_release(w->sess, im.handle);
+		ret = pst_release(w->sess, im.handle);
 		if (ret)
 			arena_fail(w->a, "worker %d: release of a hold on worker %d's handle: %s",
 				   w->id, j, strerror(-ret));
@@ -360,18 +360,18 @@ static int worker_main(struct worker *w)
 	unsigned int op;
 
 	pin(0, w->id);
-	if (w->id && ps_become(61000 + w->id, 61000 + w->id, 0, NULL))
+	if (w->id && pst_become(61000 + w->id, 61000 + w->id, 0, NULL))
 		return 2;
-	w->sess = ps_open();
+	w->sess = pst_open();
 	if (w->sess < 0)
 		return 3;
 	while (!__atomic_load_n(&w->a->stop, __ATOMIC_ACQUIRE) &&
 	       !w->a->bad && now_ns() < w->deadline) {
-		op = ps_rand_below(&w->rng, 8);
+		op = pst_rand_below(&w->rng, 8);
 		if (!w->nlive || (op < 3 && w->nlive < LIVE_MAX))
 			worker_export(w);
 		else if (op < 5)
-			worker_import(w, ps_rand_below(&w->rng, w->nlive));
+			worker_import(w, pst_rand_below(&w->rng, w->nlive));
 		else if (op == 5)
 			worker_cross(w);
 		else
@@ -406,7 +406,7 @@ static void *toggler_thread(void *arg)
 
 	pin(1, 0);
 	for (i = 0; i < p->n; i++) {
-		snprintf(path, sizeof(path), PS_PARAMS "/%s", p->name[i]);
+		snprintf(path, sizeof(path), PST_PARAMS "/%s", p->name[i]);
 		fd[i] = open(path, O_WRONLY | O_CLOEXEC);
 	}
 	while (!__atomic_load_n(&t->a->stop, __ATOMIC_ACQUIRE)) {
@@ -435,7 +435,7 @@ static void *toggler_thread(void *arg)
 }
 
 /* The writable parameters, with their values; their number. */
-/* Wait for @pid until @end: its status as ps_wait() gives it, or -1. */
+/* Wait for @pid until @end: its status as pst_wait() gives it, or -1. */
 static int wait_until(pid_t pid, __u64 end)
 {
 	int status;
@@ -451,7 +451,7 @@ static int wait_until(pid_t pid, __u64 end)
 
 static int find_params(struct params *p)
 {
-	DIR *d = opendir(PS_PARAMS);
+	DIR *d = opendir(PST_PARAMS);
 	struct dirent *e;
 	char path[192];
 	struct stat st;
@@ -461,12 +461,12 @@ static int find_params(struct params *p)
 	while ((e = readdir(d)) && p->n < MAX_PARAMS) {
 		if (e->d_name[0] == '.' || strlen(e->d_name) >= 64)
 			continue;
-		snprintf(path, sizeof(path), PS_PARAMS "/%s", e->d_name);
+		snprintf(path, sizeof(path), PST_PARAMS "/%s", e->d_name);
 		if (stat(path, &st) || !S_ISREG(st.st_mode) ||
 		    !(st.st_mode & 0200))
 			continue;
 		strcpy(p->name[p->n], e->d_name);
-		p->saved[p->n] = ps_get_param(e->d_name);
+		p->saved[p->n] = pst_get_param(e->d_name);
 		if (p->saved[p->n] < 0)
 			continue;
 		p->n++;
@@ -487,12 +487,12 @@ TEST_F_TIMEOUT(review, limit_toggled_during_export, 60)
 	pthread_t tt;
 	int i, s, status, ret, stuck = 0;
 
-	s = ps_open();
+	s = pst_open();
 	ASSERT_LE(0, s);
-	ASSERT_EQ(0, ps_ioctl(s, PRIMESHARE_IOCTL_INFO, &info));
+	ASSERT_EQ(0, pst_ioctl(s, PRIMESHARE_IOCTL_INFO, &info));
 	close(s);
 	ASSERT_LT(0, find_params(&self->p))
-		TH_LOG("no writable parameter in %s", PS_PARAMS);
+		TH_LOG("no writable parameter in %s", PST_PARAMS);
 	for (i = 0; i < self->p.n; i++)
 		snprintf(names + strlen(names), sizeof(names) - strlen(names),
 			 " %s=%ld", self->p.name[i], self->p.saved[i]);
@@ -511,7 +511,7 @@ TEST_F_TIMEOUT(review, limit_toggled_during_export, 60)
 		w.bufs = self->bufs;
 		w.md_max = info.max_metadata_size < MD_MAX ?
 			   info.max_metadata_size : MD_MAX;
-		w.rng = ps_rand(&rng);
+		w.rng = pst_rand(&rng);
 		w.deadline = now_ns() + (TOGGLE_SECONDS + 10) * 1000000000ULL;
 		pid[i] = fork();
 		if (pid[i] == 0)
@@ -554,16 +554,16 @@ TEST_F_TIMEOUT(review, limit_toggled_during_export, 60)
 	EXPECT_LT(0, a->enospc);
 	EXPECT_LT(0, a->imports);
 	for (i = 0; i < self->p.n; i++)
-		EXPECT_EQ(self->p.saved[i], ps_get_param(self->p.name[i]))
+		EXPECT_EQ(self->p.saved[i], pst_get_param(self->p.name[i]))
 			TH_LOG("%s", self->p.name[i]);
 
 	/* The module still works: nothing is stuck. */
-	s = ps_open();
+	s = pst_open();
 	EXPECT_LE(0, s);
-	EXPECT_EQ(0, ps_export(s, self->bufs[0], 0, MODE, &h));
-	EXPECT_EQ(0, ps_release(s, h));
+	EXPECT_EQ(0, pst_export(s, self->bufs[0], 0, MODE, &h));
+	EXPECT_EQ(0, pst_release(s, h));
 	close(s);
-	ps_expect_idle(_metadata, &self->before);
+	pst_expect_idle(_metadata, &self->before);
 	munmap(a, sizeof(*a));
 }
 
@@ -621,14 +621,14 @@ TEST_F_TIMEOUT(review, force_release_frees_holds, 300)
 	n0 = radix_nodes();
 	if (n0 < 0)
 		SKIP(return, "no radix_tree_node line in /proc/slabinfo");
-	s = ps_open();
+	s = pst_open();
 	ASSERT_LE(0, s);
 
 	/* The control: owned export + release keeps nothing. */
 	t0 = now_ns();
 	for (i = 0; i < FORCE_CYCLES; i++) {
-		ret = ps_export(s, self->bufs[0], 0, MODE, &h) ?:
-		      ps_release(s, h);
+		ret = pst_export(s, self->bufs[0], 0, MODE, &h) ?:
+		      pst_release(s, h);
 		if (ret && !fails++)
 			TH_LOG("owned cycle %d: %s", i, strerror(-ret));
 		if (!(i % 1024) && now_ns() - t0 > FORCE_SECONDS * 1000000000ULL)
@@ -639,9 +639,9 @@ TEST_F_TIMEOUT(review, force_release_frees_holds, 300)
 	/* Refcounted export + forced release by the owner, its only holder. */
 	t1 = now_ns();
 	for (i = 0; i < n; i++) {
-		ret = ps_export(s, self->bufs[1], PRIMESHARE_EXPORT_REFCOUNTED,
-				MODE, &h) ?:
-		      ps_release_flags(s, h, PRIMESHARE_RELEASE_FORCE);
+		ret = pst_export(s, self->bufs[1], PRIMESHARE_EXPORT_REFCOUNTED,
+				 MODE, &h) ?:
+		      pst_release_flags(s, h, PRIMESHARE_RELEASE_FORCE);
 		if (ret && !fails++)
 			TH_LOG("forced cycle %d: %s", i, strerror(-ret));
 	}
@@ -658,22 +658,22 @@ TEST_F_TIMEOUT(review, force_release_frees_holds, 300)
 	EXPECT_GE(control + NODE_BOUND(n), forced);
 
 	/* The holder's own plain release of the force-ended handle. */
-	EXPECT_EQ(-ENOENT, ps_release(s, h));
+	EXPECT_EQ(-ENOENT, pst_release(s, h));
 	/* Another session's hold ends with the handle too. */
-	s2 = ps_open();
+	s2 = pst_open();
 	ASSERT_LE(0, s2);
-	ASSERT_EQ(0, ps_export(s, self->bufs[1], PRIMESHARE_EXPORT_REFCOUNTED,
-			       MODE, &h));
-	ret = ps_import(s2, h, PRIMESHARE_IMPORT_HOLD | PRIMESHARE_IMPORT_CLOEXEC);
+	ASSERT_EQ(0, pst_export(s, self->bufs[1], PRIMESHARE_EXPORT_REFCOUNTED,
+				MODE, &h));
+	ret = pst_import(s2, h, PRIMESHARE_IMPORT_HOLD | PRIMESHARE_IMPORT_CLOEXEC);
 	EXPECT_LE(0, ret);
 	if (ret >= 0)
 		close(ret);
-	EXPECT_EQ(2, ps_stat("holds"));
-	EXPECT_EQ(0, ps_release_flags(s, h, PRIMESHARE_RELEASE_FORCE));
-	EXPECT_EQ(0, ps_stat("holds"));
-	EXPECT_EQ(0, ps_stat("handles"));
-	EXPECT_EQ(-ENOENT, ps_release(s2, h));
-	EXPECT_EQ(-ENOENT, ps_release(s, h));
+	EXPECT_EQ(2, pst_stat("holds"));
+	EXPECT_EQ(0, pst_release_flags(s, h, PRIMESHARE_RELEASE_FORCE));
+	EXPECT_EQ(0, pst_stat("holds"));
+	EXPECT_EQ(0, pst_stat("handles"));
+	EXPECT_EQ(-ENOENT, pst_release(s2, h));
+	EXPECT_EQ(-ENOENT, pst_release(s, h));
 	close(s2);
 
 	t0 = now_ns();
@@ -683,7 +683,7 @@ TEST_F_TIMEOUT(review, force_release_frees_holds, 300)
 	TH_LOG("closing the session took %.3f ms; %+ld nodes since the start",
 	       close_ns / 1e6, n3 - n0);
 	EXPECT_GT(500000000ULL, close_ns);
-	ps_expect_idle(_metadata, &self->before);
+	pst_expect_idle(_metadata, &self->before);
 }
 
 /*
@@ -717,31 +717,31 @@ TEST_F_TIMEOUT(review, close_races_force_release, 300)
 	__u64 h;
 
 	ASSERT_EQ(0, pthread_barrier_init(&go, NULL, 2));
-	s = ps_open();
+	s = pst_open();
 	ASSERT_LE(0, s);
 	for (i = 0; i < CLOSE_ROUNDS; i++) {
-		ASSERT_EQ(0, ps_export(s, self->bufs[1],
-				       PRIMESHARE_EXPORT_REFCOUNTED, MODE, &h));
+		ASSERT_EQ(0, pst_export(s, self->bufs[1],
+					PRIMESHARE_EXPORT_REFCOUNTED, MODE, &h));
 		for (j = 0; j < 4; j++) {
-			c.sess[j] = ps_open();
+			c.sess[j] = pst_open();
 			ASSERT_LE(0, c.sess[j]);
-			fd = ps_import(c.sess[j], h, PRIMESHARE_IMPORT_HOLD);
+			fd = pst_import(c.sess[j], h, PRIMESHARE_IMPORT_HOLD);
 			ASSERT_LE(0, fd);
 			close(fd);
 		}
 		ASSERT_EQ(0, pthread_create(&t, NULL, close_all, &c));
 		pthread_barrier_wait(&go);
-		ret = ps_release_flags(s, h, PRIMESHARE_RELEASE_FORCE);
+		ret = pst_release_flags(s, h, PRIMESHARE_RELEASE_FORCE);
 		ASSERT_EQ(0, ret);
 		forced++;
 		ASSERT_EQ(0, pthread_join(t, NULL));
-		EXPECT_EQ(-ENOENT, ps_release(s, h));
+		EXPECT_EQ(-ENOENT, pst_release(s, h));
 	}
 	close(s);
 	TH_LOG("%d rounds of 4 closing holders against a forced end", forced);
 	pthread_barrier_destroy(&go);
-	EXPECT_EQ(0, ps_stat("holds"));
-	ps_expect_idle(_metadata, &self->before);
+	EXPECT_EQ(0, pst_stat("holds"));
+	pst_expect_idle(_metadata, &self->before);
 }
 
 /* ---- defect 5: the hold count of a handle is bounded ---------------------- */
@@ -761,43 +761,43 @@ TEST_F(review, hold_count_overflow_is_bounded)
 	__u64 h;
 
 	ASSERT_LT(0, find_params(&self->p));
-	EXPECT_EQ(4294967294L, ps_get_param("max_holds_per_handle"))
+	EXPECT_EQ(4294967294L, pst_get_param("max_holds_per_handle"))
 		TH_LOG("the default is the u32 count's maximum, 2^32 - 2");
-	ASSERT_EQ(0, ps_set_param("max_holds_per_handle", 4));
-	exp = ps_open();
-	imp = ps_open();
+	ASSERT_EQ(0, pst_set_param("max_holds_per_handle", 4));
+	exp = pst_open();
+	imp = pst_open();
 	ASSERT_LE(0, exp);
 	ASSERT_LE(0, imp);
 	/* The export's own hold counts: three more reach 4. */
-	ASSERT_EQ(0, ps_export(exp, self->bufs[PRIMESHARE_EXPORT_REFCOUNTED],
-			       PRIMESHARE_EXPORT_REFCOUNTED, MODE, &h));
+	ASSERT_EQ(0, pst_export(exp, self->bufs[PRIMESHARE_EXPORT_REFCOUNTED],
+				PRIMESHARE_EXPORT_REFCOUNTED, MODE, &h));
 	for (i = 0; i < 3; i++) {
-		fd = ps_import(imp, h, PRIMESHARE_IMPORT_HOLD);
+		fd = pst_import(imp, h, PRIMESHARE_IMPORT_HOLD);
 		ASSERT_LE(0, fd) TH_LOG("hold %d: %s", i + 2, strerror(-fd));
 		close(fd);
 	}
-	EXPECT_EQ(-EOVERFLOW, ps_import(imp, h, PRIMESHARE_IMPORT_HOLD));
-	EXPECT_EQ(-EOVERFLOW, ps_import(exp, h, PRIMESHARE_IMPORT_HOLD));
+	EXPECT_EQ(-EOVERFLOW, pst_import(imp, h, PRIMESHARE_IMPORT_HOLD));
+	EXPECT_EQ(-EOVERFLOW, pst_import(exp, h, PRIMESHARE_IMPORT_HOLD));
 	/* The refused holds changed nothing; a plain import still works. */
-	ASSERT_EQ(0, ps_query(exp, h, &q));
+	ASSERT_EQ(0, pst_query(exp, h, &q));
 	EXPECT_EQ(4, q.holders);
-	EXPECT_EQ(4, ps_stat("holds"));
-	fd = ps_import(imp, h, 0);
+	EXPECT_EQ(4, pst_stat("holds"));
+	fd = pst_import(imp, h, 0);
 	EXPECT_LE(0, fd);
 	close(fd);
 	/* Lowering the limit below the count leaves the holds alone. */
-	ASSERT_EQ(0, ps_set_param("max_holds_per_handle", 1));
-	EXPECT_EQ(-EOVERFLOW, ps_import(imp, h, PRIMESHARE_IMPORT_HOLD));
+	ASSERT_EQ(0, pst_set_param("max_holds_per_handle", 1));
+	EXPECT_EQ(-EOVERFLOW, pst_import(imp, h, PRIMESHARE_IMPORT_HOLD));
 	/* Every hold given back one by one; the last ends the handle. */
 	for (i = 0; i < 3; i++)
-		EXPECT_EQ(0, ps_release(imp, h));
-	EXPECT_EQ(-EPERM, ps_release(imp, h));
-	EXPECT_EQ(0, ps_release(exp, h));
-	EXPECT_EQ(-ENOENT, ps_query(exp, h, &q));
+		EXPECT_EQ(0, pst_release(imp, h));
+	EXPECT_EQ(-EPERM, pst_release(imp, h));
+	EXPECT_EQ(0, pst_release(exp, h));
+	EXPECT_EQ(-ENOENT, pst_query(exp, h, &q));
 	close(imp);
 	close(exp);
 	ASSERT_EQ(0, restore_params(&self->p));
-	ps_expect_idle(_metadata, &self->before);
+	pst_expect_idle(_metadata, &self->before);
 }
 
 /* ---- defect 6: the oneshot payload goes to the winner only --------------- */
@@ -906,7 +906,7 @@ static void *racer_thread(void *p)
 		if (__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
 			break;
 		im.handle = __atomic_load_n(&r->handle, __ATOMIC_ACQUIRE);
-		ret = ps_ioctl(t->sess, PRIMESHARE_IOCTL_IMPORT, &im);
+		ret = pst_ioctl(t->sess, PRIMESHARE_IOCTL_IMPORT, &im);
 		oneshot_check(t, ret, &im);
 		pthread_barrier_wait(&r->done);
 	}
@@ -922,13 +922,13 @@ TEST_F_TIMEOUT(review, oneshot_payload_only_to_winner, 300)
 	int s, i, n, round, ret, wrong = 0;
 	__u64 h;
 
-	s = ps_open();
+	s = pst_open();
 	ASSERT_LE(0, s);
 	ASSERT_EQ(0, pthread_barrier_init(&r.start, NULL, RACERS + 1));
 	ASSERT_EQ(0, pthread_barrier_init(&r.done, NULL, RACERS + 1));
 	for (n = 0; n < RACERS; n++) {
 		t[n].r = &r;
-		t[n].sess = ps_open();
+		t[n].sess = pst_open();
 		if (t[n].sess < 0 ||
 		    pthread_create(&tid[n], NULL, racer_thread, &t[n]))
 			break;
@@ -939,8 +939,8 @@ TEST_F_TIMEOUT(review, oneshot_payload_only_to_winner, 300)
 	for (round = 0; round < ROUNDS && !r.bad; round++) {
 		for (i = 0; i < MD_SIZE; i++)
 			md[i] = md_byte(round, i);
-		ret = ps_export_md(s, self->bufs[0], PRIMESHARE_EXPORT_ONESHOT,
-				   MODE, md, MD_SIZE, &h);
+		ret = pst_export_md(s, self->bufs[0], PRIMESHARE_EXPORT_ONESHOT,
+				    MODE, md, MD_SIZE, &h);
 		if (ret) {
 			oneshot_fail(&r, "export: %s", strerror(-ret));
 			break;
@@ -953,7 +953,7 @@ TEST_F_TIMEOUT(review, oneshot_payload_only_to_winner, 300)
 		if (r.winners != 1 && !wrong++)
 			TH_LOG("round %d: %d imports succeeded", round, r.winners);
 		/* The winner's import ended it. */
-		ret = ps_release(s, h);
+		ret = pst_release(s, h);
 		if (ret != -ENOENT && !wrong++)
 			TH_LOG("round %d: the exporter's release gave %d", round,
 			       ret);
@@ -977,7 +977,7 @@ TEST_F_TIMEOUT(review, oneshot_payload_only_to_winner, 300)
 	EXPECT_EQ(ROUNDS, round);
 	EXPECT_EQ(0, r.leaked_struct) TH_LOG("%s", r.leak);
 	EXPECT_EQ(0, r.leaked_md);
-	ps_expect_idle(_metadata, &self->before);
+	pst_expect_idle(_metadata, &self->before);
 }
 
 TEST_HARNESS_MAIN

@@ -19,7 +19,7 @@ static int dmabuf_sync(int fd, __u64 flags)
 {
 	struct dma_buf_sync sync = { .flags = flags };
 
-	return ps_ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync);
+	return pst_ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync);
 }
 
 static void fill(__u32 *p, size_t n, __u32 seed)
@@ -91,8 +91,8 @@ FIXTURE(vgem) {
 
 FIXTURE_SETUP(vgem)
 {
-	ps_require_device(_metadata);
-	self->drm = ps_open_drm("vgem");
+	pst_require_device(_metadata);
+	self->drm = pst_open_drm("vgem");
 	ASSERT_LE(0, self->drm) TH_LOG("no vgem DRM node (is vgem loaded?)");
 }
 
@@ -103,7 +103,7 @@ FIXTURE_TEARDOWN(vgem)
 
 TEST_F(vgem, prime_export_gives_a_dmabuf_of_the_right_size)
 {
-	int fd = ps_vgem_dmabuf(self->drm, BUF_SIZE);
+	int fd = pst_vgem_dmabuf(self->drm, BUF_SIZE);
 
 	ASSERT_LE(0, fd) TH_LOG("PRIME export failed: %s", strerror(-fd));
 	EXPECT_EQ(BUF_SIZE, lseek(fd, 0, SEEK_END));
@@ -112,7 +112,7 @@ TEST_F(vgem, prime_export_gives_a_dmabuf_of_the_right_size)
 
 TEST_F(vgem, dmabuf_bytes_cross_processes)
 {
-	int fd = ps_vgem_dmabuf(self->drm, BUF_SIZE);
+	int fd = pst_vgem_dmabuf(self->drm, BUF_SIZE);
 	int sv[2], status;
 	__u32 *map;
 	pid_t pid;

@@ -3,8 +3,8 @@
 /*
  * Helpers shared by the primeshare selftests.
  */
-#ifndef PS_TEST_H
-#define PS_TEST_H
+#ifndef PST_TEST_H
+#define PST_TEST_H
 
 #include <dirent.h>
 #include <errno.h>
@@ -33,19 +33,19 @@
 #include <linux/primeshare.h>
 #endif
 
-#define PS_DEVICE "/dev/primeshare"
+#define PST_DEVICE "/dev/primeshare"
 
 /* An ioctl number of primeshare's type with a chosen size and direction. */
-#define PS_IOC(dir, nr, size) _IOC(dir, PRIMESHARE_IOC_MAGIC, nr, size)
+#define PST_IOC(dir, nr, size) _IOC(dir, PRIMESHARE_IOC_MAGIC, nr, size)
 
 /* ioctl() returning -errno, so a test can compare against one value. */
-static inline int ps_ioctl(int fd, unsigned long req, void *arg)
+static inline int pst_ioctl(int fd, unsigned long req, void *arg)
 {
 	return ioctl(fd, req, arg) ? -errno : 0;
 }
 
 /* Open the first DRM card node whose driver is @name; -1 when none. */
-static inline int ps_open_drm(const char *name)
+static inline int pst_open_drm(const char *name)
 {
 	char path[64], drv[32];
 	int i, fd;
@@ -73,7 +73,7 @@ static inline int ps_open_drm(const char *name)
  * (read-write, close-on-exec), or -errno.  The GEM handle is closed: the
  * dma-buf keeps the buffer alive.
  */
-static inline int ps_vgem_dmabuf(int drm, uint64_t size)
+static inline int pst_vgem_dmabuf(int drm, uint64_t size)
 {
 	struct drm_mode_create_dumb create = {
 		.width = 1024, .bpp = 8, .height = (size + 1023) / 1024,
@@ -93,7 +93,7 @@ static inline int ps_vgem_dmabuf(int drm, uint64_t size)
 }
 
 /* Number of open file descriptors of this process. */
-static inline int ps_count_fds(void)
+static inline int pst_count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *e;
@@ -111,9 +111,9 @@ static inline int ps_count_fds(void)
 /*
  * The descriptor number the next open() would get.  A number reserved but
  * never installed does not show in /proc/self/fd, so leak checks compare
- * this as well as ps_count_fds().
+ * this as well as pst_count_fds().
  */
-static inline int ps_next_fd(void)
+static inline int pst_next_fd(void)
 {
 	int fd = dup(0);
 
@@ -122,70 +122,70 @@ static inline int ps_next_fd(void)
 	return fd;
 }
 
-#define PS_DEBUGFS "/sys/kernel/debug/primeshare"
-#define PS_PARAMS "/sys/module/primeshare/parameters"
+#define PST_DEBUGFS "/sys/kernel/debug/primeshare"
+#define PST_PARAMS "/sys/module/primeshare/parameters"
 
-static inline int ps_open(void)
+static inline int pst_open(void)
 {
-	return open(PS_DEVICE, O_RDWR | O_CLOEXEC);
+	return open(PST_DEVICE, O_RDWR | O_CLOEXEC);
 }
 
 /* EXPORT with every input given; the handle lands in *@handle. */
-static inline int ps_export_md(int sess, int fd, __u32 flags, __u32 mode,
-			       const void *md, __u32 md_size, __u64 *handle)
+static inline int pst_export_md(int sess, int fd, __u32 flags, __u32 mode,
+				const void *md, __u32 md_size, __u64 *handle)
 {
 	struct primeshare_export e = {
 		.fd = fd, .flags = flags, .mode = mode,
 		.metadata_size = md_size, .metadata = (uintptr_t)md,
 	};
-	int ret = ps_ioctl(sess, PRIMESHARE_IOCTL_EXPORT, &e);
+	int ret = pst_ioctl(sess, PRIMESHARE_IOCTL_EXPORT, &e);
 
 	if (!ret && handle)
 		*handle = e.handle;
 	return ret;
 }
 
-static inline int ps_export(int sess, int fd, __u32 flags, __u32 mode,
-			    __u64 *handle)
+static inline int pst_export(int sess, int fd, __u32 flags, __u32 mode,
+			     __u64 *handle)
 {
-	return ps_export_md(sess, fd, flags, mode, NULL, 0, handle);
+	return pst_export_md(sess, fd, flags, mode, NULL, 0, handle);
 }
 
 /* IMPORT without metadata; the new fd or -errno. */
-static inline int ps_import(int sess, __u64 handle, __u32 flags)
+static inline int pst_import(int sess, __u64 handle, __u32 flags)
 {
 	struct primeshare_import im = { .handle = handle, .flags = flags };
-	int ret = ps_ioctl(sess, PRIMESHARE_IOCTL_IMPORT, &im);
+	int ret = pst_ioctl(sess, PRIMESHARE_IOCTL_IMPORT, &im);
 
 	return ret ? ret : im.fd;
 }
 
-static inline int ps_release_flags(int sess, __u64 handle, __u32 flags)
+static inline int pst_release_flags(int sess, __u64 handle, __u32 flags)
 {
 	struct primeshare_release r = { .handle = handle, .flags = flags };
 
-	return ps_ioctl(sess, PRIMESHARE_IOCTL_RELEASE, &r);
+	return pst_ioctl(sess, PRIMESHARE_IOCTL_RELEASE, &r);
 }
 
-static inline int ps_release(int sess, __u64 handle)
+static inline int pst_release(int sess, __u64 handle)
 {
-	return ps_release_flags(sess, handle, 0);
+	return pst_release_flags(sess, handle, 0);
 }
 
-static inline int ps_query(int sess, __u64 handle, struct primeshare_query *q)
+static inline int pst_query(int sess, __u64 handle, struct primeshare_query *q)
 {
 	memset(q, 0, sizeof(*q));
 	q->handle = handle;
-	return ps_ioctl(sess, PRIMESHARE_IOCTL_QUERY, q);
+	return pst_ioctl(sess, PRIMESHARE_IOCTL_QUERY, q);
 }
 
 /* A value from debugfs primeshare/stats, or -1. */
-static inline long ps_stat(const char *key)
+static inline long pst_stat(const char *key)
 {
 	char line[128];
 	size_t n = strlen(key);
 	long v = -1;
-	FILE *f = fopen(PS_DEBUGFS "/stats", "r");
+	FILE *f = fopen(PST_DEBUGFS "/stats", "r");
 
 	if (!f)
 		return -1;
@@ -197,7 +197,7 @@ static inline long ps_stat(const char *key)
 }
 
 /* Number of dma-bufs in the system, from debugfs dma_buf/bufinfo. */
-static inline long ps_dmabuf_count(void)
+static inline long pst_dmabuf_count(void)
 {
 	char line[256];
 	long v = -1;
@@ -214,12 +214,12 @@ static inline long ps_dmabuf_count(void)
 	return v;
 }
 
-static inline long ps_get_param(const char *name)
+static inline long pst_get_param(const char *name)
 {
 	char path[128], buf[32] = "";
 	int fd, n;
 
-	snprintf(path, sizeof(path), PS_PARAMS "/%s", name);
+	snprintf(path, sizeof(path), PST_PARAMS "/%s", name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -228,12 +228,12 @@ static inline long ps_get_param(const char *name)
 	return n > 0 ? strtol(buf, NULL, 10) : -1;
 }
 
-static inline int ps_set_param(const char *name, long value)
+static inline int pst_set_param(const char *name, long value)
 {
 	char path[128], buf[32];
 	int fd, n, len;
 
-	snprintf(path, sizeof(path), PS_PARAMS "/%s", name);
+	snprintf(path, sizeof(path), PST_PARAMS "/%s", name);
 	len = snprintf(buf, sizeof(buf), "%ld\n", value);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -247,8 +247,8 @@ static inline int ps_set_param(const char *name, long value)
  * Become another user in a forked child: supplementary groups first, then
  * gid, then uid (which drops every capability).  0 or -errno.
  */
-static inline int ps_become(uid_t uid, gid_t gid, int ngroups,
-			    const gid_t *groups)
+static inline int pst_become(uid_t uid, gid_t gid, int ngroups,
+			     const gid_t *groups)
 {
 	if (setgroups(ngroups, groups) || setresgid(gid, gid, gid) ||
 	    setresuid(uid, uid, uid))
@@ -260,7 +260,7 @@ static inline int ps_become(uid_t uid, gid_t gid, int ngroups,
  * Write @map to /proc/@pid/@file (uid_map, gid_map) of a child that made
  * a user namespace; 0 or -errno.
  */
-static inline int ps_write_map(pid_t pid, const char *file, const char *map)
+static inline int pst_write_map(pid_t pid, const char *file, const char *map)
 {
 	char path[64];
 	int fd, ret = 0;
@@ -276,7 +276,7 @@ static inline int ps_write_map(pid_t pid, const char *file, const char *map)
 }
 
 /* Wait for @pid; its exit status, or 128 + signal, or -1. */
-static inline int ps_wait(pid_t pid)
+static inline int pst_wait(pid_t pid)
 {
 	int status;
 
@@ -293,7 +293,7 @@ static inline int ps_wait(pid_t pid)
  * Result of an ioctl in a child, as an exit status: 0 for success, else
  * the errno (all below 128).
  */
-static inline int ps_status(int ret)
+static inline int pst_status(int ret)
 {
 	return ret < 0 ? -ret : 0;
 }
@@ -303,7 +303,7 @@ static inline int ps_status(int ret)
  * choices take their seed from the command line or print it, so a failing
  * run can be repeated.
  */
-static inline __u64 ps_rand(__u64 *state)
+static inline __u64 pst_rand(__u64 *state)
 {
 	__u64 z = (*state += 0x9e3779b97f4a7c15ULL);
 
@@ -312,10 +312,10 @@ static inline __u64 ps_rand(__u64 *state)
 	return z ^ (z >> 31);
 }
 
-/* A number below @n (n > 0) from ps_rand(). */
-static inline __u32 ps_rand_below(__u64 *state, __u32 n)
+/* A number below @n (n > 0) from pst_rand(). */
+static inline __u32 pst_rand_below(__u64 *state, __u32 n)
 {
-	return (__u32)(((ps_rand(state) >> 32) * n) >> 32);
+	return (__u32)(((pst_rand(state) >> 32) * n) >> 32);
 }
 
 /*
@@ -323,7 +323,7 @@ static inline __u32 ps_rand_below(__u64 *state, __u32 n)
  * (all of them 0 once every session is closed), the dma-bufs of the system
  * and the descriptors of this process.
  */
-struct ps_state {
+struct pst_state {
 	long handles;
 	long holds;
 	long users;
@@ -333,15 +333,15 @@ struct ps_state {
 	int next_fd;
 };
 
-static inline void ps_state_get(struct ps_state *st)
+static inline void pst_state_get(struct pst_state *st)
 {
-	st->handles = ps_stat("handles");
-	st->holds = ps_stat("holds");
-	st->users = ps_stat("users");
-	st->sessions = ps_stat("sessions");
-	st->dmabufs = ps_dmabuf_count();
-	st->fds = ps_count_fds();
-	st->next_fd = ps_next_fd();
+	st->handles = pst_stat("handles");
+	st->holds = pst_stat("holds");
+	st->users = pst_stat("users");
+	st->sessions = pst_stat("sessions");
+	st->dmabufs = pst_dmabuf_count();
+	st->fds = pst_count_fds();
+	st->next_fd = pst_next_fd();
 }
 
 #ifdef __KSELFTEST_HARNESS_H
@@ -349,12 +349,12 @@ static inline void ps_state_get(struct ps_state *st)
  * Every session is closed: the live counts are 0, and the dma-bufs and
  * descriptors are those of @before, taken when the test started.
  */
-static inline void ps_expect_idle(struct __test_metadata *_metadata,
-				  const struct ps_state *before)
+static inline void pst_expect_idle(struct __test_metadata *_metadata,
+				   const struct pst_state *before)
 {
-	struct ps_state now;
+	struct pst_state now;
 
-	ps_state_get(&now);
+	pst_state_get(&now);
 	EXPECT_EQ(0, now.handles);
 	EXPECT_EQ(0, now.holds);
 	EXPECT_EQ(0, now.users);
@@ -374,12 +374,12 @@ static inline void ps_expect_idle(struct __test_metadata *_metadata,
  * either (6.1's harness would run the body after a plain SKIP(return) in a
  * setup).
  */
-static inline void ps_require_device(struct __test_metadata *_metadata)
+static inline void pst_require_device(struct __test_metadata *_metadata)
 {
-	if (access(PS_DEVICE, F_OK) && errno == ENOENT)
+	if (access(PST_DEVICE, F_OK) && errno == ENOENT)
 		SKIP(longjmp(_metadata->env, 1),
-		     "no %s (is primeshare.ko loaded?)", PS_DEVICE);
+		     "no %s (is primeshare.ko loaded?)", PST_DEVICE);
 }
 #endif
 
-#endif /* PS_TEST_H */
+#endif /* PST_TEST_H */

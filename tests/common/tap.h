@@ -6,8 +6,8 @@
  * Every line is flushed at once, so a fork() duplicates nothing.  Also
  * what several tests need: counting open fds, checking errno is kept.
  */
-#ifndef PS_TESTS_TAP_H
-#define PS_TESTS_TAP_H
+#ifndef TESTS_COMMON_TAP_H
+#define TESTS_COMMON_TAP_H
 
 #include <dirent.h>
 #include <errno.h>
@@ -107,4 +107,4 @@ static inline int tap_count_fds(void)
 			 "kept" : "changed");				\
 } while (0)
 
-#endif /* PS_TESTS_TAP_H */
+#endif /* TESTS_COMMON_TAP_H */

@@ -11,8 +11,8 @@
  * index + 1.  Its dma-bufs are memfds: an import returns a dup() of the
  * exported fd, so both sides share one open file, as with a real dma-buf.
  */
-#ifndef PS_TESTS_FAKE_PS_H
-#define PS_TESTS_FAKE_PS_H
+#ifndef TESTS_LIB_FAKE_PS_H
+#define TESTS_LIB_FAKE_PS_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -100,4 +100,4 @@ struct fake_handle *fake_find(uint64_t handle);
 /* A memfd of @size bytes filled with a pattern from @seed, or -1. */
 int fake_dmabuf(size_t size, unsigned int seed);
 
-#endif /* PS_TESTS_FAKE_PS_H */
+#endif /* TESTS_LIB_FAKE_PS_H */

@@ -49,11 +49,11 @@ FIXTURE(lib) {
 
 FIXTURE_SETUP(lib)
 {
-	ps_require_device(_metadata);
+	pst_require_device(_metadata);
 	ASSERT_EQ(0, primeshare_open(&self->ctx));
-	self->drm = ps_open_drm("vgem");
+	self->drm = pst_open_drm("vgem");
 	ASSERT_LE(0, self->drm);
-	self->buf = ps_vgem_dmabuf(self->drm, 4 * PAGE);
+	self->buf = pst_vgem_dmabuf(self->drm, 4 * PAGE);
 	ASSERT_LE(0, self->buf);
 }
 
@@ -69,11 +69,11 @@ TEST(open_reads_info)
 	struct primeshare_info info = { 0 };
 	struct primeshare *ctx;
 	unsigned int major, minor;
-	int raw = ps_open();
+	int raw = pst_open();
 
-	ps_require_device(_metadata);
+	pst_require_device(_metadata);
 	ASSERT_LE(0, raw);
-	ASSERT_EQ(0, ps_ioctl(raw, PRIMESHARE_IOCTL_INFO, &info));
+	ASSERT_EQ(0, pst_ioctl(raw, PRIMESHARE_IOCTL_INFO, &info));
 	close(raw);
 
 	ASSERT_EQ(0, primeshare_open(&ctx));
@@ -98,19 +98,19 @@ TEST(open_reads_info)
 TEST(open_env_and_paths)
 {
 	struct primeshare *ctx = NULL;
-	int fds = ps_count_fds();
+	int fds = pst_count_fds();
 
-	ps_require_device(_metadata);
+	pst_require_device(_metadata);
 	setenv("PRIMESHARE_DEVICE", "/dev/null", 1);
 	EXPECT_EQ(-ENOTTY, primeshare_open(&ctx));
 	setenv("PRIMESHARE_DEVICE", "/nonexistent/primeshare", 1);
 	EXPECT_EQ(-ENOENT, primeshare_open(&ctx));
-	setenv("PRIMESHARE_DEVICE", PS_DEVICE, 1);
+	setenv("PRIMESHARE_DEVICE", PST_DEVICE, 1);
 	ASSERT_EQ(0, primeshare_open(&ctx));
 	primeshare_close(ctx);
 	unsetenv("PRIMESHARE_DEVICE");
 	EXPECT_EQ(-ENOTTY, primeshare_open_path(&ctx, "/dev/zero"));
-	EXPECT_EQ(fds, ps_count_fds());
+	EXPECT_EQ(fds, pst_count_fds());
 }
 
 TEST_F(lib, export_import_round_trip)
@@ -160,15 +160,15 @@ TEST_F(lib, metadata_buffer_too_small)
 				       PRIMESHARE_LIFETIME_ONESHOT,
 				       PRIMESHARE_MODE_OWNER, md, sizeof(md),
 				       &handle));
-	fds = ps_count_fds();
-	next = ps_next_fd();
+	fds = pst_count_fds();
+	next = pst_next_fd();
 	errno = 12345;
 	EXPECT_EQ(-ERANGE, primeshare_import(self->ctx, handle, 0, out,
 					     &out_size, NULL));
 	EXPECT_EQ(12345, errno);
 	EXPECT_EQ(sizeof(md), out_size);
-	EXPECT_EQ(fds, ps_count_fds());
-	EXPECT_EQ(next, ps_next_fd());
+	EXPECT_EQ(fds, pst_count_fds());
+	EXPECT_EQ(next, pst_next_fd());
 	/* A failed import does not use up a oneshot handle. */
 	out_size = sizeof(md);
 	fd = primeshare_import(self->ctx, handle, 0, big, &out_size, NULL);
@@ -228,11 +228,11 @@ TEST_F(lib, export_errors)
 
 TEST_F(lib, export_limit_enospc)
 {
-	long old = ps_get_param("max_handles_per_session");
+	long old = pst_get_param("max_handles_per_session");
 	uint64_t h[3];
 
 	ASSERT_LE(0, old);
-	ASSERT_EQ(0, ps_set_param("max_handles_per_session", 2));
+	ASSERT_EQ(0, pst_set_param("max_handles_per_session", 2));
 	EXPECT_EQ(0, primeshare_export(self->ctx, self->buf,
 				       PRIMESHARE_LIFETIME_OWNED,
 				       PRIMESHARE_MODE_OWNER, NULL, 0, &h[0]));
@@ -243,7 +243,7 @@ TEST_F(lib, export_limit_enospc)
 					     PRIMESHARE_LIFETIME_OWNED,
 					     PRIMESHARE_MODE_OWNER, NULL, 0,
 					     &h[2]));
-	EXPECT_EQ(0, ps_set_param("max_handles_per_session", old));
+	EXPECT_EQ(0, pst_set_param("max_handles_per_session", old));
 }
 
 TEST_F(lib, import_errors)
@@ -288,7 +288,7 @@ TEST_F(lib, import_eacces_for_other_user)
 		struct primeshare_desc *d;
 		int ret;
 
-		if (ps_become(65534, 65534, 0, NULL) || primeshare_open(&ctx))
+		if (pst_become(65534, 65534, 0, NULL) || primeshare_open(&ctx))
 			_exit(100);
 		ret = primeshare_import(ctx, handle, 0, NULL, NULL, NULL);
 		if (ret != -EACCES)
@@ -301,7 +301,7 @@ TEST_F(lib, import_eacces_for_other_user)
 			_exit(104);
 		_exit(0);
 	}
-	EXPECT_EQ(0, ps_wait(pid));
+	EXPECT_EQ(0, pst_wait(pid));
 	EXPECT_EQ(0, primeshare_release(self->ctx, handle));
 }
 
@@ -337,7 +337,7 @@ TEST_F(lib, release_and_revoke)
 					     NULL));
 	EXPECT_EQ(-ENOENT, primeshare_release(other, handle));
 	primeshare_close(other);
-	EXPECT_EQ(0, ps_stat("holds"));
+	EXPECT_EQ(0, pst_stat("holds"));
 }
 
 TEST_F(lib, query_describes)
@@ -389,11 +389,11 @@ TEST_F(lib, iterator_sees_every_handle_once)
 	uint64_t *h = calloc(N, sizeof(*h)), got;
 	unsigned int i, n = 0, extra = 0;
 	struct primeshare_iter *it;
-	long old = ps_get_param("max_handles_per_session");
+	long old = pst_get_param("max_handles_per_session");
 	int ret;
 
 	ASSERT_NE(NULL, h);
-	ASSERT_EQ(0, ps_set_param("max_handles_per_session", 100000));
+	ASSERT_EQ(0, pst_set_param("max_handles_per_session", 100000));
 	for (i = 0; i < N; i++)
 		ASSERT_EQ(0, primeshare_export(self->ctx, self->buf,
 					       PRIMESHARE_LIFETIME_OWNED,
@@ -415,7 +415,7 @@ TEST_F(lib, iterator_sees_every_handle_once)
 	primeshare_iter_free(it);
 	primeshare_iter_free(NULL);
 	EXPECT_EQ(-EINVAL, primeshare_iter_new(self->ctx, NULL));
-	EXPECT_EQ(0, ps_set_param("max_handles_per_session", old));
+	EXPECT_EQ(0, pst_set_param("max_handles_per_session", old));
 	free(h);
 }
 
@@ -434,7 +434,7 @@ static int list_as(uid_t uid, uint64_t a, uint64_t b)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		if (ps_become(uid, uid, 0, NULL) || primeshare_open(&ctx) ||
+		if (pst_become(uid, uid, 0, NULL) || primeshare_open(&ctx) ||
 		    primeshare_iter_new(ctx, &it))
 			_exit(100);
 		while ((ret = primeshare_iter_next(it, &g)) == 1)
@@ -442,7 +442,7 @@ static int list_as(uid_t uid, uint64_t a, uint64_t b)
 				_exit(101);
 		_exit(ret == 0 ? 0 : 102);
 	}
-	return ps_wait(pid);
+	return pst_wait(pid);
 }
 
 TEST_F(lib, iterator_skips_what_caller_cannot_import)
@@ -464,7 +464,7 @@ TEST_F(lib, iterator_skips_what_caller_cannot_import)
 		char c;
 
 		close(sv[0]);
-		if (ps_become(65534, 65534, 0, NULL) || primeshare_open(&ctx))
+		if (pst_become(65534, 65534, 0, NULL) || primeshare_open(&ctx))
 			_exit(100);
 		if (primeshare_export(ctx, self->buf, PRIMESHARE_LIFETIME_OWNED,
 				      PRIMESHARE_MODE_OWNER, NULL, 0, &h))
@@ -491,7 +491,7 @@ TEST_F(lib, iterator_skips_what_caller_cannot_import)
 	/* ... a third user sees neither. */
 	EXPECT_EQ(0, list_as(4242, mine, theirs));
 	close(sv[0]);
-	EXPECT_EQ(0, ps_wait(pid));
+	EXPECT_EQ(0, pst_wait(pid));
 }
 
 TEST_F(lib, errno_is_never_changed)
@@ -625,19 +625,19 @@ TEST_F(lib, transport_passes_a_dmabuf)
 		_exit(0);
 	}
 	close(sv[1]);
-	fds = ps_count_fds();
+	fds = pst_count_fds();
 	EXPECT_EQ(0, primeshare_send_fd(sv[0], self->buf, "hello", 5));
-	EXPECT_EQ(fds, ps_count_fds());
-	EXPECT_EQ(0, ps_wait(pid));
+	EXPECT_EQ(fds, pst_count_fds());
+	EXPECT_EQ(0, pst_wait(pid));
 	close(sv[0]);
 }
 
 TEST(no_leaks_after_sessions_close)
 {
-	ps_require_device(_metadata);
-	EXPECT_EQ(0, ps_stat("handles"));
-	EXPECT_EQ(0, ps_stat("sessions"));
-	EXPECT_EQ(0, ps_stat("holds"));
+	pst_require_device(_metadata);
+	EXPECT_EQ(0, pst_stat("handles"));
+	EXPECT_EQ(0, pst_stat("sessions"));
+	EXPECT_EQ(0, pst_stat("holds"));
 }
 
 TEST_HARNESS_MAIN

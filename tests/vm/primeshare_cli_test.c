@@ -79,7 +79,7 @@ static void run_cli(struct run *r, int uid, const char *device, ...)
 	if (pid == 0) {
 		dup2(out[1], 1);
 		dup2(err[1], 2);
-		if (uid >= 0 && ps_become(uid, uid, 0, NULL))
+		if (uid >= 0 && pst_become(uid, uid, 0, NULL))
 			_exit(126);
 		if (device)
 			setenv("PRIMESHARE_DEVICE", device, 1);
@@ -95,7 +95,7 @@ static void run_cli(struct run *r, int uid, const char *device, ...)
 	slurp(err[0], r->err);
 	close(out[0]);
 	close(err[0]);
-	r->status = ps_wait(pid);
+	r->status = pst_wait(pid);
 }
 
 /* A process, not related to the command, that exports and waits. */
@@ -123,13 +123,13 @@ static int start_holder(struct holder *h, __u32 flags, __u32 mode,
 
 		close(sv[0]);
 		prctl(PR_SET_NAME, "ps-holder");
-		drm = ps_open_drm("vgem");
-		buf = drm < 0 ? -1 : ps_vgem_dmabuf(drm, 8192);
-		if (uid && ps_become(uid, uid, 0, NULL))
+		drm = pst_open_drm("vgem");
+		buf = drm < 0 ? -1 : pst_vgem_dmabuf(drm, 8192);
+		if (uid && pst_become(uid, uid, 0, NULL))
 			_exit(1);
-		sess = ps_open();
+		sess = pst_open();
 		if (buf < 0 || sess < 0 ||
-		    ps_export(sess, buf, flags, mode, &handle))
+		    pst_export(sess, buf, flags, mode, &handle))
 			handle = 0;
 		if (write(sv[1], &handle, sizeof(handle)) != sizeof(handle))
 			_exit(1);
@@ -151,7 +151,7 @@ static int start_holder(struct holder *h, __u32 flags, __u32 mode,
 static int stop_holder(struct holder *h)
 {
 	close(h->ctl);
-	return ps_wait(h->pid);
+	return pst_wait(h->pid);
 }
 
 /* The line of @out that starts with @prefix, copied to @line. */
@@ -180,7 +180,7 @@ FIXTURE(cli) {
 
 FIXTURE_SETUP(cli)
 {
-	ps_require_device(_metadata);
+	pst_require_device(_metadata);
 	ASSERT_EQ(0, start_holder(&self->h, PRIMESHARE_EXPORT_REFCOUNTED,
 				  0444, 0));
 }
@@ -311,7 +311,7 @@ TEST_F(cli, info_denied_to_other_users)
 
 TEST_F(cli, release_by_owner_and_not_by_others)
 {
-	int sess = ps_open();
+	int sess = pst_open();
 	struct primeshare_query q;
 
 	ASSERT_LE(0, sess);
@@ -319,11 +319,11 @@ TEST_F(cli, release_by_owner_and_not_by_others)
 	run_cli(&self->r, 4242, NULL, "release", self->h.text, NULL);
 	EXPECT_EQ(5, self->r.status);
 	EXPECT_NE(NULL, strstr(self->r.err, "permission denied"));
-	EXPECT_EQ(0, ps_query(sess, self->h.handle, &q));
+	EXPECT_EQ(0, pst_query(sess, self->h.handle, &q));
 	/* Its owner (root here) ends it at once, whatever holds it. */
 	run_cli(&self->r, -1, NULL, "release", self->h.text, NULL);
 	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
-	EXPECT_EQ(-ENOENT, ps_query(sess, self->h.handle, &q));
+	EXPECT_EQ(-ENOENT, pst_query(sess, self->h.handle, &q));
 	run_cli(&self->r, -1, NULL, "release", self->h.text, NULL);
 	EXPECT_EQ(4, self->r.status);
 	run_cli(&self->r, -1, NULL, "--json", "release", self->h.text, NULL);
