@@ -54,9 +54,9 @@ struct nvx_image {
 	VkExternalMemoryHandleTypeFlagsNV types;
 };
 
-void nvx_image_remember(struct nvx_device *dev, VkImage image,
-			const VkImageCreateInfo *ci,
-			VkExternalMemoryHandleTypeFlagsNV types)
+static void nvx_image_remember(struct nvx_device *dev, VkImage image,
+			       const VkImageCreateInfo *ci,
+			       VkExternalMemoryHandleTypeFlagsNV types)
 {
 	struct nvx_image *img = calloc(1, sizeof(*img));
 
@@ -104,6 +104,69 @@ void nvx_device_forget_images(struct nvx_device *dev)
 		free(img);
 	}
 	dev->images = NULL;
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL nvx_CreateImage(VkDevice device,
+	const VkImageCreateInfo *pCreateInfo,
+	const VkAllocationCallbacks *pAllocator, VkImage *pImage)
+{
+	struct nvx_device *dev = nvx_device_from(device);
+	VkExternalMemoryImageCreateInfo khr = {
+		.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
+	};
+	VkStructureType drop[2];
+	const VkExternalMemoryImageCreateInfoNV *nv;
+	const void *nv_dedicated = NULL;
+	const struct nvx_physdev *pd;
+	struct nvx_chain chain;
+	unsigned int ndrop = 0;
+	VkResult res;
+
+	if (!dev)
+		return VK_ERROR_INITIALIZATION_FAILED;
+	if (!dev->nv_memory)
+		return dev->next.CreateImage(device, pCreateInfo, pAllocator,
+					     pImage);
+	pd = dev->physdev;
+	nv = nvx_chain_find(pCreateInfo->pNext,
+			    VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO_NV);
+	if (!nvx_driver_has(dev, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME))
+		nv_dedicated = nvx_chain_find(pCreateInfo->pNext,
+			VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_IMAGE_CREATE_INFO_NV);
+	if (!nv && !nv_dedicated)
+		return dev->next.CreateImage(device, pCreateInfo, pAllocator,
+					     pImage);
+
+	if (nv && nvx_chain_find(pCreateInfo->pNext,
+				 VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO)) {
+		nvx_error("vkCreateImage: VkExternalMemoryImageCreateInfoNV and VkExternalMemoryImageCreateInfo in one chain (VUID-VkImageCreateInfo-pNext-00988)");
+		return VK_ERROR_VALIDATION_FAILED_EXT;
+	}
+	if (nv && (nv->handleTypes & ~pd->nv_types)) {
+		nvx_error("vkCreateImage: handle types 0x%x are not compatible handle types here (backend %s carries 0x%x) (VUID-VkImageCreateInfo-pNext-00991)",
+			  nv->handleTypes, nvx_backend_name(pd->backend),
+			  pd->nv_types);
+		return VK_ERROR_VALIDATION_FAILED_EXT;
+	}
+
+	if (nv)
+		drop[ndrop++] = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO_NV;
+	if (nv_dedicated)
+		drop[ndrop++] = VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_IMAGE_CREATE_INFO_NV;
+	res = nvx_chain_copy(&chain, pCreateInfo, sizeof(*pCreateInfo), drop,
+			     ndrop);
+	if (res != VK_SUCCESS)
+		return res;
+	if (nv && nv->handleTypes) {
+		khr.handleTypes = pd->khr_type;
+		nvx_chain_insert(&chain, &khr);
+	}
+	res = dev->next.CreateImage(device,
+				    (const VkImageCreateInfo *)chain.head,
+				    pAllocator, pImage);
+	if (res == VK_SUCCESS && nv && nv->handleTypes)
+		nvx_image_remember(dev, *pImage, pCreateInfo, nv->handleTypes);
+	return res;
 }
 
 VKAPI_ATTR void VKAPI_CALL nvx_DestroyImage(VkDevice device, VkImage image,

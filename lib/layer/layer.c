@@ -612,9 +612,72 @@ static VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL nvx_GetInstanceProcAddr(
 	return inst->next.GetInstanceProcAddr(instance, pName);
 }
 
+/*
+ * Device commands the layer takes over, each for the devices @hooked says
+ * (the others get the next layer's command, at no cost per call).
+ */
+struct nvx_device_entry {
+	const char *name;
+	PFN_vkVoidFunction fn;
+	bool (*hooked)(const struct nvx_device *dev);
+};
+
+static bool nvx_hook_nv_memory(const struct nvx_device *dev)
+{
+	return dev->nv_memory;
+}
+
+static bool nvx_hook_bind2(const struct nvx_device *dev)
+{
+	return dev->nv_memory && dev->next.BindImageMemory2;
+}
+
+static bool nvx_hook_bind2_khr(const struct nvx_device *dev)
+{
+	return dev->nv_memory && dev->next.BindImageMemory2KHR;
+}
+
+/* The image layout checks at hand-over, only with PRIMESHARE_LAYER_DEBUG. */
+static bool nvx_hook_debug(const struct nvx_device *dev)
+{
+	return dev->nv_memory && nvx_debug_enabled();
+}
+
+#define NVX_DEVICE_ENTRY(n, when) \
+	{ "vk" #n, (PFN_vkVoidFunction)nvx_##n, when }
+
+static const struct nvx_device_entry nvx_device_commands[] = {
+	NVX_DEVICE_ENTRY(DestroyDevice, NULL),
+	NVX_DEVICE_ENTRY(CreateImage, nvx_hook_nv_memory),
+	NVX_DEVICE_ENTRY(DestroyImage, nvx_hook_nv_memory),
+	NVX_DEVICE_ENTRY(AllocateMemory, nvx_hook_nv_memory),
+	NVX_DEVICE_ENTRY(FreeMemory, nvx_hook_nv_memory),
+	NVX_DEVICE_ENTRY(BindImageMemory, nvx_hook_nv_memory),
+	NVX_DEVICE_ENTRY(BindImageMemory2, nvx_hook_bind2),
+	NVX_DEVICE_ENTRY(BindImageMemory2KHR, nvx_hook_bind2_khr),
+	NVX_DEVICE_ENTRY(CmdPipelineBarrier, nvx_hook_debug),
+};
+
+/*
+ * vkGetMemoryWin32HandleNV: the layer's where it offers
+ * VK_NV_external_memory_win32 on this device, the driver's where the
+ * driver has the whole NV family itself, else none.
+ */
+static PFN_vkVoidFunction nvx_win32_handle_command(struct nvx_device *dev,
+						   VkDevice device,
+						   const char *name)
+{
+	if (dev->nv_win32)
+		return (PFN_vkVoidFunction)nvx_GetMemoryWin32HandleNV;
+	if (!dev->nv_memory && dev->physdev && dev->physdev->native_nv_win32)
+		return dev->next.GetDeviceProcAddr(device, name);
+	return NULL;
+}
+
 static VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL nvx_GetDeviceProcAddr(
 	VkDevice device, const char *pName)
 {
+	const struct nvx_device_entry *e;
 	struct nvx_device *dev;
 
 	if (!pName)
@@ -626,36 +689,13 @@ static VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL nvx_GetDeviceProcAddr(
 	dev = nvx_device_from(device);
 	if (!dev)
 		return NULL;
-	if (!strcmp(pName, "vkDestroyDevice"))
-		return (PFN_vkVoidFunction)nvx_DestroyDevice;
-	if (!strcmp(pName, "vkGetMemoryWin32HandleNV")) {
-		if (dev->nv_win32)
-			return (PFN_vkVoidFunction)nvx_GetMemoryWin32HandleNV;
-		if (!dev->nv_memory && dev->physdev &&
-		    dev->physdev->native_nv_win32)
-			return dev->next.GetDeviceProcAddr(device, pName);
-		return NULL;
-	}
-	if (dev->nv_memory) {
-		if (!strcmp(pName, "vkCreateImage"))
-			return (PFN_vkVoidFunction)nvx_CreateImage;
-		if (!strcmp(pName, "vkAllocateMemory"))
-			return (PFN_vkVoidFunction)nvx_AllocateMemory;
-		if (!strcmp(pName, "vkFreeMemory"))
-			return (PFN_vkVoidFunction)nvx_FreeMemory;
-		if (!strcmp(pName, "vkDestroyImage"))
-			return (PFN_vkVoidFunction)nvx_DestroyImage;
-		if (!strcmp(pName, "vkBindImageMemory"))
-			return (PFN_vkVoidFunction)nvx_BindImageMemory;
-		if (!strcmp(pName, "vkBindImageMemory2") &&
-		    dev->next.BindImageMemory2)
-			return (PFN_vkVoidFunction)nvx_BindImageMemory2;
-		if (!strcmp(pName, "vkBindImageMemory2KHR") &&
-		    dev->next.BindImageMemory2KHR)
-			return (PFN_vkVoidFunction)nvx_BindImageMemory2KHR;
-		if (nvx_debug_enabled() && !strcmp(pName, "vkCmdPipelineBarrier"))
-			return (PFN_vkVoidFunction)nvx_CmdPipelineBarrier;
-	}
+	if (!strcmp(pName, "vkGetMemoryWin32HandleNV"))
+		return nvx_win32_handle_command(dev, device, pName);
+	for (e = nvx_device_commands;
+	     e < nvx_device_commands + NVX_ARRAY_SIZE(nvx_device_commands); e++)
+		if (!strcmp(e->name, pName))
+			return !e->hooked || e->hooked(dev) ? e->fn :
+				dev->next.GetDeviceProcAddr(device, pName);
 	return dev->next.GetDeviceProcAddr(device, pName);
 }
 

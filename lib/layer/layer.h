@@ -221,6 +221,14 @@ void nvx_physdevs_free(struct nvx_instance *inst);
 bool nvx_has_extension(const VkExtensionProperties *props, uint32_t count,
 		       const char *name);
 
+/* Whether the driver below offers device extension @ext. */
+static inline bool nvx_driver_has(const struct nvx_device *dev,
+				  const char *ext)
+{
+	return nvx_has_extension(dev->physdev->exts, dev->physdev->ext_count,
+				 ext);
+}
+
 /* caps.c */
 VKAPI_ATTR VkResult VKAPI_CALL nvx_GetPhysicalDeviceExternalImageFormatPropertiesNV(
 	VkPhysicalDevice physicalDevice, VkFormat format, VkImageType type,
@@ -233,9 +241,6 @@ VkExternalMemoryHandleTypeFlagsNV nvx_types_to_nv(const struct nvx_physdev *pd,
 						  VkExternalMemoryHandleTypeFlags t);
 
 /* memory.c */
-VKAPI_ATTR VkResult VKAPI_CALL nvx_CreateImage(VkDevice device,
-	const VkImageCreateInfo *pCreateInfo,
-	const VkAllocationCallbacks *pAllocator, VkImage *pImage);
 VKAPI_ATTR VkResult VKAPI_CALL nvx_AllocateMemory(VkDevice device,
 	const VkMemoryAllocateInfo *pAllocateInfo,
 	const VkAllocationCallbacks *pAllocator, VkDeviceMemory *pMemory);
@@ -248,9 +253,6 @@ struct nvx_memory *nvx_memory_find(struct nvx_device *dev, VkDeviceMemory memory
 void nvx_device_forget_memories(struct nvx_device *dev);
 
 /* image.c: the images made with NV external memory, and their binding. */
-void nvx_image_remember(struct nvx_device *dev, VkImage image,
-			const VkImageCreateInfo *ci,
-			VkExternalMemoryHandleTypeFlagsNV types);
 bool nvx_image_known(struct nvx_device *dev, VkImage image);
 void nvx_device_forget_images(struct nvx_device *dev);
 VkResult nvx_image_describe(struct nvx_device *dev, VkImage image,
@@ -259,6 +261,9 @@ size_t nvx_desc_encode(const struct nvx_image_desc *desc, void *buf, size_t size
 int nvx_desc_decode(const void *buf, size_t size, struct nvx_image_desc *desc);
 VkResult nvx_desc_check(struct nvx_device *dev, const struct nvx_image_desc *want,
 			VkImage image, VkDeviceSize offset, const char *where);
+VKAPI_ATTR VkResult VKAPI_CALL nvx_CreateImage(VkDevice device,
+	const VkImageCreateInfo *pCreateInfo,
+	const VkAllocationCallbacks *pAllocator, VkImage *pImage);
 VKAPI_ATTR void VKAPI_CALL nvx_DestroyImage(VkDevice device, VkImage image,
 	const VkAllocationCallbacks *pAllocator);
 VKAPI_ATTR VkResult VKAPI_CALL nvx_BindImageMemory(VkDevice device,
