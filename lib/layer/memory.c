@@ -202,176 +202,232 @@ static VkResult nvx_prime_prepare(struct nvx_device *dev,
 	return VK_SUCCESS;
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL nvx_AllocateMemory(VkDevice device,
-	const VkMemoryAllocateInfo *pAllocateInfo,
-	const VkAllocationCallbacks *pAllocator, VkDeviceMemory *pMemory)
+/* Find the NV structures of @next in @r; false when it has none. */
+static bool nvx_request_gather(const struct nvx_device *dev, const void *next,
+			       struct nvx_request *r)
 {
-	struct nvx_device *dev = nvx_device_from(device);
-	VkExportMemoryAllocateInfo khr_export = {
-		.sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO,
-	};
-	VkImportMemoryFdInfoKHR khr_import = {
-		.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
-	};
-	VkImportMemoryHostPointerInfoEXT host_import = {
-		.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT,
-	};
-	VkMemoryDedicatedAllocateInfo khr_dedicated = {
-		.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO,
-	};
-	struct nvx_request r = { 0 };
-	const struct nvx_physdev *pd;
-	struct nvx_memory *m = NULL;
+	r->exp = nvx_chain_find(next,
+				VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO_NV);
+	r->exp_win32 = nvx_chain_find(next,
+		VK_STRUCTURE_TYPE_EXPORT_MEMORY_WIN32_HANDLE_INFO_NV);
+	r->imp = nvx_chain_find(next,
+		VK_STRUCTURE_TYPE_IMPORT_MEMORY_WIN32_HANDLE_INFO_NV);
+	if (!nvx_driver_has(dev, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME))
+		r->nv_ded = nvx_chain_find(next,
+			VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_MEMORY_ALLOCATE_INFO_NV);
+	if (!r->exp && !r->exp_win32 && !r->imp && !r->nv_ded)
+		return false;
+	r->khr_ded = nvx_chain_find(next,
+				    VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO);
+	r->export_types = r->exp ? r->exp->handleTypes : 0;
+	r->import_type = r->imp ? r->imp->handleType : 0;
+	if (r->khr_ded && r->khr_ded->image)
+		r->ded_image = r->khr_ded->image;
+	else if (r->nv_ded && r->nv_ded->image)
+		r->ded_image = r->nv_ded->image;
+	return true;
+}
+
+/*
+ * One vkAllocateMemory that the layer rewrites: the request, the memory
+ * object it will record (none when only a dedicated allocation is
+ * translated), the import's dma-buf, and the structures it chains below.
+ */
+struct nvx_alloc {
+	struct nvx_request r;
+	struct nvx_memory *m;
+	int fd;			/* the import's dma-buf, or -1 */
+	bool fd_ours;		/* opened by the layer (a KMT import) */
+	bool prime;		/* the prime backend: host memory below */
+	struct nvx_chain chain;
+	VkExportMemoryAllocateInfo khr_export;
+	VkImportMemoryFdInfoKHR khr_import;
+	VkImportMemoryHostPointerInfoEXT host_import;
+	VkMemoryDedicatedAllocateInfo khr_dedicated;
+};
+
+/* The memory object, and where an import's memory comes from. */
+static VkResult nvx_alloc_source(struct nvx_device *dev,
+				 const VkMemoryAllocateInfo *ai,
+				 struct nvx_alloc *a)
+{
+	const struct nvx_request *r = &a->r;
+	uint64_t kmt_size = 0;
+	VkResult res;
+
+	if (!r->export_types && !r->import_type)
+		return VK_SUCCESS;
+	a->m = calloc(1, sizeof(*a->m));
+	if (!a->m)
+		return VK_ERROR_OUT_OF_HOST_MEMORY;
+	a->m->dmabuf_fd = -1;
+	a->m->export_types = r->export_types;
+
+	if (r->import_type & NVX_NV_KMT_TYPES) {
+		res = nvx_kmt_import(dev,
+				     PRIMESHARE_GLOBAL_FROM_HANDLE(r->imp->handle),
+				     r->import_type, &a->m->import_desc,
+				     &kmt_size, &a->fd);
+		if (res != VK_SUCCESS)
+			return res;
+		a->fd_ours = true;
+		if (ai->allocationSize > kmt_size) {
+			nvx_error("vkAllocateMemory: allocationSize %llu is larger than the %llu bytes of the KMT handle's memory",
+				  (unsigned long long)ai->allocationSize,
+				  (unsigned long long)kmt_size);
+			return VK_ERROR_INVALID_EXTERNAL_HANDLE;
+		}
+	} else if (r->import_type) {
+		a->fd = PRIMESHARE_FD_FROM_HANDLE(r->imp->handle);
+	}
+	if (a->m->import_desc && r->ded_image)
+		return nvx_desc_check(dev, a->m->import_desc, r->ded_image, 0,
+				      "vkAllocateMemory");
+	return VK_SUCCESS;
+}
+
+/*
+ * The chain for the driver: the NV structures out, their KHR (or, on
+ * prime, host memory) equivalents in.
+ */
+static VkResult nvx_alloc_rewrite(struct nvx_device *dev,
+				  const VkMemoryAllocateInfo *ai,
+				  struct nvx_alloc *a)
+{
+	const struct nvx_physdev *pd = dev->physdev;
+	const struct nvx_request *r = &a->r;
 	VkMemoryAllocateInfo *down;
 	VkStructureType drop[5];
-	struct nvx_chain chain;
 	unsigned int ndrop = 0;
-	uint64_t kmt_size = 0;
-	bool prime, fd_ours = false;
-	const void *next;
 	VkResult res;
-	int fd = -1;
 
-	if (!dev)
-		return VK_ERROR_INITIALIZATION_FAILED;
-	next = pAllocateInfo->pNext;
-	if (!dev->nv_memory || !next)
-		return dev->next.AllocateMemory(device, pAllocateInfo,
-						pAllocator, pMemory);
-	pd = dev->physdev;
-	prime = pd->backend == NVX_BACKEND_PRIME;
-	r.exp = nvx_chain_find(next, VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO_NV);
-	r.exp_win32 = nvx_chain_find(next,
-		VK_STRUCTURE_TYPE_EXPORT_MEMORY_WIN32_HANDLE_INFO_NV);
-	r.imp = nvx_chain_find(next, VK_STRUCTURE_TYPE_IMPORT_MEMORY_WIN32_HANDLE_INFO_NV);
-	if (!nvx_driver_has(dev, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME))
-		r.nv_ded = nvx_chain_find(next,
-			VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_MEMORY_ALLOCATE_INFO_NV);
-	if (!r.exp && !r.exp_win32 && !r.imp && !r.nv_ded)
-		return dev->next.AllocateMemory(device, pAllocateInfo,
-						pAllocator, pMemory);
-	r.khr_ded = nvx_chain_find(next, VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO);
-	r.export_types = r.exp ? r.exp->handleTypes : 0;
-	r.import_type = r.imp ? r.imp->handleType : 0;
-	if (r.khr_ded && r.khr_ded->image)
-		r.ded_image = r.khr_ded->image;
-	else if (r.nv_ded && r.nv_ded->image)
-		r.ded_image = r.nv_ded->image;
-	res = nvx_request_check(dev, next, &r);
-	if (res != VK_SUCCESS)
-		return res;
-
-	if (r.export_types || r.import_type) {
-		m = calloc(1, sizeof(*m));
-		if (!m)
-			return VK_ERROR_OUT_OF_HOST_MEMORY;
-		m->dmabuf_fd = -1;
-		m->export_types = r.export_types;
-	}
-
-	/* Where the memory comes from, for an import. */
-	if (r.import_type & NVX_NV_KMT_TYPES) {
-		res = nvx_kmt_import(dev, PRIMESHARE_GLOBAL_FROM_HANDLE(r.imp->handle),
-				     r.import_type, &m->import_desc, &kmt_size,
-				     &fd);
-		if (res != VK_SUCCESS)
-			goto fail;
-		fd_ours = true;
-		if (pAllocateInfo->allocationSize > kmt_size) {
-			nvx_error("vkAllocateMemory: allocationSize %llu is larger than the %llu bytes of the KMT handle's memory",
-				  (unsigned long long)pAllocateInfo->allocationSize,
-				  (unsigned long long)kmt_size);
-			res = VK_ERROR_INVALID_EXTERNAL_HANDLE;
-			goto fail;
-		}
-	} else if (r.import_type) {
-		fd = PRIMESHARE_FD_FROM_HANDLE(r.imp->handle);
-	}
-	if (m && m->import_desc && r.ded_image) {
-		res = nvx_desc_check(dev, m->import_desc, r.ded_image, 0,
-				     "vkAllocateMemory");
-		if (res != VK_SUCCESS)
-			goto fail;
-	}
-
-	if (r.exp)
+	if (r->exp)
 		drop[ndrop++] = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO_NV;
-	if (r.exp_win32)
+	if (r->exp_win32)
 		drop[ndrop++] = VK_STRUCTURE_TYPE_EXPORT_MEMORY_WIN32_HANDLE_INFO_NV;
-	if (r.imp)
+	if (r->imp)
 		drop[ndrop++] = VK_STRUCTURE_TYPE_IMPORT_MEMORY_WIN32_HANDLE_INFO_NV;
-	if (r.nv_ded)
+	if (r->nv_ded)
 		drop[ndrop++] = VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_MEMORY_ALLOCATE_INFO_NV;
 	/* Host memory is never a dedicated allocation. */
-	if (prime && m && r.khr_ded)
+	if (a->prime && a->m && r->khr_ded)
 		drop[ndrop++] = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO;
-	res = nvx_chain_copy(&chain, pAllocateInfo, sizeof(*pAllocateInfo),
-			     drop, ndrop);
+	res = nvx_chain_copy(&a->chain, ai, sizeof(*ai), drop, ndrop);
 	if (res != VK_SUCCESS)
-		goto fail;
-	down = (VkMemoryAllocateInfo *)chain.head;
+		return res;
+	down = (VkMemoryAllocateInfo *)a->chain.head;
 
-	if (prime && m) {
-		res = nvx_prime_prepare(dev, pAllocateInfo, fd, m, &host_import);
+	if (a->prime && a->m) {
+		res = nvx_prime_prepare(dev, ai, a->fd, a->m, &a->host_import);
 		if (res != VK_SUCCESS)
-			goto fail;
-		down->allocationSize = m->map_size;
-		nvx_chain_insert(&chain, &host_import);
+			return res;
+		down->allocationSize = a->m->map_size;
+		nvx_chain_insert(&a->chain, &a->host_import);
 	} else {
-		if (r.export_types) {
-			khr_export.handleTypes = pd->khr_type;
-			nvx_chain_insert(&chain, &khr_export);
+		if (r->export_types) {
+			a->khr_export.handleTypes = pd->khr_type;
+			nvx_chain_insert(&a->chain, &a->khr_export);
 		}
-		if (r.import_type) {
-			khr_import.handleType = pd->khr_type;
-			khr_import.fd = fd;
-			nvx_chain_insert(&chain, &khr_import);
+		if (r->import_type) {
+			a->khr_import.handleType = pd->khr_type;
+			a->khr_import.fd = a->fd;
+			nvx_chain_insert(&a->chain, &a->khr_import);
 		}
 	}
-	if ((!prime || !m) && r.nv_ded && (r.nv_ded->image || r.nv_ded->buffer) &&
-	    dev->khr_dedicated && !r.khr_ded) {
-		khr_dedicated.image = r.nv_ded->image;
-		khr_dedicated.buffer = r.nv_ded->buffer;
-		nvx_chain_insert(&chain, &khr_dedicated);
+	if ((!a->prime || !a->m) && r->nv_ded &&
+	    (r->nv_ded->image || r->nv_ded->buffer) && dev->khr_dedicated &&
+	    !r->khr_ded) {
+		a->khr_dedicated.image = r->nv_ded->image;
+		a->khr_dedicated.buffer = r->nv_ded->buffer;
+		nvx_chain_insert(&a->chain, &a->khr_dedicated);
 	}
+	return VK_SUCCESS;
+}
 
-	res = dev->next.AllocateMemory(device, down, pAllocator, pMemory);
-	nvx_debug("vkAllocateMemory: %llu bytes%s%s, backend %s: %d",
-		  (unsigned long long)down->allocationSize,
-		  r.export_types ? ", exportable" : "",
-		  r.import_type ? ", imported" : "", nvx_backend_name(pd->backend),
-		  res);
-	if (res != VK_SUCCESS) {
-		if (m)
-			nvx_prime_unmap(m);	/* prime: the layer's dma-buf */
-		goto fail;
-	}
-	if (!m)
-		return VK_SUCCESS;
+/* The driver made @memory: record it, and keep what the import gave. */
+static void nvx_alloc_commit(struct nvx_device *dev, struct nvx_alloc *a,
+			     VkDeviceMemory memory, VkDeviceSize size)
+{
+	struct nvx_memory *m = a->m;
 
 	/*
 	 * The import took the fd: the driver's, or the layer's on prime,
 	 * which keeps the dma-buf under a descriptor of its own so that the
 	 * caller's number is gone, as after a driver's import.
 	 */
-	if (prime && fd >= 0 && !fd_ours) {
-		m->dmabuf_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-		close(fd);
-	} else if (prime && fd >= 0) {
-		m->dmabuf_fd = fd;
+	if (a->prime && a->fd >= 0 && !a->fd_ours) {
+		m->dmabuf_fd = fcntl(a->fd, F_DUPFD_CLOEXEC, 0);
+		close(a->fd);
+	} else if (a->prime && a->fd >= 0) {
+		m->dmabuf_fd = a->fd;
 	}
-	m->handle = *pMemory;
-	m->size = down->allocationSize;
-	m->image = r.ded_image;
+	m->handle = memory;
+	m->size = size;
+	m->image = a->r.ded_image;
 	nvx_memory_add(dev, m);
+}
+
+/* Undo nvx_alloc_source(): nothing was made. */
+static void nvx_alloc_abort(struct nvx_alloc *a)
+{
+	if (a->fd_ours)
+		close(a->fd);
+	if (a->m)
+		free(a->m->import_desc);
+	free(a->m);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL nvx_AllocateMemory(VkDevice device,
+	const VkMemoryAllocateInfo *pAllocateInfo,
+	const VkAllocationCallbacks *pAllocator, VkDeviceMemory *pMemory)
+{
+	struct nvx_device *dev = nvx_device_from(device);
+	struct nvx_alloc a = {
+		.fd = -1,
+		.khr_export.sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO,
+		.khr_import.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
+		.host_import.sType =
+			VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT,
+		.khr_dedicated.sType =
+			VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO,
+	};
+	const VkMemoryAllocateInfo *down;
+	VkResult res;
+
+	if (!dev)
+		return VK_ERROR_INITIALIZATION_FAILED;
+	if (!dev->nv_memory || !pAllocateInfo->pNext ||
+	    !nvx_request_gather(dev, pAllocateInfo->pNext, &a.r))
+		return dev->next.AllocateMemory(device, pAllocateInfo,
+						pAllocator, pMemory);
+	a.prime = dev->physdev->backend == NVX_BACKEND_PRIME;
+	res = nvx_request_check(dev, pAllocateInfo->pNext, &a.r);
+	if (res != VK_SUCCESS)
+		return res;
+	res = nvx_alloc_source(dev, pAllocateInfo, &a);
+	if (res == VK_SUCCESS)
+		res = nvx_alloc_rewrite(dev, pAllocateInfo, &a);
+	if (res != VK_SUCCESS)
+		goto fail;
+
+	down = (const VkMemoryAllocateInfo *)a.chain.head;
+	res = dev->next.AllocateMemory(device, down, pAllocator, pMemory);
+	nvx_debug("vkAllocateMemory: %llu bytes%s%s, backend %s: %d",
+		  (unsigned long long)down->allocationSize,
+		  a.r.export_types ? ", exportable" : "",
+		  a.r.import_type ? ", imported" : "",
+		  nvx_backend_name(dev->physdev->backend), res);
+	if (res != VK_SUCCESS) {
+		if (a.m)
+			nvx_prime_unmap(a.m);	/* prime: the layer's dma-buf */
+		goto fail;
+	}
+	if (a.m)
+		nvx_alloc_commit(dev, &a, *pMemory, down->allocationSize);
 	return VK_SUCCESS;
 
 fail:
-	if (fd_ours)
-		close(fd);
-	if (m)
-		free(m->import_desc);
-	free(m);
+	nvx_alloc_abort(&a);
 	return res;
 }
 
