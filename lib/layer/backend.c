@@ -211,21 +211,13 @@ static bool nvx_driver_answers_nv(struct nvx_instance *inst, VkPhysicalDevice pd
 	return res == VK_SUCCESS;
 }
 
-static void nvx_physdev_fill(struct nvx_instance *inst, struct nvx_physdev *pd)
+/* The driver's device extensions, and what they make usable. */
+static void nvx_physdev_extensions(struct nvx_instance *inst,
+				   struct nvx_physdev *pd)
 {
 	VkExtensionProperties *props = NULL;
-	VkPhysicalDeviceProperties dp;
-	const char *env;
 	uint32_t count = 0;
 	VkResult res;
-
-	inst->next.GetPhysicalDeviceProperties(pd->handle, &dp);
-	/* The version the device is used at: the lower of the two. */
-	pd->api_version = VK_MAKE_API_VERSION(0,
-					      VK_API_VERSION_MAJOR(dp.apiVersion),
-					      VK_API_VERSION_MINOR(dp.apiVersion), 0);
-	if (inst->api_version < pd->api_version)
-		pd->api_version = inst->api_version;
 
 	res = inst->next.EnumerateDeviceExtensionProperties(pd->handle, NULL,
 							    &count, NULL);
@@ -276,6 +268,45 @@ static void nvx_physdev_fill(struct nvx_instance *inst, struct nvx_physdev *pd)
 		pd->has_dma_buf = false;
 		pd->has_host = false;
 	}
+}
+
+/* The KHR handle type below, and the NV types offered, for the backend. */
+static void nvx_physdev_types(struct nvx_physdev *pd)
+{
+	switch (pd->backend) {
+	case NVX_BACKEND_DMABUF:
+	case NVX_BACKEND_PRIME:
+		pd->khr_type = pd->backend == NVX_BACKEND_DMABUF ?
+			VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT :
+			VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT;
+		pd->nv_types = NVX_NV_FD_TYPES | nvx_kmt_probe();
+		break;
+	case NVX_BACKEND_OPAQUE_FD:
+		pd->khr_type = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT;
+		pd->nv_types = NVX_NV_FD_TYPES;
+		nvx_debug("KMT handle types: not on backend opaque-fd (its fds are not dma-bufs)");
+		break;
+	case NVX_BACKEND_NONE:
+		pd->khr_type = 0;
+		pd->nv_types = 0;
+		break;
+	}
+}
+
+static void nvx_physdev_fill(struct nvx_instance *inst, struct nvx_physdev *pd)
+{
+	VkPhysicalDeviceProperties dp;
+	const char *env;
+
+	inst->next.GetPhysicalDeviceProperties(pd->handle, &dp);
+	/* The version the device is used at: the lower of the two. */
+	pd->api_version = VK_MAKE_API_VERSION(0,
+					      VK_API_VERSION_MAJOR(dp.apiVersion),
+					      VK_API_VERSION_MINOR(dp.apiVersion), 0);
+	if (inst->api_version < pd->api_version)
+		pd->api_version = inst->api_version;
+
+	nvx_physdev_extensions(inst, pd);
 	nvx_physdev_ids(inst, pd);
 	/* Host pointers must be aligned as the driver says: it must say. */
 	if (pd->has_host && !pd->host_align)
@@ -301,24 +332,7 @@ static void nvx_physdev_fill(struct nvx_instance *inst, struct nvx_physdev *pd)
 		  pd->has_ext_memory ? "" : " (none usable)");
 
 	pd->backend = nvx_backend_choose(pd, dp.deviceName);
-	switch (pd->backend) {
-	case NVX_BACKEND_DMABUF:
-	case NVX_BACKEND_PRIME:
-		pd->khr_type = pd->backend == NVX_BACKEND_DMABUF ?
-			VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT :
-			VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT;
-		pd->nv_types = NVX_NV_FD_TYPES | nvx_kmt_probe();
-		break;
-	case NVX_BACKEND_OPAQUE_FD:
-		pd->khr_type = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT;
-		pd->nv_types = NVX_NV_FD_TYPES;
-		nvx_debug("KMT handle types: not on backend opaque-fd (its fds are not dma-bufs)");
-		break;
-	case NVX_BACKEND_NONE:
-		pd->khr_type = 0;
-		pd->nv_types = 0;
-		break;
-	}
+	nvx_physdev_types(pd);
 }
 
 #define NVX_MAX_PHYSDEVS 64

@@ -61,6 +61,33 @@ VkExternalMemoryHandleTypeFlagsNV nvx_types_to_nv(const struct nvx_physdev *pd,
 	return pd->nv_types;
 }
 
+/* The image's own answer, with no external memory features. */
+static VkResult nvx_caps_plain(const struct nvx_instance *inst,
+			       VkPhysicalDevice physical,
+			       const VkPhysicalDeviceImageFormatInfo2 *info,
+			       VkExternalImageFormatPropertiesNV *out)
+{
+	return inst->next.GetPhysicalDeviceImageFormatProperties(physical,
+		info->format, info->type, info->tiling, info->usage,
+		info->flags, &out->imageFormatProperties);
+}
+
+/* The spec's rules for externalHandleType: known bits, one of them. */
+static bool nvx_caps_type_valid(VkExternalMemoryHandleTypeFlagsNV type)
+{
+	if (type & ~NVX_NV_ALL_TYPES) {
+		nvx_error("vkGetPhysicalDeviceExternalImageFormatPropertiesNV: unknown handle type bits 0x%x (VUID-vkGetPhysicalDeviceExternalImageFormatPropertiesNV-externalHandleType-parameter)",
+			  type & ~NVX_NV_ALL_TYPES);
+		return false;
+	}
+	if (!nvx_single_bit(type)) {
+		nvx_error("vkGetPhysicalDeviceExternalImageFormatPropertiesNV: handle types 0x%x: more than one bit set (VUID-vkGetPhysicalDeviceExternalImageFormatPropertiesNV-externalHandleType-07721)",
+			  type);
+		return false;
+	}
+	return true;
+}
+
 VKAPI_ATTR VkResult VKAPI_CALL nvx_GetPhysicalDeviceExternalImageFormatPropertiesNV(
 	VkPhysicalDevice physicalDevice, VkFormat format, VkImageType type,
 	VkImageTiling tiling, VkImageUsageFlags usage, VkImageCreateFlags flags,
@@ -103,29 +130,17 @@ VKAPI_ATTR VkResult VKAPI_CALL nvx_GetPhysicalDeviceExternalImageFormatPropertie
 	memset(out, 0, sizeof(*out));
 
 	if (!externalHandleType)
-		return inst->next.GetPhysicalDeviceImageFormatProperties(
-			physicalDevice, format, type, tiling, usage, flags,
-			&out->imageFormatProperties);
+		return nvx_caps_plain(inst, physicalDevice, &info, out);
 
-	if (externalHandleType & ~NVX_NV_ALL_TYPES) {
-		nvx_error("vkGetPhysicalDeviceExternalImageFormatPropertiesNV: unknown handle type bits 0x%x (VUID-vkGetPhysicalDeviceExternalImageFormatPropertiesNV-externalHandleType-parameter)",
-			  externalHandleType & ~NVX_NV_ALL_TYPES);
+	if (!nvx_caps_type_valid(externalHandleType))
 		return VK_ERROR_FORMAT_NOT_SUPPORTED;
-	}
-	if (!nvx_single_bit(externalHandleType)) {
-		nvx_error("vkGetPhysicalDeviceExternalImageFormatPropertiesNV: handle types 0x%x: more than one bit set (VUID-vkGetPhysicalDeviceExternalImageFormatPropertiesNV-externalHandleType-07721)",
-			  externalHandleType);
-		return VK_ERROR_FORMAT_NOT_SUPPORTED;
-	}
 
 	/* A type the backend cannot carry: the image itself may still exist. */
 	if (!(externalHandleType & pd->nv_types) ||
 	    !inst->next.GetPhysicalDeviceImageFormatProperties2) {
 		nvx_debug("NV caps: format %d, handle type 0x%x: not carried by backend %s",
 			  format, externalHandleType, nvx_backend_name(pd->backend));
-		return inst->next.GetPhysicalDeviceImageFormatProperties(
-			physicalDevice, format, type, tiling, usage, flags,
-			&out->imageFormatProperties);
+		return nvx_caps_plain(inst, physicalDevice, &info, out);
 	}
 
 	ext_info.handleType = pd->khr_type;
@@ -138,9 +153,7 @@ VKAPI_ATTR VkResult VKAPI_CALL nvx_GetPhysicalDeviceExternalImageFormatPropertie
 		 */
 		nvx_debug("NV caps: format %d, handle type 0x%x: the driver cannot export it as %s",
 			  format, externalHandleType, nvx_backend_name(pd->backend));
-		return inst->next.GetPhysicalDeviceImageFormatProperties(
-			physicalDevice, format, type, tiling, usage, flags,
-			&out->imageFormatProperties);
+		return nvx_caps_plain(inst, physicalDevice, &info, out);
 	}
 	if (res != VK_SUCCESS)
 		return res;
@@ -151,9 +164,7 @@ VKAPI_ATTR VkResult VKAPI_CALL nvx_GetPhysicalDeviceExternalImageFormatPropertie
 		nvx_debug("NV caps: format %d tiling %d, handle type 0x%x: backend %s cannot share it (driver features 0x%x)",
 			  format, tiling, externalHandleType,
 			  nvx_backend_name(pd->backend), emp->externalMemoryFeatures);
-		return inst->next.GetPhysicalDeviceImageFormatProperties(
-			physicalDevice, format, type, tiling, usage, flags,
-			&out->imageFormatProperties);
+		return nvx_caps_plain(inst, physicalDevice, &info, out);
 	}
 	out->imageFormatProperties = props.imageFormatProperties;
 	out->compatibleHandleTypes = nvx_types_to_nv(pd, emp->compatibleHandleTypes);

@@ -101,69 +101,66 @@ static uint32_t nvx_instance_names(const VkInstanceCreateInfo *ci,
 	return n;
 }
 
-static VKAPI_ATTR VkResult VKAPI_CALL nvx_CreateInstance(
-	const VkInstanceCreateInfo *pCreateInfo,
-	const VkAllocationCallbacks *pAllocator, VkInstance *pInstance)
+/* The layer's record of an instance the app asks for. */
+static struct nvx_instance *nvx_instance_new(const VkInstanceCreateInfo *ci)
 {
-	/* What to pass down, most wanted first: NV name, KHR names. */
+	const VkApplicationInfo *app = ci->pApplicationInfo;
+	struct nvx_instance *inst = calloc(1, sizeof(*inst));
+	uint32_t v;
+
+	if (!inst)
+		return NULL;
+	pthread_mutex_init(&inst->lock, NULL);
+	v = app && app->apiVersion ? app->apiVersion : VK_API_VERSION_1_0;
+	inst->api_version = VK_MAKE_API_VERSION(0, VK_API_VERSION_MAJOR(v),
+						VK_API_VERSION_MINOR(v), 0);
+	inst->khr_caps2 = inst->api_version >= VK_API_VERSION_1_1;
+	inst->nv_caps_enabled = nvx_name_in(ci->ppEnabledExtensionNames,
+		ci->enabledExtensionCount,
+		VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME);
+	return inst;
+}
+
+static void nvx_instance_free(struct nvx_instance *inst)
+{
+	pthread_mutex_destroy(&inst->lock);
+	free(inst);
+}
+
+/*
+ * vkCreateInstance below, for an instance with
+ * VK_NV_external_memory_capabilities: with the NV name and the KHR
+ * capability extensions the layer needs, then without the NV name (no
+ * driver has it), then (1.1 has them in core) without the KHR names.
+ */
+static VkResult nvx_instance_create_below(struct nvx_instance *inst,
+					  const VkInstanceCreateInfo *app_ci,
+					  const VkAllocationCallbacks *alloc,
+					  PFN_vkCreateInstance create,
+					  VkLayerInstanceCreateInfo *link,
+					  VkLayerInstanceLink *below,
+					  VkInstance *instance)
+{
 	static const bool tries[][2] = {
 		{ true, true }, { false, true }, { false, false },
 	};
-	VkLayerInstanceCreateInfo *link = nvx_instance_link(pCreateInfo);
-	const VkApplicationInfo *app = pCreateInfo->pApplicationInfo;
-	PFN_vkGetInstanceProcAddr gipa;
-	PFN_vkCreateInstance create;
-	VkInstanceCreateInfo ci = *pCreateInfo;
-	VkLayerInstanceLink *below;
-	struct nvx_instance *inst;
-	const char **names = NULL;
-	VkResult res;
+	VkInstanceCreateInfo ci = *app_ci;
+	const char **names;
+	VkResult res = VK_ERROR_EXTENSION_NOT_PRESENT;
 
-	if (!link || !link->u.pLayerInfo)
-		return VK_ERROR_INITIALIZATION_FAILED;
-	gipa = link->u.pLayerInfo->pfnNextGetInstanceProcAddr;
-	create = (PFN_vkCreateInstance)gipa(VK_NULL_HANDLE, "vkCreateInstance");
-	if (!create)
-		return VK_ERROR_INITIALIZATION_FAILED;
-	below = link->u.pLayerInfo->pNext;
-
-	inst = calloc(1, sizeof(*inst));
-	if (!inst)
+	names = calloc(app_ci->enabledExtensionCount + 2, sizeof(*names));
+	if (!names)
 		return VK_ERROR_OUT_OF_HOST_MEMORY;
-	pthread_mutex_init(&inst->lock, NULL);
-	inst->api_version = app && app->apiVersion ? app->apiVersion :
-						     VK_API_VERSION_1_0;
-	inst->api_version = VK_MAKE_API_VERSION(0,
-		VK_API_VERSION_MAJOR(inst->api_version),
-		VK_API_VERSION_MINOR(inst->api_version), 0);
-	inst->khr_caps2 = inst->api_version >= VK_API_VERSION_1_1;
-	inst->nv_caps_enabled = nvx_name_in(pCreateInfo->ppEnabledExtensionNames,
-		pCreateInfo->enabledExtensionCount,
-		VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME);
-
-	if (!inst->nv_caps_enabled) {
-		/* Nothing to do for this instance but to keep track of it. */
-		link->u.pLayerInfo = below;
-		res = create(pCreateInfo, pAllocator, pInstance);
-		goto created;
-	}
-
-	names = calloc(pCreateInfo->enabledExtensionCount + 2, sizeof(*names));
-	if (!names) {
-		res = VK_ERROR_OUT_OF_HOST_MEMORY;
-		goto fail;
-	}
 	ci.ppEnabledExtensionNames = names;
-	res = VK_ERROR_EXTENSION_NOT_PRESENT;
 	for (size_t i = 0; i < NVX_ARRAY_SIZE(tries); i++) {
 		bool nv = tries[i][0], khr = tries[i][1] && !inst->khr_caps2;
 
 		if (i && !tries[i][1] && inst->khr_caps2)
 			break;	/* nothing left to take out */
-		ci.enabledExtensionCount = nvx_instance_names(pCreateInfo, names,
+		ci.enabledExtensionCount = nvx_instance_names(app_ci, names,
 							      nv, khr);
 		link->u.pLayerInfo = below;
-		res = create(&ci, pAllocator, pInstance);
+		res = create(&ci, alloc, instance);
 		nvx_debug("instance: VK_NV_external_memory_capabilities by the layer, api %u.%u, %s the NV name%s: %d",
 			  VK_API_VERSION_MAJOR(inst->api_version),
 			  VK_API_VERSION_MINOR(inst->api_version),
@@ -176,14 +173,17 @@ static VKAPI_ATTR VkResult VKAPI_CALL nvx_CreateInstance(
 		}
 	}
 	free(names);
-	names = NULL;
+	return res;
+}
 
-created:
-	if (res != VK_SUCCESS)
-		goto fail;
+/* The commands of the instance below that the layer calls. */
+static void nvx_instance_resolve(struct nvx_instance *inst,
+				 PFN_vkGetInstanceProcAddr gipa)
+{
+	VkInstance instance = inst->handle;
+	bool core11 = inst->api_version >= VK_API_VERSION_1_1;
 
-	inst->handle = *pInstance;
-#define GET(f) inst->next.f = (PFN_vk##f)gipa(*pInstance, "vk" #f)
+#define GET(f) inst->next.f = (PFN_vk##f)gipa(instance, "vk" #f)
 	GET(GetInstanceProcAddr);
 	GET(DestroyInstance);
 	GET(EnumerateDeviceExtensionProperties);
@@ -193,21 +193,55 @@ created:
 #undef GET
 	if (!inst->next.GetInstanceProcAddr)
 		inst->next.GetInstanceProcAddr = gipa;
-	if (inst->khr_caps2) {
-		inst->next.GetPhysicalDeviceProperties2 =
-			(PFN_vkGetPhysicalDeviceProperties2)gipa(*pInstance,
-				inst->api_version >= VK_API_VERSION_1_1 ?
-				"vkGetPhysicalDeviceProperties2" :
-				"vkGetPhysicalDeviceProperties2KHR");
-		inst->next.GetPhysicalDeviceImageFormatProperties2 =
-			(PFN_vkGetPhysicalDeviceImageFormatProperties2)gipa(*pInstance,
-				inst->api_version >= VK_API_VERSION_1_1 ?
-				"vkGetPhysicalDeviceImageFormatProperties2" :
-				"vkGetPhysicalDeviceImageFormatProperties2KHR");
-		if (!inst->next.GetPhysicalDeviceImageFormatProperties2)
-			inst->khr_caps2 = false;
-	}
+	if (!inst->khr_caps2)
+		return;
+	inst->next.GetPhysicalDeviceProperties2 =
+		(PFN_vkGetPhysicalDeviceProperties2)gipa(instance, core11 ?
+			"vkGetPhysicalDeviceProperties2" :
+			"vkGetPhysicalDeviceProperties2KHR");
+	inst->next.GetPhysicalDeviceImageFormatProperties2 =
+		(PFN_vkGetPhysicalDeviceImageFormatProperties2)gipa(instance,
+			core11 ? "vkGetPhysicalDeviceImageFormatProperties2" :
+				 "vkGetPhysicalDeviceImageFormatProperties2KHR");
+	if (!inst->next.GetPhysicalDeviceImageFormatProperties2)
+		inst->khr_caps2 = false;
+}
 
+static VKAPI_ATTR VkResult VKAPI_CALL nvx_CreateInstance(
+	const VkInstanceCreateInfo *pCreateInfo,
+	const VkAllocationCallbacks *pAllocator, VkInstance *pInstance)
+{
+	VkLayerInstanceCreateInfo *link = nvx_instance_link(pCreateInfo);
+	PFN_vkGetInstanceProcAddr gipa;
+	PFN_vkCreateInstance create;
+	VkLayerInstanceLink *below;
+	struct nvx_instance *inst;
+	VkResult res;
+
+	if (!link || !link->u.pLayerInfo)
+		return VK_ERROR_INITIALIZATION_FAILED;
+	gipa = link->u.pLayerInfo->pfnNextGetInstanceProcAddr;
+	create = (PFN_vkCreateInstance)gipa(VK_NULL_HANDLE, "vkCreateInstance");
+	if (!create)
+		return VK_ERROR_INITIALIZATION_FAILED;
+	below = link->u.pLayerInfo->pNext;
+
+	inst = nvx_instance_new(pCreateInfo);
+	if (!inst)
+		return VK_ERROR_OUT_OF_HOST_MEMORY;
+	if (inst->nv_caps_enabled) {
+		res = nvx_instance_create_below(inst, pCreateInfo, pAllocator,
+						create, link, below, pInstance);
+	} else {
+		/* Nothing to do for this instance but to keep track of it. */
+		link->u.pLayerInfo = below;
+		res = create(pCreateInfo, pAllocator, pInstance);
+	}
+	if (res != VK_SUCCESS)
+		goto fail;
+
+	inst->handle = *pInstance;
+	nvx_instance_resolve(inst, gipa);
 	if (nvx_map_insert(nvx_key(*pInstance), inst)) {
 		inst->next.DestroyInstance(*pInstance, pAllocator);
 		res = VK_ERROR_OUT_OF_HOST_MEMORY;
@@ -216,9 +250,7 @@ created:
 	return VK_SUCCESS;
 
 fail:
-	free(names);
-	pthread_mutex_destroy(&inst->lock);
-	free(inst);
+	nvx_instance_free(inst);
 	return res;
 }
 
@@ -234,8 +266,7 @@ static VKAPI_ATTR void VKAPI_CALL nvx_DestroyInstance(VkInstance instance,
 		return;
 	inst->next.DestroyInstance(instance, pAllocator);
 	nvx_physdevs_free(inst);
-	pthread_mutex_destroy(&inst->lock);
-	free(inst);
+	nvx_instance_free(inst);
 }
 
 static VKAPI_ATTR VkResult VKAPI_CALL nvx_EnumerateInstanceExtensionProperties(
@@ -388,82 +419,86 @@ static const char **nvx_device_names(struct nvx_device *dev,
 	return names;
 }
 
-static VKAPI_ATTR VkResult VKAPI_CALL nvx_CreateDevice(
-	VkPhysicalDevice physicalDevice, const VkDeviceCreateInfo *pCreateInfo,
-	const VkAllocationCallbacks *pAllocator, VkDevice *pDevice)
+static struct nvx_device *nvx_device_new(struct nvx_instance *inst)
 {
-	struct nvx_instance *inst = nvx_instance_from(physicalDevice);
-	VkLayerDeviceCreateInfo *link = nvx_device_link(pCreateInfo);
-	VkDeviceCreateInfo ci = *pCreateInfo;
-	PFN_vkGetInstanceProcAddr gipa;
-	PFN_vkGetDeviceProcAddr gdpa;
-	PFN_vkCreateDevice create;
-	const char **names = NULL;
-	struct nvx_device *dev;
-	bool want_memory, want_win32;
-	VkResult res;
+	struct nvx_device *dev = calloc(1, sizeof(*dev));
 
-	if (!inst || !link || !link->u.pLayerInfo)
-		return VK_ERROR_INITIALIZATION_FAILED;
-	gipa = link->u.pLayerInfo->pfnNextGetInstanceProcAddr;
-	gdpa = link->u.pLayerInfo->pfnNextGetDeviceProcAddr;
-	create = (PFN_vkCreateDevice)gipa(inst->handle, "vkCreateDevice");
-	if (!create)
-		return VK_ERROR_INITIALIZATION_FAILED;
-
-	dev = calloc(1, sizeof(*dev));
 	if (!dev)
-		return VK_ERROR_OUT_OF_HOST_MEMORY;
+		return NULL;
 	pthread_mutex_init(&dev->lock, NULL);
 	dev->instance = inst;
 	dev->drm_fd = -1;
+	return dev;
+}
 
-	want_memory = nvx_name_in(pCreateInfo->ppEnabledExtensionNames,
-				  pCreateInfo->enabledExtensionCount,
-				  VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME);
-	want_win32 = nvx_name_in(pCreateInfo->ppEnabledExtensionNames,
-				 pCreateInfo->enabledExtensionCount,
-				 VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME);
+/* What nvx_device_resolve() opened, and the record itself. */
+static void nvx_device_free(struct nvx_device *dev)
+{
+	nvx_kmt_close(dev);
+	if (dev->drm_fd >= 0)
+		close(dev->drm_fd);
+	pthread_mutex_destroy(&dev->lock);
+	free(dev);
+}
+
+/*
+ * Which NV extensions the layer provides on this device (the driver's own
+ * it leaves alone), checked against their requirements, and the extension
+ * names to pass down in @names (NULL when they are the app's).
+ */
+static VkResult nvx_device_choose(struct nvx_device *dev,
+				  VkPhysicalDevice physical,
+				  const VkDeviceCreateInfo *ci,
+				  const char ***names, uint32_t *count)
+{
+	bool want_memory = nvx_name_in(ci->ppEnabledExtensionNames,
+				       ci->enabledExtensionCount,
+				       VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME);
+	bool want_win32 = nvx_name_in(ci->ppEnabledExtensionNames,
+				      ci->enabledExtensionCount,
+				      VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME);
+
+	*names = NULL;
 	if (want_win32 && !want_memory) {
 		nvx_error("vkCreateDevice: VK_NV_external_memory_win32 needs VK_NV_external_memory enabled too (VUID-vkCreateDevice-ppEnabledExtensionNames-01387)");
-		res = VK_ERROR_EXTENSION_NOT_PRESENT;
-		goto fail;
+		return VK_ERROR_EXTENSION_NOT_PRESENT;
 	}
-	if (want_memory && !inst->nv_caps_enabled) {
+	if (want_memory && !dev->instance->nv_caps_enabled) {
 		nvx_error("vkCreateDevice: VK_NV_external_memory needs the instance extension VK_NV_external_memory_capabilities (VUID-vkCreateDevice-ppEnabledExtensionNames-01387)");
-		res = VK_ERROR_EXTENSION_NOT_PRESENT;
-		goto fail;
+		return VK_ERROR_EXTENSION_NOT_PRESENT;
 	}
-	if (want_memory || want_win32) {
-		dev->physdev = nvx_physdev_get(inst, physicalDevice);
-		if (!dev->physdev) {
-			res = VK_ERROR_OUT_OF_HOST_MEMORY;
-			goto fail;
-		}
-		dev->nv_memory = want_memory && !dev->physdev->native_nv_memory;
-		dev->nv_win32 = want_win32 && !dev->physdev->native_nv_win32;
-		if (want_memory && !dev->nv_memory)
-			nvx_debug("device: the driver implements VK_NV_external_memory; stepping aside");
-		names = nvx_device_names(dev, pCreateInfo, &ci.enabledExtensionCount);
-		if (!names) {
-			res = VK_ERROR_OUT_OF_HOST_MEMORY;
-			goto fail;
-		}
-		ci.ppEnabledExtensionNames = names;
-		if (dev->nv_memory)
-			nvx_debug("device: NV external memory by the layer%s, backend %s",
-				  dev->nv_win32 ? " (with win32 handles)" : "",
-				  nvx_backend_name(dev->physdev->backend));
-	}
+	if (!want_memory && !want_win32)
+		return VK_SUCCESS;
 
-	link->u.pLayerInfo = link->u.pLayerInfo->pNext;
-	res = create(physicalDevice, &ci, pAllocator, pDevice);
-	free(names);
-	if (res != VK_SUCCESS)
-		goto fail;
+	dev->physdev = nvx_physdev_get(dev->instance, physical);
+	if (!dev->physdev)
+		return VK_ERROR_OUT_OF_HOST_MEMORY;
+	dev->nv_memory = want_memory && !dev->physdev->native_nv_memory;
+	dev->nv_win32 = want_win32 && !dev->physdev->native_nv_win32;
+	if (want_memory && !dev->nv_memory)
+		nvx_debug("device: the driver implements VK_NV_external_memory; stepping aside");
+	*names = nvx_device_names(dev, ci, count);
+	if (!*names)
+		return VK_ERROR_OUT_OF_HOST_MEMORY;
+	if (dev->nv_memory)
+		nvx_debug("device: NV external memory by the layer%s, backend %s",
+			  dev->nv_win32 ? " (with win32 handles)" : "",
+			  nvx_backend_name(dev->physdev->backend));
+	return VK_SUCCESS;
+}
 
-	dev->handle = *pDevice;
-#define GET(f) dev->next.f = (PFN_vk##f)gdpa(*pDevice, "vk" #f)
+/*
+ * The commands of the device below that the layer calls, and what the
+ * backend needs open for the device's life.
+ */
+static void nvx_device_resolve(struct nvx_device *dev,
+			       PFN_vkGetDeviceProcAddr gdpa,
+			       const VkDeviceCreateInfo *ci)
+{
+	const struct nvx_physdev *pd = dev->physdev;
+	VkDevice device = dev->handle;
+
+#define GET(f) dev->next.f = (PFN_vk##f)gdpa(device, "vk" #f)
 	GET(GetDeviceProcAddr);
 	GET(DestroyDevice);
 	GET(CreateImage);
@@ -474,36 +509,73 @@ static VKAPI_ATTR VkResult VKAPI_CALL nvx_CreateDevice(
 	GET(GetImageMemoryRequirements);
 	GET(GetImageSubresourceLayout);
 	GET(CmdPipelineBarrier);
-	if (dev->nv_memory) {
-		const struct nvx_physdev *pd = dev->physdev;
-
-		if (pd->api_version >= VK_API_VERSION_1_1)
-			GET(BindImageMemory2);
-		if (nvx_name_in(pCreateInfo->ppEnabledExtensionNames,
-				pCreateInfo->enabledExtensionCount,
-				VK_KHR_BIND_MEMORY_2_EXTENSION_NAME))
-			GET(BindImageMemory2KHR);
-		if (nvx_name_in(pCreateInfo->ppEnabledExtensionNames,
-				pCreateInfo->enabledExtensionCount,
-				VK_EXT_IMAGE_DRM_FORMAT_MODIFIER_EXTENSION_NAME))
-			GET(GetImageDrmFormatModifierPropertiesEXT);
-		if (pd->khr_type & (VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT |
-				    VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT))
-			GET(GetMemoryFdKHR);
-		if (dev->nv_win32 && (pd->nv_types & NVX_NV_KMT_TYPES))
-			nvx_kmt_open(dev);
-		if (pd->backend == NVX_BACKEND_PRIME) {
-			GET(GetMemoryHostPointerPropertiesEXT);
-			dev->drm_fd = nvx_prime_open(pd);
-			if (dev->drm_fd < 0)
-				nvx_error("device: cannot open %s for the prime backend: %s",
-					  pd->drm_node, strerror(-dev->drm_fd));
-		}
-	}
-#undef GET
 	if (!dev->next.GetDeviceProcAddr)
 		dev->next.GetDeviceProcAddr = gdpa;
+	if (!dev->nv_memory)
+		return;
+	if (pd->api_version >= VK_API_VERSION_1_1)
+		GET(BindImageMemory2);
+	if (nvx_name_in(ci->ppEnabledExtensionNames, ci->enabledExtensionCount,
+			VK_KHR_BIND_MEMORY_2_EXTENSION_NAME))
+		GET(BindImageMemory2KHR);
+	if (nvx_name_in(ci->ppEnabledExtensionNames, ci->enabledExtensionCount,
+			VK_EXT_IMAGE_DRM_FORMAT_MODIFIER_EXTENSION_NAME))
+		GET(GetImageDrmFormatModifierPropertiesEXT);
+	if (pd->khr_type & (VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT |
+			    VK_EXTERNAL_MEMORY_HANDLE_TYPE_DMA_BUF_BIT_EXT))
+		GET(GetMemoryFdKHR);
+	if (dev->nv_win32 && (pd->nv_types & NVX_NV_KMT_TYPES))
+		nvx_kmt_open(dev);
+	if (pd->backend == NVX_BACKEND_PRIME) {
+		GET(GetMemoryHostPointerPropertiesEXT);
+		dev->drm_fd = nvx_prime_open(pd);
+		if (dev->drm_fd < 0)
+			nvx_error("device: cannot open %s for the prime backend: %s",
+				  pd->drm_node, strerror(-dev->drm_fd));
+	}
+#undef GET
+}
 
+static VKAPI_ATTR VkResult VKAPI_CALL nvx_CreateDevice(
+	VkPhysicalDevice physicalDevice, const VkDeviceCreateInfo *pCreateInfo,
+	const VkAllocationCallbacks *pAllocator, VkDevice *pDevice)
+{
+	struct nvx_instance *inst = nvx_instance_from(physicalDevice);
+	VkLayerDeviceCreateInfo *link = nvx_device_link(pCreateInfo);
+	VkDeviceCreateInfo ci = *pCreateInfo;
+	PFN_vkGetInstanceProcAddr gipa;
+	PFN_vkGetDeviceProcAddr gdpa;
+	PFN_vkCreateDevice create;
+	const char **names;
+	struct nvx_device *dev;
+	VkResult res;
+
+	if (!inst || !link || !link->u.pLayerInfo)
+		return VK_ERROR_INITIALIZATION_FAILED;
+	gipa = link->u.pLayerInfo->pfnNextGetInstanceProcAddr;
+	gdpa = link->u.pLayerInfo->pfnNextGetDeviceProcAddr;
+	create = (PFN_vkCreateDevice)gipa(inst->handle, "vkCreateDevice");
+	if (!create)
+		return VK_ERROR_INITIALIZATION_FAILED;
+
+	dev = nvx_device_new(inst);
+	if (!dev)
+		return VK_ERROR_OUT_OF_HOST_MEMORY;
+	res = nvx_device_choose(dev, physicalDevice, pCreateInfo, &names,
+				&ci.enabledExtensionCount);
+	if (res != VK_SUCCESS)
+		goto fail;
+	if (names)
+		ci.ppEnabledExtensionNames = names;
+
+	link->u.pLayerInfo = link->u.pLayerInfo->pNext;
+	res = create(physicalDevice, &ci, pAllocator, pDevice);
+	free(names);
+	if (res != VK_SUCCESS)
+		goto fail;
+
+	dev->handle = *pDevice;
+	nvx_device_resolve(dev, gdpa, pCreateInfo);
 	if (nvx_map_insert(nvx_key(*pDevice), dev)) {
 		dev->next.DestroyDevice(*pDevice, pAllocator);
 		res = VK_ERROR_OUT_OF_HOST_MEMORY;
@@ -512,11 +584,7 @@ static VKAPI_ATTR VkResult VKAPI_CALL nvx_CreateDevice(
 	return VK_SUCCESS;
 
 fail:
-	nvx_kmt_close(dev);
-	if (dev->drm_fd >= 0)
-		close(dev->drm_fd);
-	pthread_mutex_destroy(&dev->lock);
-	free(dev);
+	nvx_device_free(dev);
 	return res;
 }
 
@@ -534,11 +602,7 @@ static VKAPI_ATTR void VKAPI_CALL nvx_DestroyDevice(VkDevice device,
 	/* What the application did not free: the driver has let go now. */
 	nvx_device_forget_memories(dev);
 	nvx_device_forget_images(dev);
-	nvx_kmt_close(dev);
-	if (dev->drm_fd >= 0)
-		close(dev->drm_fd);
-	pthread_mutex_destroy(&dev->lock);
-	free(dev);
+	nvx_device_free(dev);
 }
 
 /* Command lookup ---------------------------------------------------------- */
