@@ -757,9 +757,8 @@ static VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL nvx_GetDeviceProcAddr(
 		return nvx_win32_handle_command(dev, device, pName);
 	for (e = nvx_device_commands;
 	     e < nvx_device_commands + NVX_ARRAY_SIZE(nvx_device_commands); e++)
-		if (!strcmp(e->name, pName))
-			return !e->hooked || e->hooked(dev) ? e->fn :
-				dev->next.GetDeviceProcAddr(device, pName);
+		if (!strcmp(e->name, pName) && (!e->hooked || e->hooked(dev)))
+			return e->fn;
 	return dev->next.GetDeviceProcAddr(device, pName);
 }
 
