@@ -7,10 +7,20 @@
  * To drop a structure it copies every structure in front of it into a
  * struct nvx_chain and relinks the copies; structures behind the last
  * dropped one are shared, not copied.  Copying needs the size of each
- * copied structure, which comes from the table below: the structures that
- * may extend VkImageCreateInfo and VkMemoryAllocateInfo in the headers the
- * layer is built with.
+ * copied structure: the table below has every structure of the Vulkan
+ * registry the layer is built with (stype-sizes.h, made by gen-stypes.py
+ * from vk.xml) and the NV win32 structures of primeshare_vulkan_nv.h.
+ *
+ * A structure the table does not know (newer than the registry) cannot be
+ * copied, and the copy then stops in front of it: it and everything behind
+ * it, the NV structures to drop included, reach the driver as the
+ * application chained them.  The call still works, because every component
+ * must skip the structures it does not support ("Valid Usage for Structure
+ * Pointer Chains" in the specification), but a validation layer below may
+ * report the NV structure; the layer says so once on stderr.  A chain too
+ * large for struct nvx_chain is treated the same way.
  */
+#include <stdatomic.h>
 #include <string.h>
 
 #include "layer.h"
@@ -20,49 +30,15 @@ struct nvx_stype_size {
 	size_t size;
 };
 
-#define NVX_STYPE(t, s) { VK_STRUCTURE_TYPE_##t, sizeof(s) }
+#define NVX_STYPE_SIZE(t, s) { t, sizeof(s) },
 
 static const struct nvx_stype_size nvx_stype_sizes[] = {
-	/* VkImageCreateInfo */
-	NVX_STYPE(IMAGE_CREATE_INFO, VkImageCreateInfo),
-	NVX_STYPE(EXTERNAL_MEMORY_IMAGE_CREATE_INFO_NV,
-		  VkExternalMemoryImageCreateInfoNV),
-	NVX_STYPE(DEDICATED_ALLOCATION_IMAGE_CREATE_INFO_NV,
-		  VkDedicatedAllocationImageCreateInfoNV),
-	NVX_STYPE(EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
-		  VkExternalMemoryImageCreateInfo),
-	NVX_STYPE(IMAGE_SWAPCHAIN_CREATE_INFO_KHR, VkImageSwapchainCreateInfoKHR),
-	NVX_STYPE(IMAGE_FORMAT_LIST_CREATE_INFO, VkImageFormatListCreateInfo),
-	NVX_STYPE(IMAGE_STENCIL_USAGE_CREATE_INFO, VkImageStencilUsageCreateInfo),
-	NVX_STYPE(IMAGE_DRM_FORMAT_MODIFIER_LIST_CREATE_INFO_EXT,
-		  VkImageDrmFormatModifierListCreateInfoEXT),
-	NVX_STYPE(IMAGE_DRM_FORMAT_MODIFIER_EXPLICIT_CREATE_INFO_EXT,
-		  VkImageDrmFormatModifierExplicitCreateInfoEXT),
-	NVX_STYPE(IMAGE_COMPRESSION_CONTROL_EXT, VkImageCompressionControlEXT),
-	NVX_STYPE(VIDEO_PROFILE_LIST_INFO_KHR, VkVideoProfileListInfoKHR),
-	NVX_STYPE(OPAQUE_CAPTURE_DESCRIPTOR_DATA_CREATE_INFO_EXT,
-		  VkOpaqueCaptureDescriptorDataCreateInfoEXT),
-	NVX_STYPE(OPTICAL_FLOW_IMAGE_FORMAT_INFO_NV,
-		  VkOpticalFlowImageFormatInfoNV),
-	/* VkMemoryAllocateInfo */
-	NVX_STYPE(MEMORY_ALLOCATE_INFO, VkMemoryAllocateInfo),
-	NVX_STYPE(EXPORT_MEMORY_ALLOCATE_INFO_NV, VkExportMemoryAllocateInfoNV),
-	NVX_STYPE(EXPORT_MEMORY_WIN32_HANDLE_INFO_NV,
-		  VkExportMemoryWin32HandleInfoNV),
-	NVX_STYPE(IMPORT_MEMORY_WIN32_HANDLE_INFO_NV,
-		  VkImportMemoryWin32HandleInfoNV),
-	NVX_STYPE(DEDICATED_ALLOCATION_MEMORY_ALLOCATE_INFO_NV,
-		  VkDedicatedAllocationMemoryAllocateInfoNV),
-	NVX_STYPE(EXPORT_MEMORY_ALLOCATE_INFO, VkExportMemoryAllocateInfo),
-	NVX_STYPE(IMPORT_MEMORY_FD_INFO_KHR, VkImportMemoryFdInfoKHR),
-	NVX_STYPE(MEMORY_ALLOCATE_FLAGS_INFO, VkMemoryAllocateFlagsInfo),
-	NVX_STYPE(MEMORY_DEDICATED_ALLOCATE_INFO, VkMemoryDedicatedAllocateInfo),
-	NVX_STYPE(IMPORT_MEMORY_HOST_POINTER_INFO_EXT,
-		  VkImportMemoryHostPointerInfoEXT),
-	NVX_STYPE(MEMORY_PRIORITY_ALLOCATE_INFO_EXT,
-		  VkMemoryPriorityAllocateInfoEXT),
-	NVX_STYPE(MEMORY_OPAQUE_CAPTURE_ADDRESS_ALLOCATE_INFO,
-		  VkMemoryOpaqueCaptureAddressAllocateInfo),
+	/* VK_NV_external_memory_win32: platform structures of vk.xml. */
+	NVX_STYPE_SIZE(VK_STRUCTURE_TYPE_EXPORT_MEMORY_WIN32_HANDLE_INFO_NV,
+		       VkExportMemoryWin32HandleInfoNV)
+	NVX_STYPE_SIZE(VK_STRUCTURE_TYPE_IMPORT_MEMORY_WIN32_HANDLE_INFO_NV,
+		       VkImportMemoryWin32HandleInfoNV)
+#include "stype-sizes.h"
 };
 
 static size_t nvx_stype_size(VkStructureType type)
@@ -94,33 +70,47 @@ static bool nvx_dropped(VkStructureType type, const VkStructureType *drop,
 
 static void *nvx_chain_slot(struct nvx_chain *c, const void *src, size_t size)
 {
+	size_t at = (c->used + 15) & ~(size_t)15;
 	void *dst;
 
-	if (c->count >= NVX_CHAIN_MAX || size > sizeof(c->copies[0]))
+	if (at > sizeof(c->bytes) || size > sizeof(c->bytes) - at)
 		return NULL;
-	dst = c->copies[c->count++];
+	dst = c->bytes + at;
+	c->used = at + size;
 	memcpy(dst, src, size);
 	return dst;
+}
+
+/* A structure the copy stops at: logged, and said once on stderr. */
+static void nvx_chain_unknown(VkStructureType type, size_t size)
+{
+	static atomic_flag warned = ATOMIC_FLAG_INIT;
+	const char *why = size ? "does not fit the layer's copy of the chain" :
+				 "is newer than the layer's Vulkan registry";
+
+	if (!atomic_flag_test_and_set(&warned))
+		nvx_error("pNext chain: structure type %d %s; the structures behind it, NV ones included, go to the driver as they are (it skips those it does not support); rebuild the layer with newer Vulkan headers to have them translated",
+			  (int)type, why);
+	else
+		nvx_debug("pNext chain: structure type %d %s", (int)type, why);
 }
 
 /*
  * nvx_chain_copy() - copy @top and its chain, leaving out the structure
  * types in @drop.
  *
- * The copy of @top becomes c->head.  Returns VK_ERROR_VALIDATION_FAILED_EXT
- * (with a message) when a structure in front of a dropped one is of a type
- * the layer does not know the size of, or the chain is too long.
+ * The copy of @top becomes c->head.  Structures behind the last dropped one
+ * are shared, as is everything from the first structure the layer cannot
+ * copy (see above).
  */
-VkResult nvx_chain_copy(struct nvx_chain *c, const void *top, size_t top_size,
-			const VkStructureType *drop, unsigned int ndrop)
+void nvx_chain_copy(struct nvx_chain *c, const void *top, size_t top_size,
+		    const VkStructureType *drop, unsigned int ndrop)
 {
 	const VkBaseInStructure *s, *last_drop = NULL;
 	VkBaseOutStructure *prev;
 
-	c->count = 0;
+	c->used = 0;
 	c->head = nvx_chain_slot(c, top, top_size);
-	if (!c->head)
-		return VK_ERROR_VALIDATION_FAILED_EXT;
 	c->head->pNext = NULL;
 
 	for (s = ((const VkBaseInStructure *)top)->pNext; s; s = s->pNext)
@@ -143,9 +133,8 @@ VkResult nvx_chain_copy(struct nvx_chain *c, const void *top, size_t top_size,
 		size = nvx_stype_size(s->sType);
 		copy = size ? nvx_chain_slot(c, s, size) : NULL;
 		if (!copy) {
-			nvx_error("cannot rewrite a pNext chain holding structure type %d in front of an NV structure; chain the NV structures first",
-				  (int)s->sType);
-			return VK_ERROR_VALIDATION_FAILED_EXT;
+			nvx_chain_unknown(s->sType, size);
+			break;
 		}
 		copy->pNext = NULL;
 		prev->pNext = copy;
@@ -154,9 +143,7 @@ VkResult nvx_chain_copy(struct nvx_chain *c, const void *top, size_t top_size,
 	/* Share the rest as it is. */
 	prev->pNext = (VkBaseOutStructure *)(last_drop ? s :
 		((const VkBaseInStructure *)top)->pNext);
-	return VK_SUCCESS;
 }
-
 /*
  * nvx_chain_insert() - put @st (owned by the caller, living until the call
  * down returns) right behind the head of the edited chain.

@@ -153,10 +153,7 @@ VKAPI_ATTR VkResult VKAPI_CALL nvx_CreateImage(VkDevice device,
 		drop[ndrop++] = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO_NV;
 	if (nv_dedicated)
 		drop[ndrop++] = VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_IMAGE_CREATE_INFO_NV;
-	res = nvx_chain_copy(&chain, pCreateInfo, sizeof(*pCreateInfo), drop,
-			     ndrop);
-	if (res != VK_SUCCESS)
-		return res;
+	nvx_chain_copy(&chain, pCreateInfo, sizeof(*pCreateInfo), drop, ndrop);
 	if (nv && nv->handleTypes) {
 		khr.handleTypes = pd->khr_type;
 		nvx_chain_insert(&chain, &khr);

@@ -80,7 +80,8 @@ static VkLayerInstanceCreateInfo *nvx_instance_link(const VkInstanceCreateInfo *
  * it, and a driver with it (none on Linux) gets it enabled, which lets the
  * layer step aside for that driver's physical devices (see backend.c).
  */
-static uint32_t nvx_instance_names(const VkInstanceCreateInfo *ci,
+static uint32_t nvx_instance_names(struct nvx_instance *inst,
+				   const VkInstanceCreateInfo *ci,
 				   const char **names, bool nv, bool khr)
 {
 	static const char *const khr_caps[] = {
@@ -95,9 +96,13 @@ static uint32_t nvx_instance_names(const VkInstanceCreateInfo *ci,
 		if (nv || strcmp(e, VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME))
 			names[n++] = e;
 	}
-	for (size_t i = 0; khr && i < NVX_ARRAY_SIZE(khr_caps); i++)
-		if (!nvx_name_in(names, n, khr_caps[i]))
+	inst->nadded = 0;
+	for (size_t i = 0; khr && i < NVX_ARRAY_SIZE(khr_caps); i++) {
+		if (!nvx_name_in(names, n, khr_caps[i])) {
 			names[n++] = khr_caps[i];
+			inst->added[inst->nadded++] = khr_caps[i];
+		}
+	}
 	return n;
 }
 
@@ -157,8 +162,8 @@ static VkResult nvx_instance_create_below(struct nvx_instance *inst,
 
 		if (i && !tries[i][1] && inst->khr_caps2)
 			break;	/* nothing left to take out */
-		ci.enabledExtensionCount = nvx_instance_names(app_ci, names,
-							      nv, khr);
+		ci.enabledExtensionCount = nvx_instance_names(inst, app_ci,
+							      names, nv, khr);
 		link->u.pLayerInfo = below;
 		res = create(&ci, alloc, instance);
 		nvx_debug("instance: VK_NV_external_memory_capabilities by the layer, api %u.%u, %s the NV name%s: %d",
@@ -346,15 +351,22 @@ static VkLayerDeviceCreateInfo *nvx_device_link(const VkDeviceCreateInfo *ci)
 	return NULL;
 }
 
-/* Add @name to @names if the driver lists it and it is not there yet. */
-static bool nvx_add_driver_ext(const struct nvx_physdev *pd, const char **names,
+/*
+ * Add @name to @names if the driver lists it and it is not there yet, and
+ * remember it as the layer's: its commands stay hidden from the app.
+ */
+static bool nvx_add_driver_ext(struct nvx_device *dev, const char **names,
 			       uint32_t *n, const char *name)
 {
+	const struct nvx_physdev *pd = dev->physdev;
+
 	if (nvx_name_in(names, *n, name))
 		return true;
 	if (!nvx_has_extension(pd->exts, pd->ext_count, name))
 		return false;
 	names[(*n)++] = name;
+	if (dev->nadded < NVX_ARRAY_SIZE(dev->added))
+		dev->added[dev->nadded++] = name;
 	nvx_debug("device: enabling %s for the backend", name);
 	return true;
 }
@@ -389,26 +401,26 @@ static const char **nvx_device_names(struct nvx_device *dev,
 	dev->khr_dedicated = v11;
 	if (dev->nv_memory && pd->backend != NVX_BACKEND_NONE) {
 		if (!v11) {
-			nvx_add_driver_ext(pd, names, &n,
+			nvx_add_driver_ext(dev, names, &n,
 					   VK_KHR_EXTERNAL_MEMORY_EXTENSION_NAME);
-			if (nvx_add_driver_ext(pd, names, &n,
+			if (nvx_add_driver_ext(dev, names, &n,
 				VK_KHR_GET_MEMORY_REQUIREMENTS_2_EXTENSION_NAME))
-				dev->khr_dedicated = nvx_add_driver_ext(pd, names, &n,
+				dev->khr_dedicated = nvx_add_driver_ext(dev, names, &n,
 					VK_KHR_DEDICATED_ALLOCATION_EXTENSION_NAME);
 		}
 		switch (pd->backend) {
 		case NVX_BACKEND_DMABUF:
-			nvx_add_driver_ext(pd, names, &n,
+			nvx_add_driver_ext(dev, names, &n,
 					   VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME);
-			nvx_add_driver_ext(pd, names, &n,
+			nvx_add_driver_ext(dev, names, &n,
 					   VK_EXT_EXTERNAL_MEMORY_DMA_BUF_EXTENSION_NAME);
 			break;
 		case NVX_BACKEND_PRIME:
-			nvx_add_driver_ext(pd, names, &n,
+			nvx_add_driver_ext(dev, names, &n,
 					   VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
 			break;
 		case NVX_BACKEND_OPAQUE_FD:
-			nvx_add_driver_ext(pd, names, &n,
+			nvx_add_driver_ext(dev, names, &n,
 					   VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME);
 			break;
 		case NVX_BACKEND_NONE:
@@ -626,6 +638,46 @@ static PFN_vkVoidFunction nvx_find(const struct nvx_entry *table, size_t n,
 	return NULL;
 }
 
+/*
+ * The commands of the extensions the layer may enable below for itself
+ * (nvx_instance_names(), nvx_device_names()).  Where the application did
+ * not enable such an extension it gets none of its commands (LLP_LAYER_18).
+ * Extensions without commands need no entry.
+ */
+static const struct {
+	const char *ext, *name;
+} nvx_layer_ext_commands[] = {
+#define NVX_EXT_CMD(e, n) { VK_##e##_EXTENSION_NAME, "vk" #n }
+	NVX_EXT_CMD(KHR_GET_PHYSICAL_DEVICE_PROPERTIES_2, GetPhysicalDeviceFeatures2KHR),
+	NVX_EXT_CMD(KHR_GET_PHYSICAL_DEVICE_PROPERTIES_2, GetPhysicalDeviceProperties2KHR),
+	NVX_EXT_CMD(KHR_GET_PHYSICAL_DEVICE_PROPERTIES_2, GetPhysicalDeviceFormatProperties2KHR),
+	NVX_EXT_CMD(KHR_GET_PHYSICAL_DEVICE_PROPERTIES_2, GetPhysicalDeviceImageFormatProperties2KHR),
+	NVX_EXT_CMD(KHR_GET_PHYSICAL_DEVICE_PROPERTIES_2, GetPhysicalDeviceQueueFamilyProperties2KHR),
+	NVX_EXT_CMD(KHR_GET_PHYSICAL_DEVICE_PROPERTIES_2, GetPhysicalDeviceMemoryProperties2KHR),
+	NVX_EXT_CMD(KHR_GET_PHYSICAL_DEVICE_PROPERTIES_2, GetPhysicalDeviceSparseImageFormatProperties2KHR),
+	NVX_EXT_CMD(KHR_EXTERNAL_MEMORY_CAPABILITIES, GetPhysicalDeviceExternalBufferPropertiesKHR),
+	NVX_EXT_CMD(KHR_GET_MEMORY_REQUIREMENTS_2, GetImageMemoryRequirements2KHR),
+	NVX_EXT_CMD(KHR_GET_MEMORY_REQUIREMENTS_2, GetBufferMemoryRequirements2KHR),
+	NVX_EXT_CMD(KHR_GET_MEMORY_REQUIREMENTS_2, GetImageSparseMemoryRequirements2KHR),
+	NVX_EXT_CMD(KHR_EXTERNAL_MEMORY_FD, GetMemoryFdKHR),
+	NVX_EXT_CMD(KHR_EXTERNAL_MEMORY_FD, GetMemoryFdPropertiesKHR),
+	NVX_EXT_CMD(EXT_EXTERNAL_MEMORY_HOST, GetMemoryHostPointerPropertiesEXT),
+#undef NVX_EXT_CMD
+};
+
+/* Whether @name is a command of one of the extensions in @added. */
+static bool nvx_hidden(const char *const *added, unsigned int nadded,
+		       const char *name)
+{
+	if (!nadded)
+		return false;
+	for (size_t i = 0; i < NVX_ARRAY_SIZE(nvx_layer_ext_commands); i++)
+		if (!strcmp(nvx_layer_ext_commands[i].name, name))
+			return nvx_name_in(added, nadded,
+					   nvx_layer_ext_commands[i].ext);
+	return false;
+}
+
 static VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL nvx_GetInstanceProcAddr(
 	VkInstance instance, const char *pName)
 {
@@ -660,6 +712,8 @@ static VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL nvx_GetInstanceProcAddr(
 		return NULL;
 	inst = nvx_instance_from(instance);
 	if (!inst)
+		return NULL;
+	if (nvx_hidden(inst->added, inst->nadded, pName))
 		return NULL;
 
 	/* The NV commands exist only with the capabilities extension. */
@@ -755,6 +809,8 @@ static VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL nvx_GetDeviceProcAddr(
 		return NULL;
 	if (!strcmp(pName, "vkGetMemoryWin32HandleNV"))
 		return nvx_win32_handle_command(dev, device, pName);
+	if (nvx_hidden(dev->added, dev->nadded, pName))
+		return NULL;
 	for (e = nvx_device_commands;
 	     e < nvx_device_commands + NVX_ARRAY_SIZE(nvx_device_commands); e++)
 		if (!strcmp(e->name, pName) && (!e->hooked || e->hooked(dev)))

@@ -81,6 +81,9 @@ struct nvx_instance {
 	bool nv_caps_enabled;		/* the application enabled the NV caps */
 	bool nv_caps_down;		/* ... and the name was passed down */
 	bool khr_caps2;			/* ImageFormatProperties2 usable */
+	/* Instance extensions the layer enabled below, not the app. */
+	const char *added[2];
+	unsigned int nadded;
 
 	struct {
 		PFN_vkGetInstanceProcAddr GetInstanceProcAddr;
@@ -113,6 +116,9 @@ struct nvx_device {
 	bool nv_memory;			/* layer implements VK_NV_external_memory */
 	bool nv_win32;			/* ... and VK_NV_external_memory_win32 */
 	bool khr_dedicated;		/* VkMemoryDedicatedAllocateInfo usable */
+	/* Device extensions the layer enabled below, not the app. */
+	const char *added[8];
+	unsigned int nadded;
 
 	struct {
 		PFN_vkGetDeviceProcAddr GetDeviceProcAddr;
@@ -305,18 +311,16 @@ VkResult nvx_prime_map(struct nvx_device *dev, int fd, VkDeviceSize size,
 void nvx_prime_unmap(struct nvx_memory *m);
 
 /* chain.c: edit a const pNext chain without touching the caller's structs. */
-#define NVX_CHAIN_MAX 32
-
 struct nvx_chain {
-	/* Copies of the structures kept; each is at most this large. */
-	unsigned char copies[NVX_CHAIN_MAX][128];
-	unsigned int count;
+	/* Copies of the structures kept, 16-byte aligned, @used bytes. */
+	_Alignas(16) unsigned char bytes[4096];
+	size_t used;
 	VkBaseOutStructure *head;	/* the copied top-level structure */
 };
 
 const void *nvx_chain_find(const void *chain, VkStructureType type);
-VkResult nvx_chain_copy(struct nvx_chain *c, const void *top, size_t top_size,
-			const VkStructureType *drop, unsigned int ndrop);
+void nvx_chain_copy(struct nvx_chain *c, const void *top, size_t top_size,
+		    const VkStructureType *drop, unsigned int ndrop);
 void nvx_chain_insert(struct nvx_chain *c, void *st);
 
 #endif /* PRIMESHARE_LAYER_H */

@@ -20,6 +20,7 @@
 # but the loader's entry points inside.
 
 EXTRA_DIST += \
+	lib/layer/gen-stypes.py \
 	lib/layer/layer.map \
 	lib/layer/VkLayer_primeshare_nv_external_memory.json.in \
 	lib/layer/VkLayer_primeshare_nv_external_memory.json.in.license \
@@ -49,8 +50,18 @@ lib_layer_libVkLayer_primeshare_la_SOURCES = \
 	lib/layer/kmt.c \
 	lib/layer/prime.c \
 	lib/layer/handover.c
+nodist_lib_layer_libVkLayer_primeshare_la_SOURCES = lib/layer/stype-sizes.h
+BUILT_SOURCES += lib/layer/stype-sizes.h
+CLEANFILES += lib/layer/stype-sizes.h
 lib_layer_libVkLayer_primeshare_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden \
-	$(VULKAN_CFLAGS) $(LIBDRM_CFLAGS)
+	-I$(builddir)/lib/layer $(VULKAN_CFLAGS) $(LIBDRM_CFLAGS)
+
+# The sizes of the registry's structures, for editing pNext chains.
+$(lib_layer_libVkLayer_primeshare_la_OBJECTS): lib/layer/stype-sizes.h
+lib/layer/stype-sizes.h: $(srcdir)/lib/layer/gen-stypes.py $(VULKAN_REGISTRY)
+	$(AM_V_GEN)$(MKDIR_P) lib/layer && \
+	$(PYTHON3) $(srcdir)/lib/layer/gen-stypes.py $(VULKAN_REGISTRY) $@.tmp && \
+	mv $@.tmp $@
 lib_layer_libVkLayer_primeshare_la_LIBADD = lib/layer/libprimeshare_layer.la \
 	$(LIBDRM_LIBS) $(PTHREAD_LIBS)
 lib_layer_libVkLayer_primeshare_la_LDFLAGS = -module -avoid-version \

@@ -312,9 +312,7 @@ static VkResult nvx_alloc_rewrite(struct nvx_device *dev,
 	/* Host memory is never a dedicated allocation. */
 	if (a->prime && a->m && r->khr_ded)
 		drop[ndrop++] = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO;
-	res = nvx_chain_copy(&a->chain, ai, sizeof(*ai), drop, ndrop);
-	if (res != VK_SUCCESS)
-		return res;
+	nvx_chain_copy(&a->chain, ai, sizeof(*ai), drop, ndrop);
 	down = (VkMemoryAllocateInfo *)a->chain.head;
 
 	if (a->prime && a->m) {
