@@ -286,53 +286,31 @@ static VKAPI_ATTR VkResult VKAPI_CALL nvx_EnumerateInstanceExtensionProperties(
 }
 
 /*
- * The layer's device extensions are added to the driver's list (unless
- * they are there already: a driver that has them, or the loader, which
- * puts the extensions of implicit layers' manifests into the list).
+ * The layer's device extensions, for a query that names the layer, and
+ * only on instances that enabled VK_NV_external_memory_capabilities: on
+ * the others enabling them fails (VUID-vkCreateDevice-ppEnabledExtension
+ * Names-01387).  Any other query is passed down untouched (LLP_LAYER_16):
+ * the loader lists an implicit layer's device extensions itself, from the
+ * manifest.
  */
 static VKAPI_ATTR VkResult VKAPI_CALL nvx_EnumerateDeviceExtensionProperties(
 	VkPhysicalDevice physicalDevice, const char *pLayerName,
 	uint32_t *pPropertyCount, VkExtensionProperties *pProperties)
 {
-	const uint32_t n = NVX_ARRAY_SIZE(nvx_device_extensions);
 	struct nvx_instance *inst = NULL;
-	VkExtensionProperties *all;
-	uint32_t below = 0, total;
-	VkResult res;
 
-	if (pLayerName && !strcmp(pLayerName, NVX_LAYER_NAME))
-		return nvx_fill_properties(nvx_device_extensions, n,
-					   pPropertyCount, pProperties);
 	if (physicalDevice)
 		inst = nvx_instance_from(physicalDevice);
+	if (pLayerName && !strcmp(pLayerName, NVX_LAYER_NAME))
+		return nvx_fill_properties(nvx_device_extensions,
+			inst && inst->nv_caps_enabled ?
+			NVX_ARRAY_SIZE(nvx_device_extensions) : 0,
+			pPropertyCount, pProperties);
 	if (!inst)
 		return pLayerName ? VK_ERROR_LAYER_NOT_PRESENT :
 				    VK_ERROR_INITIALIZATION_FAILED;
-	if (pLayerName)
-		return inst->next.EnumerateDeviceExtensionProperties(
-			physicalDevice, pLayerName, pPropertyCount, pProperties);
-
-	res = inst->next.EnumerateDeviceExtensionProperties(physicalDevice,
-							    NULL, &below, NULL);
-	if (res != VK_SUCCESS)
-		return res;
-	all = calloc(below + n, sizeof(*all));
-	if (!all)
-		return VK_ERROR_OUT_OF_HOST_MEMORY;
-	res = inst->next.EnumerateDeviceExtensionProperties(physicalDevice,
-							    NULL, &below, all);
-	if (res < 0) {
-		free(all);
-		return res;
-	}
-	total = below;
-	for (uint32_t i = 0; i < n; i++)
-		if (!nvx_has_extension(all, below,
-				       nvx_device_extensions[i].extensionName))
-			all[total++] = nvx_device_extensions[i];
-	res = nvx_fill_properties(all, total, pPropertyCount, pProperties);
-	free(all);
-	return res;
+	return inst->next.EnumerateDeviceExtensionProperties(physicalDevice,
+		pLayerName, pPropertyCount, pProperties);
 }
 
 /* Device ------------------------------------------------------------------ */

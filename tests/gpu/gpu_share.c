@@ -890,20 +890,27 @@ static double bandwidth(struct gs *g, struct image *im)
 
 /* --- setup ----------------------------------------------------------- */
 
-static bool device_has(VkPhysicalDevice pd, const char *name)
+/* Whether the driver (@layer NULL) or layer @layer lists device extension @name. */
+static bool device_has_in(VkPhysicalDevice pd, const char *layer,
+			  const char *name)
 {
 	VkExtensionProperties *p;
 	uint32_t n = 0;
 	bool has;
 
-	if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) < 0)
+	if (vkEnumerateDeviceExtensionProperties(pd, layer, &n, NULL) < 0)
 		return false;
 	p = calloc(n + 1, sizeof(*p));
-	if (!p || vkEnumerateDeviceExtensionProperties(pd, NULL, &n, p) < 0)
+	if (!p || vkEnumerateDeviceExtensionProperties(pd, layer, &n, p) < 0)
 		die("out of memory");
 	has = vkt_has_ext(p, n, name);
 	free(p);
 	return has;
+}
+
+static bool device_has(VkPhysicalDevice pd, const char *name)
+{
+	return device_has_in(pd, NULL, name);
 }
 
 /*
@@ -1325,6 +1332,9 @@ static bool instance_has(const char *layer, const char *name)
 /* The three names, listed or not, on an instance with or without us. */
 static void check_extensions(bool with_layer)
 {
+	static const char *const caps[] = {
+		VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
+	};
 	const char *how = with_layer ? "with the layer" : "without the layer";
 	struct vkt t;
 	bool inst, mem, win32;
@@ -1335,10 +1345,14 @@ static void check_extensions(bool with_layer)
 		unsetenv("VK_INSTANCE_LAYERS");
 	inst = instance_has(with_layer ? VKT_LAYER : NULL,
 			    VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME);
-	if (vkt_instance(&t, VK_API_VERSION_1_1, NULL, 0) != VK_SUCCESS)
+	/* The explicit layer lists its device extensions under its name. */
+	if (vkt_instance(&t, VK_API_VERSION_1_1, with_layer ? caps : NULL,
+			 with_layer) != VK_SUCCESS)
 		vkt_bail("vkCreateInstance %s", how);
-	mem = device_has(t.pd, VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME);
-	win32 = device_has(t.pd, VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME);
+	mem = device_has_in(t.pd, with_layer ? VKT_LAYER : NULL,
+			    VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME);
+	win32 = device_has_in(t.pd, with_layer ? VKT_LAYER : NULL,
+			      VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME);
 	vkt_destroy(&t);
 	vkt_ok(inst == with_layer, "%s: %s %s", how,
 	       VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
