@@ -16,10 +16,17 @@
  * means both EXPORTABLE and IMPORTABLE here.  Host memory cannot be a
  * dedicated allocation, so where the driver wants one (DEDICATED_ONLY) the
  * image cannot be shared on prime.  Whatever the driver refuses for host
- * memory (optimal tiling on many drivers) is reported unsupported.  An unsupported type gets the plain answer with no
- * external memory features (VK_SUCCESS), several types at once are refused
- * (VUID-...-externalHandleType-07721), and a driver that implements the
- * query itself answers it.
+ * memory (optimal tiling on many drivers) is reported unsupported.
+ *
+ * Unsupported means VK_ERROR_FORMAT_NOT_SUPPORTED, for a type the backend
+ * cannot carry as for an image the driver cannot share: a VK_SUCCESS would
+ * have to report compatibleHandleTypes with the type in it (the spec says
+ * it "will always contain externalHandleType"), which tells a program that
+ * checks only the result, or only that field, that it can share.  It is
+ * also what the loader answers in place of a driver without the extension
+ * and what the KHR query answers for an unsupported handle type.  Several
+ * types at once are refused (VUID-...-externalHandleType-07721), and a
+ * driver that implements the query itself answers it.
  */
 #include <string.h>
 
@@ -70,6 +77,18 @@ static VkResult nvx_caps_plain(const struct nvx_instance *inst,
 	return inst->next.GetPhysicalDeviceImageFormatProperties(physical,
 		info->format, info->type, info->tiling, info->usage,
 		info->flags, &out->imageFormatProperties);
+}
+
+/* @type cannot be shared for this image here: @why says what refused it. */
+static VkResult nvx_caps_unsupported(VkExternalImageFormatPropertiesNV *out,
+				     VkFormat format, VkImageTiling tiling,
+				     VkExternalMemoryHandleTypeFlagsNV type,
+				     const struct nvx_physdev *pd, const char *why)
+{
+	memset(out, 0, sizeof(*out));
+	nvx_debug("NV caps: format %d tiling %d, handle type 0x%x: unsupported on backend %s (%s)",
+		  format, tiling, type, nvx_backend_name(pd->backend), why);
+	return VK_ERROR_FORMAT_NOT_SUPPORTED;
 }
 
 /* The spec's rules for externalHandleType: known bits, one of them. */
@@ -135,37 +154,28 @@ VKAPI_ATTR VkResult VKAPI_CALL nvx_GetPhysicalDeviceExternalImageFormatPropertie
 	if (!nvx_caps_type_valid(externalHandleType))
 		return VK_ERROR_FORMAT_NOT_SUPPORTED;
 
-	/* A type the backend cannot carry: the image itself may still exist. */
 	if (!(externalHandleType & pd->nv_types) ||
-	    !inst->next.GetPhysicalDeviceImageFormatProperties2) {
-		nvx_debug("NV caps: format %d, handle type 0x%x: not carried by backend %s",
-			  format, externalHandleType, nvx_backend_name(pd->backend));
-		return nvx_caps_plain(inst, physicalDevice, &info, out);
-	}
+	    !inst->next.GetPhysicalDeviceImageFormatProperties2)
+		return nvx_caps_unsupported(out, format, tiling,
+					    externalHandleType, pd,
+					    "a type the backend does not carry");
 
 	ext_info.handleType = pd->khr_type;
 	res = inst->next.GetPhysicalDeviceImageFormatProperties2(physicalDevice,
 								 &info, &props);
-	if (res == VK_ERROR_FORMAT_NOT_SUPPORTED) {
-		/*
-		 * The driver cannot share this image.  Report the plain answer
-		 * with no external memory features, or the plain error.
-		 */
-		nvx_debug("NV caps: format %d, handle type 0x%x: the driver cannot export it as %s",
-			  format, externalHandleType, nvx_backend_name(pd->backend));
-		return nvx_caps_plain(inst, physicalDevice, &info, out);
-	}
+	if (res == VK_ERROR_FORMAT_NOT_SUPPORTED)
+		return nvx_caps_unsupported(out, format, tiling,
+					    externalHandleType, pd,
+					    "the driver cannot share this image as the backend's type");
 	if (res != VK_SUCCESS)
 		return res;
 
 	out->externalMemoryFeatures = nvx_features_to_nv(pd,
 		emp->externalMemoryFeatures);
-	if (!out->externalMemoryFeatures) {
-		nvx_debug("NV caps: format %d tiling %d, handle type 0x%x: backend %s cannot share it (driver features 0x%x)",
-			  format, tiling, externalHandleType,
-			  nvx_backend_name(pd->backend), emp->externalMemoryFeatures);
-		return nvx_caps_plain(inst, physicalDevice, &info, out);
-	}
+	if (!out->externalMemoryFeatures)
+		return nvx_caps_unsupported(out, format, tiling,
+					    externalHandleType, pd,
+					    "no feature of the driver's the backend can use");
 	out->imageFormatProperties = props.imageFormatProperties;
 	out->compatibleHandleTypes = nvx_types_to_nv(pd, emp->compatibleHandleTypes);
 	out->exportFromImportedHandleTypes =

@@ -10,6 +10,9 @@
  *                     dma-buf, HOST_ALLOCATION on prime), translated;
  *   KMT types         the same answer where /dev/primeshare is there and the
  *                     backend's memory is a dma-buf, unsupported otherwise;
+ *   unsupported       VK_ERROR_FORMAT_NOT_SUPPORTED, as the loader's
+ *                     stand-in answers, never VK_SUCCESS without the type
+ *                     in compatibleHandleTypes;
  *   several bits      refused (VUID-...-externalHandleType-07721).
  *
  * Then the answers are held against what allocation does: DEDICATED_ONLY
@@ -236,13 +239,12 @@ static void grid(struct vkt *t, VkExternalMemoryHandleTypeFlagBits khr_type)
 				     VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT_NV))
 					dedicated++;
 			} else {
-				/* Unsupported: the plain answer, no features. */
-				bad = nres != pres ||
-				      (pres == VK_SUCCESS &&
-				       (!same_props(&nv.imageFormatProperties, &plain) ||
-					nv.externalMemoryFeatures ||
-					nv.compatibleHandleTypes ||
-					nv.exportFromImportedHandleTypes));
+				/*
+				 * Unsupported: VK_ERROR_FORMAT_NOT_SUPPORTED,
+				 * never a VK_SUCCESS whose compatibleHandleTypes
+				 * would have to hold the type.
+				 */
+				bad = nres != VK_ERROR_FORMAT_NOT_SUPPORTED;
 			}
 			if (bad && fd && !fd_bad++)
 				vkt_diag("type 0x%x differs: %s: %d (KHR %d) features 0x%x compat 0x%x from 0x%x",
@@ -442,17 +444,20 @@ static VkResult override_answer(const char *name,
 	get = (PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV)
 		vkGetInstanceProcAddr(t.instance,
 			"vkGetPhysicalDeviceExternalImageFormatPropertiesNV");
+	/* Unsupported is VK_ERROR_FORMAT_NOT_SUPPORTED: no features. */
 	res = get(t.pd, VK_FORMAT_R8G8B8A8_UNORM, VK_IMAGE_TYPE_2D,
 		  VK_IMAGE_TILING_OPTIMAL, VK_IMAGE_USAGE_TRANSFER_SRC_BIT, 0,
 		  VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV, &nv);
-	*fd_features = nv.externalMemoryFeatures;
-	if (res == VK_SUCCESS)
+	*fd_features = res == VK_SUCCESS ? nv.externalMemoryFeatures : 0;
+	if (res == VK_SUCCESS || res == VK_ERROR_FORMAT_NOT_SUPPORTED)
 		res = get(t.pd, VK_FORMAT_R8G8B8A8_UNORM, VK_IMAGE_TYPE_2D,
 			  VK_IMAGE_TILING_OPTIMAL,
 			  VK_IMAGE_USAGE_TRANSFER_SRC_BIT, 0,
 			  VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_KMT_BIT_NV,
 			  &nv);
-	*kmt_features = nv.externalMemoryFeatures;
+	*kmt_features = res == VK_SUCCESS ? nv.externalMemoryFeatures : 0;
+	if (res == VK_ERROR_FORMAT_NOT_SUPPORTED)
+		res = VK_SUCCESS;
 	/* The layer reads the variable when first asked about the device. */
 	unsetenv("PRIMESHARE_LAYER_BACKEND");
 	vkt_destroy(&t);
