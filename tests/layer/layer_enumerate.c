@@ -7,16 +7,13 @@
  * (explicit, through VK_INSTANCE_LAYERS), the layer answers queries for its
  * own name with exactly its extensions (the device ones only on instances
  * that enabled VK_NV_external_memory_capabilities) and leaves every other
- * query to the driver (LLP_LAYER_16).  With LAYER_IMPLICIT_MANIFEST set, the implicit
- * manifest is tried too: the loader then lists the instance extension for
- * everybody, unless PRIMESHARE_LAYER_DISABLE=1.
+ * query to the driver (LLP_LAYER_16).  With LAYER_ENV_DIR set (by
+ * layer-env.sh), the implicit manifest is tried too: the loader then lists
+ * the instance extension for everybody, unless PRIMESHARE_LAYER_DISABLE=1.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "vkt.h"
 
@@ -181,7 +178,10 @@ static void with_layer(void)
 	vkt_destroy(&t);
 }
 
-/* The implicit manifest, through a private XDG_DATA_HOME. */
+/*
+ * The implicit manifest, in the private search path layer-env.sh made
+ * (its layer_env_implicit, done here).
+ */
 static void implicit(void)
 {
 	static const char *const caps[] = {
@@ -191,29 +191,31 @@ static void implicit(void)
 		VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME,
 		VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME,
 	};
-	const char *manifest = getenv("LAYER_IMPLICIT_MANIFEST");
-	char dir[] = "/tmp/ps-layer-implicit.XXXXXX", path[600], data[512];
+	const char *env_dir = getenv("LAYER_ENV_DIR");
+	char *saved[3];
+	char dir[600];
 	VkExtensionProperties *p;
 	struct vkt t;
 	uint32_t n;
 	VkResult res;
 	bool ok;
 
-	if (!manifest || !*manifest) {
-		vkt_skip("LAYER_IMPLICIT_MANIFEST not set", "implicit layer");
+	if (!env_dir || !*env_dir) {
+		vkt_skip("LAYER_ENV_DIR not set (run through enumerate.test)",
+			 "implicit layer");
 		return;
 	}
-	if (!mkdtemp(dir))
-		vkt_bail("mkdtemp: %s", strerror(errno));
-	snprintf(data, sizeof(data), "%s/vulkan", dir);
-	mkdir(data, 0700);
-	snprintf(data, sizeof(data), "%s/vulkan/implicit_layer.d", dir);
-	mkdir(data, 0700);
-	snprintf(path, sizeof(path), "%s/primeshare.json", data);
-	if (symlink(manifest, path))
-		vkt_bail("symlink: %s", strerror(errno));
-	snprintf(data, sizeof(data), "%s", dir);
-	setenv("XDG_DATA_HOME", data, 1);
+	saved[0] = getenv("XDG_CONFIG_HOME");
+	saved[1] = getenv("VK_IMPLICIT_LAYER_PATH");
+	saved[2] = getenv("VK_LOADER_LAYERS_DISABLE");
+	for (int i = 0; i < 3; i++)
+		saved[i] = saved[i] ? strdup(saved[i]) : NULL;
+	snprintf(dir, sizeof(dir), "%s/implicit", env_dir);
+	setenv("XDG_CONFIG_HOME", dir, 1);
+	snprintf(dir, sizeof(dir), "%s/implicit/vulkan/implicit_layer.d",
+		 env_dir);
+	setenv("VK_IMPLICIT_LAYER_PATH", dir, 1);
+	unsetenv("VK_LOADER_LAYERS_DISABLE");
 
 	vkt_layers(false);
 	p = instance_exts(NULL, &n, &res);
@@ -277,13 +279,13 @@ static void implicit(void)
 	vkt_ok(ok, "implicit: PRIMESHARE_LAYER_DISABLE=1 turns it off");
 	unsetenv("PRIMESHARE_LAYER_DISABLE");
 
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/vulkan/implicit_layer.d", dir);
-	rmdir(path);
-	snprintf(path, sizeof(path), "%s/vulkan", dir);
-	rmdir(path);
-	rmdir(dir);
-	unsetenv("XDG_DATA_HOME");
+	/* Back to layer-env.sh's isolation. */
+	setenv("XDG_CONFIG_HOME", saved[0] ? saved[0] : "", 1);
+	setenv("VK_IMPLICIT_LAYER_PATH", saved[1] ? saved[1] : "", 1);
+	if (saved[2])
+		setenv("VK_LOADER_LAYERS_DISABLE", saved[2], 1);
+	for (int i = 0; i < 3; i++)
+		free(saved[i]);
 }
 
 int main(void)

@@ -18,6 +18,7 @@ EXTRA_DIST += \
 # only with the layer.
 layer_tests = \
 	tests/layer/enumerate.test \
+	tests/layer/isolation.test \
 	tests/layer/create.test \
 	tests/layer/caps.test \
 	tests/layer/memory.test \
