@@ -18,6 +18,7 @@ static unsigned int vkt_n, vkt_failed;
 unsigned int vkt_validation_errors;
 unsigned int vkt_validation_warnings;
 static bool vkt_validation_on;
+static bool vkt_quiet;	/* a provoked error: not shown */
 
 static void vkt_vline(const char *prefix, const char *fmt, va_list ap)
 {
@@ -86,6 +87,15 @@ bool vkt_validation_active(void)
 	return vkt_validation_on;
 }
 
+/*
+ * What the probes of vkt_instance() found: instances made with the
+ * validation layer asked for, those where it answered, and of those with
+ * the layer and VK_NV_external_memory_capabilities, where it sat below the
+ * layer or above it.
+ */
+static unsigned int vkt_probed, vkt_live, vkt_below, vkt_above;
+static char vkt_last_id[256];
+
 void vkt_check_validation(const char *what)
 {
 	if (!vkt_validation_on) {
@@ -93,9 +103,61 @@ void vkt_check_validation(const char *what)
 			 "%s: no validation errors", what);
 		return;
 	}
+	vkt_ok(vkt_probed && vkt_live == vkt_probed,
+	       "%s: the validation layer really ran on every instance (it reported a provoked error on %u of %u)",
+	       what, vkt_live, vkt_probed);
+	if (vkt_below || vkt_above)
+		vkt_ok(!vkt_above,
+		       "%s: the validation layer sat below primeshare's, as VK_INSTANCE_LAYERS asks (below on %u, above on %u instances)",
+		       what, vkt_below, vkt_above);
 	vkt_ok(vkt_validation_errors == 0,
 	       "%s: no validation errors (%u errors, %u warnings)", what,
 	       vkt_validation_errors, vkt_validation_warnings);
+}
+
+/*
+ * Whether validation runs on @t, and where.  An image format query with
+ * usage 0 is invalid: the validation layer must report it.  The same
+ * query through vkGetPhysicalDeviceExternalImageFormatPropertiesNV is
+ * answered by primeshare's layer, which asks the driver with
+ * vkGetPhysicalDeviceImageFormatProperties2: a validation layer below it
+ * reports that command's VUID, one above it the NV command's.  The
+ * provoked errors are not counted.
+ */
+static void vkt_probe(struct vkt *t, bool nv_caps)
+{
+	PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV nv;
+	unsigned int errors = vkt_validation_errors;
+	const char *layers = getenv("VK_INSTANCE_LAYERS");
+	VkExternalImageFormatPropertiesNV np;
+	VkImageFormatProperties p;
+
+	if (!vkt_validation_on || !layers ||
+	    !strstr(layers, "VK_LAYER_KHRONOS_validation"))
+		return;
+	vkt_probed++;
+	vkt_quiet = true;
+	vkGetPhysicalDeviceImageFormatProperties(t->pd, VK_FORMAT_R8G8B8A8_UNORM,
+						 VK_IMAGE_TYPE_2D,
+						 VK_IMAGE_TILING_OPTIMAL, 0, 0, &p);
+	if (vkt_validation_errors > errors)
+		vkt_live++;
+	nv = (PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV)
+		vkGetInstanceProcAddr(t->instance,
+			"vkGetPhysicalDeviceExternalImageFormatPropertiesNV");
+	if (nv_caps && nv && strstr(layers, VKT_LAYER)) {
+		vkt_last_id[0] = 0;
+		nv(t->pd, VK_FORMAT_R8G8B8A8_UNORM, VK_IMAGE_TYPE_2D,
+		   VK_IMAGE_TILING_OPTIMAL, 0, 0,
+		   VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV, &np);
+		if (strstr(vkt_last_id, "ExternalImageFormatPropertiesNV"))
+			vkt_above++;
+		else if (strstr(vkt_last_id, "ImageFormatInfo2") ||
+			 strstr(vkt_last_id, "ImageFormatProperties2"))
+			vkt_below++;
+	}
+	vkt_quiet = false;
+	vkt_validation_errors = errors;
 }
 
 void vkt_validation_selftest(struct vkt *t)
@@ -179,7 +241,10 @@ static VKAPI_ATTR VkBool32 VKAPI_CALL vkt_message(
 	}
 	if (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) {
 		vkt_validation_errors++;
-		vkt_diag("validation error: %s", data->pMessage);
+		snprintf(vkt_last_id, sizeof(vkt_last_id), "%s",
+			 data->pMessageIdName ? data->pMessageIdName : "");
+		if (!vkt_quiet)
+			vkt_diag("validation error: %s", data->pMessage);
 	} else if (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT) {
 		vkt_validation_warnings++;
 		vkt_diag("validation warning: %s", data->pMessage);
@@ -212,6 +277,7 @@ VkResult vkt_instance(struct vkt *t, uint32_t api_version,
 	PFN_vkCreateDebugUtilsMessengerEXT create_messenger;
 	const char *names[16];
 	uint32_t count = 1;
+	bool nv_caps = false;
 	VkResult res;
 
 	memset(t, 0, sizeof(*t));
@@ -237,6 +303,10 @@ VkResult vkt_instance(struct vkt *t, uint32_t api_version,
 		vkt_destroy(t);
 		return res < 0 ? res : VK_ERROR_INITIALIZATION_FAILED;
 	}
+	for (uint32_t i = 0; i < n; i++)
+		nv_caps = nv_caps ||
+			  !strcmp(exts[i], VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME);
+	vkt_probe(t, nv_caps);
 	return VK_SUCCESS;
 }
 
