@@ -116,7 +116,7 @@ VKAPI_ATTR VkResult VKAPI_CALL nvx_CreateImage(VkDevice device,
 	};
 	VkStructureType drop[2];
 	const VkExternalMemoryImageCreateInfoNV *nv;
-	const void *nv_dedicated = NULL;
+	const void *nv_dedicated = NULL, *khr_app;
 	const struct nvx_physdev *pd;
 	struct nvx_chain chain;
 	unsigned int ndrop = 0;
@@ -133,9 +133,13 @@ VKAPI_ATTR VkResult VKAPI_CALL nvx_CreateImage(VkDevice device,
 	if (!nvx_driver_has(dev, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME))
 		nv_dedicated = nvx_chain_find(pCreateInfo->pNext,
 			VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_IMAGE_CREATE_INFO_NV);
+	khr_app = nvx_chain_find(pCreateInfo->pNext,
+				 VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO);
 	if (!nv && !nv_dedicated)
-		return dev->next.CreateImage(device, pCreateInfo, pAllocator,
-					     pImage);
+		return khr_app ? dev->next.CreateImage(device, pCreateInfo,
+						       pAllocator, pImage) :
+				 nvx_image_plain(dev, pCreateInfo, pAllocator,
+						 pImage);
 
 	if (nv && nvx_chain_find(pCreateInfo->pNext,
 				 VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO)) {
@@ -154,6 +158,10 @@ VKAPI_ATTR VkResult VKAPI_CALL nvx_CreateImage(VkDevice device,
 	if (nv_dedicated)
 		drop[ndrop++] = VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_IMAGE_CREATE_INFO_NV;
 	nvx_chain_copy(&chain, pCreateInfo, sizeof(*pCreateInfo), drop, ndrop);
+	/* No NV handle types: a plain image, external if it can be. */
+	if ((!nv || !nv->handleTypes) && !khr_app)
+		return nvx_image_plain(dev, (const VkImageCreateInfo *)chain.head,
+				       pAllocator, pImage);
 	if (nv && nv->handleTypes) {
 		khr.handleTypes = pd->khr_type;
 		nvx_chain_insert(&chain, &khr);
@@ -191,6 +199,7 @@ VKAPI_ATTR void VKAPI_CALL nvx_DestroyImage(VkDevice device, VkImage image,
 		pthread_mutex_unlock(&dev->lock);
 		free(gone);
 	}
+	nvx_unshareable_forget(dev, (uint64_t)image, false);
 	dev->next.DestroyImage(device, image, pAllocator);
 }
 
@@ -560,7 +569,11 @@ static VkResult nvx_bind_check(struct nvx_device *dev, VkImage image,
 {
 	struct nvx_memory *m = nvx_memory_find(dev, memory);
 
-	if (!m || !m->import_desc)
+	if (!m)
+		return VK_SUCCESS;
+	if (nvx_bind_external_check(dev, (uint64_t)image, false, memory, where))
+		return VK_ERROR_VALIDATION_FAILED_EXT;
+	if (!m->import_desc)
 		return VK_SUCCESS;
 	if (nvx_desc_check(dev, m->import_desc, image, offset, where))
 		return VK_ERROR_VALIDATION_FAILED_EXT;

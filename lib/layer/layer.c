@@ -208,6 +208,10 @@ static void nvx_instance_resolve(struct nvx_instance *inst,
 		(PFN_vkGetPhysicalDeviceImageFormatProperties2)gipa(instance,
 			core11 ? "vkGetPhysicalDeviceImageFormatProperties2" :
 				 "vkGetPhysicalDeviceImageFormatProperties2KHR");
+	inst->next.GetPhysicalDeviceExternalBufferProperties =
+		(PFN_vkGetPhysicalDeviceExternalBufferProperties)gipa(instance,
+			core11 ? "vkGetPhysicalDeviceExternalBufferProperties" :
+				 "vkGetPhysicalDeviceExternalBufferPropertiesKHR");
 	if (!inst->next.GetPhysicalDeviceImageFormatProperties2)
 		inst->khr_caps2 = false;
 }
@@ -493,6 +497,9 @@ static void nvx_device_resolve(struct nvx_device *dev,
 	GET(DestroyDevice);
 	GET(CreateImage);
 	GET(DestroyImage);
+	GET(CreateBuffer);
+	GET(DestroyBuffer);
+	GET(BindBufferMemory);
 	GET(AllocateMemory);
 	GET(FreeMemory);
 	GET(BindImageMemory);
@@ -503,11 +510,15 @@ static void nvx_device_resolve(struct nvx_device *dev,
 		dev->next.GetDeviceProcAddr = gdpa;
 	if (!dev->nv_memory)
 		return;
-	if (pd->api_version >= VK_API_VERSION_1_1)
+	if (pd->api_version >= VK_API_VERSION_1_1) {
 		GET(BindImageMemory2);
+		GET(BindBufferMemory2);
+	}
 	if (nvx_name_in(ci->ppEnabledExtensionNames, ci->enabledExtensionCount,
-			VK_KHR_BIND_MEMORY_2_EXTENSION_NAME))
+			VK_KHR_BIND_MEMORY_2_EXTENSION_NAME)) {
 		GET(BindImageMemory2KHR);
+		GET(BindBufferMemory2KHR);
+	}
 	if (nvx_name_in(ci->ppEnabledExtensionNames, ci->enabledExtensionCount,
 			VK_EXT_IMAGE_DRM_FORMAT_MODIFIER_EXTENSION_NAME))
 		GET(GetImageDrmFormatModifierPropertiesEXT);
@@ -592,6 +603,7 @@ static VKAPI_ATTR void VKAPI_CALL nvx_DestroyDevice(VkDevice device,
 	/* What the application did not free: the driver has let go now. */
 	nvx_device_forget_memories(dev);
 	nvx_device_forget_images(dev);
+	nvx_device_forget_unshareable(dev);
 	nvx_device_free(dev);
 }
 
@@ -676,6 +688,9 @@ static VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL nvx_GetInstanceProcAddr(
 		NVX_ENTRY(AllocateMemory),
 		NVX_ENTRY(FreeMemory),
 		NVX_ENTRY(BindImageMemory),
+		NVX_ENTRY(CreateBuffer),
+		NVX_ENTRY(DestroyBuffer),
+		NVX_ENTRY(BindBufferMemory),
 		NVX_ENTRY(GetMemoryWin32HandleNV),
 	};
 	struct nvx_instance *inst;
@@ -733,6 +748,22 @@ static bool nvx_hook_bind2_khr(const struct nvx_device *dev)
 	return dev->nv_memory && dev->next.BindImageMemory2KHR;
 }
 
+/* Buffers matter only where the backend makes shared memory KHR external. */
+static bool nvx_hook_buffers(const struct nvx_device *dev)
+{
+	return dev->nv_memory && dev->physdev->khr_type;
+}
+
+static bool nvx_hook_buffer_bind2(const struct nvx_device *dev)
+{
+	return nvx_hook_buffers(dev) && dev->next.BindBufferMemory2;
+}
+
+static bool nvx_hook_buffer_bind2_khr(const struct nvx_device *dev)
+{
+	return nvx_hook_buffers(dev) && dev->next.BindBufferMemory2KHR;
+}
+
 /* The image layout checks at hand-over, only with PRIMESHARE_LAYER_DEBUG. */
 static bool nvx_hook_debug(const struct nvx_device *dev)
 {
@@ -751,6 +782,11 @@ static const struct nvx_device_entry nvx_device_commands[] = {
 	NVX_DEVICE_ENTRY(BindImageMemory, nvx_hook_nv_memory),
 	NVX_DEVICE_ENTRY(BindImageMemory2, nvx_hook_bind2),
 	NVX_DEVICE_ENTRY(BindImageMemory2KHR, nvx_hook_bind2_khr),
+	NVX_DEVICE_ENTRY(CreateBuffer, nvx_hook_buffers),
+	NVX_DEVICE_ENTRY(DestroyBuffer, nvx_hook_buffers),
+	NVX_DEVICE_ENTRY(BindBufferMemory, nvx_hook_buffers),
+	NVX_DEVICE_ENTRY(BindBufferMemory2, nvx_hook_buffer_bind2),
+	NVX_DEVICE_ENTRY(BindBufferMemory2KHR, nvx_hook_buffer_bind2_khr),
 	NVX_DEVICE_ENTRY(CmdPipelineBarrier, nvx_hook_debug),
 };
 

@@ -98,6 +98,8 @@ struct nvx_instance {
 			GetPhysicalDeviceImageFormatProperties2;
 		PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV
 			GetPhysicalDeviceExternalImageFormatPropertiesNV;
+		PFN_vkGetPhysicalDeviceExternalBufferProperties
+			GetPhysicalDeviceExternalBufferProperties;
 	} next;
 
 	pthread_mutex_t lock;		/* protects physdevs */
@@ -107,6 +109,7 @@ struct nvx_instance {
 
 struct nvx_memory;
 struct nvx_image;
+struct nvx_unshareable;
 struct primeshare;
 
 struct nvx_device {
@@ -125,6 +128,11 @@ struct nvx_device {
 		PFN_vkDestroyDevice DestroyDevice;
 		PFN_vkCreateImage CreateImage;
 		PFN_vkDestroyImage DestroyImage;
+		PFN_vkCreateBuffer CreateBuffer;
+		PFN_vkDestroyBuffer DestroyBuffer;
+		PFN_vkBindBufferMemory BindBufferMemory;
+		PFN_vkBindBufferMemory2 BindBufferMemory2;
+		PFN_vkBindBufferMemory2 BindBufferMemory2KHR;
 		PFN_vkAllocateMemory AllocateMemory;
 		PFN_vkFreeMemory FreeMemory;
 		PFN_vkBindImageMemory BindImageMemory;
@@ -143,6 +151,8 @@ struct nvx_device {
 	pthread_mutex_t lock;		/* protects memories, images, ps */
 	struct nvx_memory *memories;	/* allocations the layer shares */
 	struct nvx_image *images;	/* images made with NV external memory */
+	/* Plain images and buffers the driver would not make external. */
+	struct nvx_unshareable *unshareable;
 	struct primeshare *ps;		/* KMT: the session, opened on first use */
 	int drm_fd;			/* prime: the dumb buffer node, or -1 */
 };
@@ -278,6 +288,27 @@ VKAPI_ATTR VkResult VKAPI_CALL nvx_BindImageMemory2(VkDevice device,
 	uint32_t bindInfoCount, const VkBindImageMemoryInfo *pBindInfos);
 VKAPI_ATTR VkResult VKAPI_CALL nvx_BindImageMemory2KHR(VkDevice device,
 	uint32_t bindInfoCount, const VkBindImageMemoryInfo *pBindInfos);
+
+/* external.c: plain images and buffers made external for shared memory. */
+VkResult nvx_image_plain(struct nvx_device *dev, const VkImageCreateInfo *ci,
+			 const VkAllocationCallbacks *alloc, VkImage *image);
+VkResult nvx_bind_external_check(struct nvx_device *dev, uint64_t handle,
+				 bool buffer, VkDeviceMemory memory,
+				 const char *where);
+void nvx_unshareable_forget(struct nvx_device *dev, uint64_t handle,
+			    bool buffer);
+void nvx_device_forget_unshareable(struct nvx_device *dev);
+VKAPI_ATTR VkResult VKAPI_CALL nvx_CreateBuffer(VkDevice device,
+	const VkBufferCreateInfo *pCreateInfo,
+	const VkAllocationCallbacks *pAllocator, VkBuffer *pBuffer);
+VKAPI_ATTR void VKAPI_CALL nvx_DestroyBuffer(VkDevice device, VkBuffer buffer,
+	const VkAllocationCallbacks *pAllocator);
+VKAPI_ATTR VkResult VKAPI_CALL nvx_BindBufferMemory(VkDevice device,
+	VkBuffer buffer, VkDeviceMemory memory, VkDeviceSize memoryOffset);
+VKAPI_ATTR VkResult VKAPI_CALL nvx_BindBufferMemory2(VkDevice device,
+	uint32_t bindInfoCount, const VkBindBufferMemoryInfo *pBindInfos);
+VKAPI_ATTR VkResult VKAPI_CALL nvx_BindBufferMemory2KHR(VkDevice device,
+	uint32_t bindInfoCount, const VkBindBufferMemoryInfo *pBindInfos);
 
 /* handover.c: the layout warning, with PRIMESHARE_LAYER_DEBUG=1 only. */
 VKAPI_ATTR void VKAPI_CALL nvx_CmdPipelineBarrier(VkCommandBuffer cb,

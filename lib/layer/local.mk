@@ -47,6 +47,7 @@ lib_layer_libVkLayer_primeshare_la_SOURCES = \
 	lib/layer/caps.c \
 	lib/layer/memory.c \
 	lib/layer/image.c \
+	lib/layer/external.c \
 	lib/layer/kmt.c \
 	lib/layer/prime.c \
 	lib/layer/handover.c

@@ -23,6 +23,7 @@ layer_tests = \
 	tests/layer/caps.test \
 	tests/layer/memory.test \
 	tests/layer/chain.test \
+	tests/layer/plain.test \
 	tests/layer/roundtrip.test \
 	tests/layer/share.test \
 	tests/layer/native.test \
@@ -51,7 +52,7 @@ tests/layer/layer-vm-tests: $(srcdir)/tests/layer/layer-vm-tests.in Makefile
 layer_vm_test_programs = tests/layer/layer-vm-tests
 layer_vm_deps = tests/layer/layer-vm-tests \
 	tests/layer/layer_caps tests/layer/layer_memory tests/layer/layer_chain \
-	tests/layer/layer_share \
+	tests/layer/layer_plain tests/layer/layer_share \
 	lib/layer/libVkLayer_primeshare.la $(layer_test_manifests)
 CLEANFILES += tests/layer/layer-vm-tests
 
@@ -80,6 +81,7 @@ check_PROGRAMS += \
 	tests/layer/layer_caps \
 	tests/layer/layer_memory \
 	tests/layer/layer_chain \
+	tests/layer/layer_plain \
 	tests/layer/layer_roundtrip \
 	tests/layer/layer_share \
 	tests/layer/layer_native
@@ -104,6 +106,10 @@ tests_layer_layer_chain_SOURCES = tests/layer/layer_chain.c $(layer_test_common)
 tests_layer_layer_chain_CPPFLAGS = $(layer_test_cppflags)
 tests_layer_layer_chain_CFLAGS = $(layer_test_cflags)
 tests_layer_layer_chain_LDADD = $(VULKAN_LIBS)
+tests_layer_layer_plain_SOURCES = tests/layer/layer_plain.c $(layer_test_common)
+tests_layer_layer_plain_CPPFLAGS = $(layer_test_cppflags)
+tests_layer_layer_plain_CFLAGS = $(layer_test_cflags)
+tests_layer_layer_plain_LDADD = $(VULKAN_LIBS)
 tests_layer_layer_roundtrip_SOURCES = tests/layer/layer_roundtrip.c $(layer_test_common)
 tests_layer_layer_roundtrip_CPPFLAGS = $(layer_test_cppflags)
 tests_layer_layer_roundtrip_CFLAGS = $(layer_test_cflags)
