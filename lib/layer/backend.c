@@ -242,6 +242,20 @@ static void nvx_physdev_extensions(struct nvx_instance *inst,
 			       HAS(VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME);
 	pd->native_nv_win32 = pd->native_nv &&
 			      HAS(VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME);
+	/*
+	 * The family is the driver's only whole: win32 handles need memory
+	 * the layer made, and the capability answer must be about the memory
+	 * that will be made.  A driver with VK_NV_external_memory but not
+	 * _win32 gets none of it; the layer provides all three.
+	 */
+	if (pd->native_nv && !(pd->native_nv_memory && pd->native_nv_win32)) {
+		nvx_debug("the driver answers the NV capability query, but VK_NV_external_memory is %s and VK_NV_external_memory_win32 %s: the layer provides the NV family itself",
+			  pd->native_nv_memory ? "there" : "missing",
+			  pd->native_nv_win32 ? "there" : "missing");
+		pd->native_nv = false;
+		pd->native_nv_memory = false;
+		pd->native_nv_win32 = false;
+	}
 	pd->has_ext_memory = HAS(VK_KHR_EXTERNAL_MEMORY_EXTENSION_NAME) ||
 			     pd->api_version >= VK_API_VERSION_1_1;
 	pd->has_ext_memory_fd = HAS(VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME);

@@ -161,7 +161,7 @@ VkResult nvx_bind_external_check(struct nvx_device *dev, uint64_t handle,
 	pthread_mutex_unlock(&dev->lock);
 	if (!refused)
 		return VK_SUCCESS;
-	nvx_error("%s: the %s 0x%llx cannot be bound to memory exported or imported through the NV extensions: the driver cannot create it external of the backend's handle type 0x%x (backend %s), which that memory is below the layer (%s)",
+	nvx_error("%s: the %s 0x%llx cannot be bound to memory exported or imported through the NV extensions: the driver cannot create it external of handle type 0x%x, the type that memory has below the layer (backend %s) (%s)",
 		  where, buffer ? "buffer" : "image", (unsigned long long)handle,
 		  dev->physdev->khr_type, nvx_backend_name(dev->physdev->backend),
 		  buffer ? "VUID-vkBindBufferMemory-memory-02726" :

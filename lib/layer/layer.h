@@ -52,7 +52,7 @@ struct nvx_physdev {
 	uint32_t api_version;		/* min(instance, driver) */
 	VkExtensionProperties *exts;	/* the driver's device extensions */
 	uint32_t ext_count;
-	bool native_nv;			/* the driver implements the NV family */
+	bool native_nv;			/* the driver implements the whole NV family */
 	bool native_nv_memory;		/* ... and VK_NV_external_memory */
 	bool native_nv_win32;		/* ... and VK_NV_external_memory_win32 */
 	bool has_ext_memory;		/* VK_KHR_external_memory */

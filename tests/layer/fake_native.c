@@ -10,8 +10,22 @@
  * marked values (maxArrayLayers FAKE_LAYERS), lists the two NV device
  * extensions, returns FAKE_HANDLE from vkGetMemoryWin32HandleNV, and passes
  * everything else on.  One instance and one device at a time.
+ *
+ * With FAKE_NATIVE_NO_WIN32 set when the instance is made it plays a driver
+ * with VK_NV_external_memory but without VK_NV_external_memory_win32: it
+ * lists only the first, has no vkGetMemoryWin32HandleNV, refuses a device
+ * with the second (VK_ERROR_EXTENSION_NOT_PRESENT), and refuses an
+ * allocation whose chain holds a structure of it (as no driver without the
+ * extension can take one), saying so on stderr.
+ *
+ * With FAKE_NO_EXTERNAL_IMAGES set it plays no NV driver at all, only one
+ * that can make no image external: vkGetPhysicalDeviceImageFormatProperties2
+ * with an external handle type answers VK_ERROR_FORMAT_NOT_SUPPORTED, and
+ * everything else passes on.
  */
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define VK_NO_PROTOTYPES
@@ -27,6 +41,9 @@ static PFN_vkGetInstanceProcAddr next_gipa;
 static PFN_vkGetDeviceProcAddr next_gdpa;
 static PFN_vkEnumerateDeviceExtensionProperties next_enum;
 static VkInstance fake_instance;
+static bool fake_no_win32;
+static bool fake_no_external;
+static PFN_vkAllocateMemory next_alloc;
 
 static const VkExtensionProperties fake_exts[] = {
 	{ VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME, 1 },
@@ -51,6 +68,8 @@ static VKAPI_ATTR VkResult VKAPI_CALL fake_CreateInstance(
 	next_gipa = l->u.pLayerInfo->pfnNextGetInstanceProcAddr;
 	l->u.pLayerInfo = l->u.pLayerInfo->pNext;
 	create = (PFN_vkCreateInstance)next_gipa(VK_NULL_HANDLE, "vkCreateInstance");
+	fake_no_win32 = getenv("FAKE_NATIVE_NO_WIN32") != NULL;
+	fake_no_external = getenv("FAKE_NO_EXTERNAL_IMAGES") != NULL;
 
 	/* "The driver" consumes the NV name itself. */
 	down.enabledExtensionCount = 0;
@@ -77,6 +96,7 @@ static VKAPI_ATTR VkResult VKAPI_CALL fake_CreateDevice(VkPhysicalDevice pd,
 	const char *names[64];
 	VkDeviceCreateInfo down = *ci;
 	PFN_vkCreateDevice create;
+	VkResult res;
 
 	while (l && !(l->sType == VK_STRUCTURE_TYPE_LOADER_DEVICE_CREATE_INFO &&
 		      l->function == VK_LAYER_LINK_INFO))
@@ -90,12 +110,20 @@ static VKAPI_ATTR VkResult VKAPI_CALL fake_CreateDevice(VkPhysicalDevice pd,
 	l->u.pLayerInfo = l->u.pLayerInfo->pNext;
 	down.enabledExtensionCount = 0;
 	down.ppEnabledExtensionNames = names;
-	for (uint32_t i = 0; i < ci->enabledExtensionCount; i++)
-		if (strncmp(ci->ppEnabledExtensionNames[i],
-			    "VK_NV_external_memory", 21))
-			names[down.enabledExtensionCount++] =
-				ci->ppEnabledExtensionNames[i];
-	return create(pd, &down, alloc, out);
+	for (uint32_t i = 0; i < ci->enabledExtensionCount; i++) {
+		const char *e = ci->ppEnabledExtensionNames[i];
+
+		if (fake_no_win32 &&
+		    !strcmp(e, VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME))
+			return VK_ERROR_EXTENSION_NOT_PRESENT;
+		if (strncmp(e, "VK_NV_external_memory", 21))
+			names[down.enabledExtensionCount++] = e;
+	}
+	res = create(pd, &down, alloc, out);
+	if (res == VK_SUCCESS)
+		next_alloc = (PFN_vkAllocateMemory)next_gdpa(*out,
+							     "vkAllocateMemory");
+	return res;
 }
 
 static VKAPI_ATTR VkResult VKAPI_CALL fake_EnumerateDeviceExtensionProperties(
@@ -112,7 +140,7 @@ static VKAPI_ATTR VkResult VKAPI_CALL fake_EnumerateDeviceExtensionProperties(
 	if (res < 0)
 		return res;
 	total = n;
-	for (uint32_t i = 0; i < 2; i++) {
+	for (uint32_t i = 0; i < (fake_no_win32 ? 1 : 2); i++) {
 		bool dup = false;
 
 		for (uint32_t j = 0; j < n; j++)
@@ -161,14 +189,53 @@ static VKAPI_ATTR VkResult VKAPI_CALL fake_GetMemoryWin32HandleNV(
 	return VK_SUCCESS;
 }
 
+/* Without the win32 extension its structures cannot be taken. */
+static VKAPI_ATTR VkResult VKAPI_CALL fake_AllocateMemory(VkDevice device,
+	const VkMemoryAllocateInfo *ai, const VkAllocationCallbacks *alloc,
+	VkDeviceMemory *out)
+{
+	const VkBaseInStructure *s;
+
+	for (s = ai->pNext; s && fake_no_win32; s = s->pNext) {
+		if (s->sType == VK_STRUCTURE_TYPE_IMPORT_MEMORY_WIN32_HANDLE_INFO_NV ||
+		    s->sType == VK_STRUCTURE_TYPE_EXPORT_MEMORY_WIN32_HANDLE_INFO_NV) {
+			fprintf(stderr, "fake native driver: a VK_NV_external_memory_win32 structure (%d) reached a driver without that extension\n",
+				(int)s->sType);
+			return VK_ERROR_VALIDATION_FAILED_EXT;
+		}
+	}
+	return next_alloc(device, ai, alloc, out);
+}
+
 static VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL fake_GetDeviceProcAddr(
 	VkDevice device, const char *name)
 {
 	if (!strcmp(name, "vkGetDeviceProcAddr"))
 		return (PFN_vkVoidFunction)fake_GetDeviceProcAddr;
+	if (fake_no_external)
+		return next_gdpa(device, name);
 	if (!strcmp(name, "vkGetMemoryWin32HandleNV"))
-		return (PFN_vkVoidFunction)fake_GetMemoryWin32HandleNV;
+		return fake_no_win32 ? NULL :
+		       (PFN_vkVoidFunction)fake_GetMemoryWin32HandleNV;
+	if (!strcmp(name, "vkAllocateMemory") && fake_no_win32)
+		return (PFN_vkVoidFunction)fake_AllocateMemory;
 	return next_gdpa(device, name);
+}
+
+static VKAPI_ATTR VkResult VKAPI_CALL fake_GetPhysicalDeviceImageFormatProperties2(
+	VkPhysicalDevice pd, const VkPhysicalDeviceImageFormatInfo2 *info,
+	VkImageFormatProperties2 *props)
+{
+	PFN_vkGetPhysicalDeviceImageFormatProperties2 next =
+		(PFN_vkGetPhysicalDeviceImageFormatProperties2)next_gipa(
+			fake_instance, "vkGetPhysicalDeviceImageFormatProperties2");
+	const VkBaseInStructure *s;
+
+	for (s = info->pNext; s; s = s->pNext)
+		if (s->sType == VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_IMAGE_FORMAT_INFO &&
+		    ((const VkPhysicalDeviceExternalImageFormatInfo *)s)->handleType)
+			return VK_ERROR_FORMAT_NOT_SUPPORTED;
+	return next(pd, info, props);
 }
 
 static VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL fake_GetInstanceProcAddr(
@@ -189,6 +256,18 @@ static VKAPI_ATTR PFN_vkVoidFunction VKAPI_CALL fake_GetInstanceProcAddr(
 #undef E
 	};
 
+	if (fake_no_win32 && !strcmp(name, "vkGetMemoryWin32HandleNV"))
+		return next_gipa ? next_gipa(instance, name) : NULL;
+	if (fake_no_external) {
+		if (!strcmp(name, "vkGetPhysicalDeviceImageFormatProperties2") ||
+		    !strcmp(name, "vkGetPhysicalDeviceImageFormatProperties2KHR"))
+			return (PFN_vkVoidFunction)
+				fake_GetPhysicalDeviceImageFormatProperties2;
+		if (strcmp(name, "vkGetInstanceProcAddr") &&
+		    strcmp(name, "vkCreateInstance") &&
+		    strcmp(name, "vkCreateDevice"))
+			return next_gipa ? next_gipa(instance, name) : NULL;
+	}
 	for (size_t i = 0; i < VKT_COUNT(table); i++)
 		if (!strcmp(name, table[i].name))
 			return table[i].fn;

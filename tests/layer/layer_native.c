@@ -8,6 +8,7 @@
  * 0x5ec7e7).  With it, the marked answers must reach the program; without
  * it, the layer's own.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "vkt.h"
@@ -105,11 +106,93 @@ static bool has_layer(const char *name)
 	return false;
 }
 
+/*
+ * A driver with VK_NV_external_memory but not VK_NV_external_memory_win32:
+ * the layer provides the whole family itself (win32 handles need its own
+ * memory), so no NV structure reaches the driver, the capability answer is
+ * the layer's, and memory exports to a handle that imports again.
+ */
+static void memory_only(void)
+{
+	const char *who = "native VK_NV_external_memory without _win32";
+	VkExportMemoryAllocateInfoNV exp = {
+		.sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO_NV,
+		.handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
+	};
+	VkImportMemoryWin32HandleInfoNV imp = {
+		.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_WIN32_HANDLE_INFO_NV,
+		.handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
+	};
+	VkMemoryAllocateInfo mai = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+		.pNext = &exp,
+		.allocationSize = 65536,
+	};
+	PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV get;
+	PFN_vkGetMemoryWin32HandleNV get_handle;
+	VkDeviceMemory exported = VK_NULL_HANDLE, imported = VK_NULL_HANDLE;
+	VkExternalImageFormatPropertiesNV nv;
+	HANDLE h = NULL;
+	struct vkt t;
+	VkResult res;
+
+	setenv("FAKE_NATIVE_NO_WIN32", "1", 1);
+	vkt_layers_with(true, FAKE);
+	res = vkt_instance(&t, VK_API_VERSION_1_1, caps, 1);
+	unsetenv("FAKE_NATIVE_NO_WIN32");
+	if (res != VK_SUCCESS) {
+		vkt_ok(false, "%s: instance (%d)", who, res);
+		return;
+	}
+	get = (PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV)
+		vkGetInstanceProcAddr(t.instance,
+			"vkGetPhysicalDeviceExternalImageFormatPropertiesNV");
+	memset(&nv, 0, sizeof(nv));
+	res = get(t.pd, VK_FORMAT_R8G8B8A8_UNORM, VK_IMAGE_TYPE_2D,
+		  VK_IMAGE_TILING_OPTIMAL, VK_IMAGE_USAGE_TRANSFER_SRC_BIT, 0,
+		  VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV, &nv);
+	vkt_ok(res == VK_SUCCESS &&
+	       nv.imageFormatProperties.maxArrayLayers != 77,
+	       "%s: the layer answers the capability query, for the memory it will make (maxArrayLayers %u)",
+	       who, nv.imageFormatProperties.maxArrayLayers);
+	res = vkt_device(&t, exts, 2);
+	vkt_ok(res == VK_SUCCESS, "%s: device with both NV extensions (%d)",
+	       who, res);
+	if (res != VK_SUCCESS) {
+		vkt_destroy(&t);
+		return;
+	}
+	get_handle = (PFN_vkGetMemoryWin32HandleNV)
+		vkGetDeviceProcAddr(t.device, "vkGetMemoryWin32HandleNV");
+	mai.memoryTypeIndex = vkt_memory_type(&t, ~0u, 0);
+	res = vkAllocateMemory(t.device, &mai, NULL, &exported);
+	if (res == VK_SUCCESS)
+		res = get_handle ? get_handle(t.device, exported,
+			VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV, &h) :
+			VK_ERROR_EXTENSION_NOT_PRESENT;
+	vkt_ok(res == VK_SUCCESS && h != (HANDLE)(intptr_t)0x5ec7e7 &&
+	       PRIMESHARE_FD_FROM_HANDLE(h) >= 0,
+	       "%s: NV-exportable memory and the layer's vkGetMemoryWin32HandleNV (%d, %p)",
+	       who, res, h);
+	if (res == VK_SUCCESS) {
+		imp.handle = h;
+		mai.pNext = &imp;
+		res = vkAllocateMemory(t.device, &mai, NULL, &imported);
+		vkt_ok(res == VK_SUCCESS,
+		       "%s: the handle imports, and no win32 structure reaches the driver (%d)",
+		       who, res);
+	}
+	vkFreeMemory(t.device, imported, NULL);
+	vkFreeMemory(t.device, exported, NULL);
+	vkt_destroy(&t);
+}
+
 int main(void)
 {
 	vkt_ok(has_layer(FAKE), "the test layer %s is found", FAKE);
 	run(false);
 	run(true);
+	memory_only();
 	vkt_check_validation("stepping aside");
 	return vkt_done();
 }

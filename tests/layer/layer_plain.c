@@ -14,6 +14,7 @@
  * the exporter's buffer must read back through the importer's.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -257,6 +258,58 @@ static void buffers(void)
 	vkFreeMemory(t.device, exported, NULL);
 }
 
+/*
+ * Below a test layer that plays a driver which can make no image external
+ * (fake_native.c, FAKE_NO_EXTERNAL_IMAGES): a plain image is created as
+ * asked, binding it to NV-exportable memory is refused with the rule's
+ * name, never passed down, and binding it to ordinary memory works.
+ */
+static void unshareable(void)
+{
+	static const char *const caps[] = {
+		VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
+	};
+	static const char *const exts[] = {
+		VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME,
+		VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME,
+	};
+	VkMemoryAllocateInfo mai = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
+	};
+	VkDeviceMemory exported = VK_NULL_HANDLE, plain = VK_NULL_HANDLE;
+	VkMemoryRequirements mr;
+	VkImage image;
+	VkResult res;
+
+	setenv("FAKE_NO_EXTERNAL_IMAGES", "1", 1);
+	vkt_layers_with(true, "VK_LAYER_PRIMESHARE_test_native_nv");
+	res = vkt_instance(&t, VK_API_VERSION_1_1, caps, 1);
+	unsetenv("FAKE_NO_EXTERNAL_IMAGES");
+	if (res == VK_SUCCESS)
+		res = vkt_device(&t, exts, 2);
+	if (res != VK_SUCCESS)
+		vkt_bail("instance and device over the test layer: %d", res);
+	image = plain_image();
+	vkGetImageMemoryRequirements(t.device, image, &mr);
+	res = shared_memory(&mr, NULL, &exported);
+	if (res == VK_SUCCESS)
+		res = vkBindImageMemory(t.device, image, exported, 0);
+	vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
+	       "a driver that cannot make the image external: binding it to NV-exportable memory is refused (VUID-vkBindImageMemory-memory-02728) (%d)",
+	       res);
+	mai.allocationSize = mr.size;
+	mai.memoryTypeIndex = vkt_memory_type(&t, mr.memoryTypeBits, 0);
+	res = vkAllocateMemory(t.device, &mai, NULL, &plain);
+	if (res == VK_SUCCESS)
+		res = vkBindImageMemory(t.device, image, plain, 0);
+	vkt_ok(res == VK_SUCCESS,
+	       "... and binding it to ordinary memory works (%d)", res);
+	vkDestroyImage(t.device, image, NULL);
+	vkFreeMemory(t.device, plain, NULL);
+	vkFreeMemory(t.device, exported, NULL);
+	vkt_destroy(&t);
+}
+
 int main(void)
 {
 	static const char *const caps[] = {
@@ -283,6 +336,7 @@ int main(void)
 	images();
 	buffers();
 	vkt_destroy(&t);
+	unshareable();
 	vkt_check_validation("plain images and buffers on shared memory");
 	return vkt_done();
 }

@@ -53,6 +53,7 @@ layer_vm_test_programs = tests/layer/layer-vm-tests
 layer_vm_deps = tests/layer/layer-vm-tests \
 	tests/layer/layer_caps tests/layer/layer_memory tests/layer/layer_chain \
 	tests/layer/layer_plain tests/layer/layer_share \
+	tests/layer/libVkLayer_primeshare_test_native_nv.la \
 	lib/layer/libVkLayer_primeshare.la $(layer_test_manifests)
 CLEANFILES += tests/layer/layer-vm-tests
 
