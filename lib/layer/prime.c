@@ -13,8 +13,13 @@
  * handing out more handles, the mapping because the driver uses it.
  *
  * Dumb buffers need a primary node (/dev/dri/cardN): render nodes do not
- * allow DRM_IOCTL_MODE_CREATE_DUMB.  PRIMESHARE_LAYER_DRM_DEVICE names the
- * node to use instead of the first one found.
+ * allow DRM_IOCTL_MODE_CREATE_DUMB.  The first process to open a primary
+ * node that has no master becomes its DRM master, which would keep a
+ * compositor started later from driving that GPU's displays: the layer
+ * drops the master role at once after every open, and never holds it.
+ * The node is vgem's where vgem is loaded (it drives no display); else the
+ * first primary node that makes dumb buffers and exports them.
+ * PRIMESHARE_LAYER_DRM_DEVICE names the node to use instead.
  *
  * The mapping is CPU memory shared with every other importer of the
  * dma-buf; the driver reads and writes it without DMA_BUF_IOCTL_SYNC, so
@@ -65,13 +70,48 @@ static bool nvx_prime_node_usable(int fd)
 	return true;
 }
 
-static int nvx_prime_try(const char *path)
+/* Whether @fd's driver is vgem. */
+static bool nvx_prime_is_vgem(int fd)
+{
+	drmVersionPtr v = drmGetVersion(fd);
+	bool vgem = v && v->name && !strcmp(v->name, "vgem");
+
+	drmFreeVersion(v);
+	return vgem;
+}
+
+/*
+ * Open @path as the layer uses it: never as DRM master.  Opening made the
+ * layer master if the node had none; it gives that up before anything else.
+ */
+static int nvx_prime_open_node(const char *path)
 {
 	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
 
 	if (fd < 0)
 		return -errno;
-	if (!nvx_prime_node_usable(fd)) {
+	if (drmIsMaster(fd)) {
+		if (drmDropMaster(fd)) {
+			nvx_error("prime: %s: cannot drop the DRM master role that opening it gave (%s); not using it",
+				  path, strerror(errno));
+			close(fd);
+			return -EBUSY;
+		}
+		nvx_debug("prime: %s: dropped the DRM master role that opening it gave",
+			  path);
+	}
+	return fd;
+}
+
+/* @vgem_only: only vgem's node will do (the first pass of the search). */
+static int nvx_prime_try(const char *path, bool vgem_only)
+{
+	int fd = nvx_prime_open_node(path);
+
+	if (fd < 0)
+		return fd;
+	if ((vgem_only && !nvx_prime_is_vgem(fd)) ||
+	    !nvx_prime_node_usable(fd)) {
 		close(fd);
 		return -ENODEV;
 	}
@@ -89,7 +129,7 @@ int nvx_prime_find_node(char *path, size_t size)
 	int n, fd, ret = -ENODEV;
 
 	if (env && *env) {
-		fd = nvx_prime_try(env);
+		fd = nvx_prime_try(env, false);
 		if (fd < 0) {
 			nvx_error("PRIMESHARE_LAYER_DRM_DEVICE=%s: %s", env,
 				  fd == -ENODEV ? "makes no dumb buffers" :
@@ -112,23 +152,28 @@ int nvx_prime_find_node(char *path, size_t size)
 	if (!devs)
 		return -ENOMEM;
 	n = drmGetDevices2(0, devs, n);
-	for (int i = 0; i < n && ret; i++) {
-		const char *node;
+	/* vgem first; then any node that makes and exports dumb buffers. */
+	for (int pass = 0; pass < 2 && ret; pass++) {
+		for (int i = 0; i < n && ret; i++) {
+			const char *node;
 
-		if (!(devs[i]->available_nodes & (1 << DRM_NODE_PRIMARY)))
-			continue;
-		node = devs[i]->nodes[DRM_NODE_PRIMARY];
-		fd = nvx_prime_try(node);
-		if (fd < 0) {
-			nvx_debug("prime: %s: %s", node,
-				  fd == -ENODEV ? "no dumb buffers or PRIME export" :
-				  strerror(-fd));
-			continue;
+			if (!(devs[i]->available_nodes & (1 << DRM_NODE_PRIMARY)))
+				continue;
+			node = devs[i]->nodes[DRM_NODE_PRIMARY];
+			fd = nvx_prime_try(node, pass == 0);
+			if (fd < 0) {
+				if (pass)
+					nvx_debug("prime: %s: %s", node,
+						  fd == -ENODEV ? "no dumb buffers or PRIME export" :
+						  strerror(-fd));
+				continue;
+			}
+			close(fd);
+			snprintf(path, size, "%s", node);
+			nvx_debug("prime: dumb buffers from %s%s", path,
+				  pass ? "" : " (vgem)");
+			ret = 0;
 		}
-		close(fd);
-		snprintf(path, size, "%s", node);
-		nvx_debug("prime: dumb buffers from %s", path);
-		ret = 0;
 	}
 	if (n > 0)
 		drmFreeDevices(devs, n);
@@ -139,7 +184,7 @@ int nvx_prime_find_node(char *path, size_t size)
 /* nvx_prime_open() - open the node of @pd for a device; fd or -errno. */
 int nvx_prime_open(const struct nvx_physdev *pd)
 {
-	return nvx_prime_try(pd->drm_node);
+	return nvx_prime_try(pd->drm_node, false);
 }
 
 static VkDeviceSize nvx_align(VkDeviceSize v, VkDeviceSize a)

@@ -24,6 +24,7 @@ layer_tests = \
 	tests/layer/memory.test \
 	tests/layer/chain.test \
 	tests/layer/plain.test \
+	tests/layer/prime.test \
 	tests/layer/roundtrip.test \
 	tests/layer/share.test \
 	tests/layer/native.test \
@@ -52,7 +53,7 @@ tests/layer/layer-vm-tests: $(srcdir)/tests/layer/layer-vm-tests.in Makefile
 layer_vm_test_programs = tests/layer/layer-vm-tests
 layer_vm_deps = tests/layer/layer-vm-tests \
 	tests/layer/layer_caps tests/layer/layer_memory tests/layer/layer_chain \
-	tests/layer/layer_plain tests/layer/layer_share \
+	tests/layer/layer_plain tests/layer/layer_prime tests/layer/layer_share \
 	tests/layer/libVkLayer_primeshare_test_native_nv.la \
 	lib/layer/libVkLayer_primeshare.la $(layer_test_manifests)
 CLEANFILES += tests/layer/layer-vm-tests
@@ -83,6 +84,7 @@ check_PROGRAMS += \
 	tests/layer/layer_memory \
 	tests/layer/layer_chain \
 	tests/layer/layer_plain \
+	tests/layer/layer_prime \
 	tests/layer/layer_roundtrip \
 	tests/layer/layer_share \
 	tests/layer/layer_native
@@ -111,6 +113,10 @@ tests_layer_layer_plain_SOURCES = tests/layer/layer_plain.c $(layer_test_common)
 tests_layer_layer_plain_CPPFLAGS = $(layer_test_cppflags)
 tests_layer_layer_plain_CFLAGS = $(layer_test_cflags)
 tests_layer_layer_plain_LDADD = $(VULKAN_LIBS)
+tests_layer_layer_prime_SOURCES = tests/layer/layer_prime.c $(layer_test_common)
+tests_layer_layer_prime_CPPFLAGS = $(layer_test_cppflags)
+tests_layer_layer_prime_CFLAGS = $(layer_test_cflags) $(LIBDRM_CFLAGS)
+tests_layer_layer_prime_LDADD = $(VULKAN_LIBS) $(LIBDRM_LIBS)
 tests_layer_layer_roundtrip_SOURCES = tests/layer/layer_roundtrip.c $(layer_test_common)
 tests_layer_layer_roundtrip_CPPFLAGS = $(layer_test_cppflags)
 tests_layer_layer_roundtrip_CFLAGS = $(layer_test_cflags)
