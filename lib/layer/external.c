@@ -89,58 +89,6 @@ static bool nvx_buffer_can_be_external(struct nvx_device *dev,
 		VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT);
 }
 
-/* A resource the driver would not make external. */
-struct nvx_unshareable {
-	struct nvx_unshareable *next;
-	uint64_t handle;
-	bool buffer;
-};
-
-static void nvx_unshareable_add(struct nvx_device *dev, uint64_t handle,
-				bool buffer)
-{
-	struct nvx_unshareable *u = calloc(1, sizeof(*u));
-
-	if (!u)
-		return;
-	u->handle = handle;
-	u->buffer = buffer;
-	pthread_mutex_lock(&dev->lock);
-	u->next = dev->unshareable;
-	dev->unshareable = u;
-	pthread_mutex_unlock(&dev->lock);
-}
-
-void nvx_unshareable_forget(struct nvx_device *dev, uint64_t handle,
-			    bool buffer)
-{
-	struct nvx_unshareable **p, *gone = NULL;
-
-	if (!handle)
-		return;
-	pthread_mutex_lock(&dev->lock);
-	for (p = &dev->unshareable; *p; p = &(*p)->next) {
-		if ((*p)->handle == handle && (*p)->buffer == buffer) {
-			gone = *p;
-			*p = gone->next;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&dev->lock);
-	free(gone);
-}
-
-void nvx_device_forget_unshareable(struct nvx_device *dev)
-{
-	struct nvx_unshareable *u, *next;
-
-	for (u = dev->unshareable; u; u = next) {
-		next = u->next;
-		free(u);
-	}
-	dev->unshareable = NULL;
-}
-
 /*
  * nvx_bind_external_check() - refuse binding resource @handle to @memory
  * when the memory is shared by the layer and the resource could not be
@@ -150,15 +98,12 @@ VkResult nvx_bind_external_check(struct nvx_device *dev, uint64_t handle,
 				 bool buffer, VkDeviceMemory memory,
 				 const char *where)
 {
-	struct nvx_unshareable *u;
-	bool refused = false;
+	bool refused = nvx_track_find(dev, buffer ?
+				      NVX_TRACK_UNSHAREABLE_BUFFER :
+				      NVX_TRACK_UNSHAREABLE_IMAGE,
+				      handle, NULL, NULL) &&
+		       nvx_memory_find(dev, memory);
 
-	if (!dev->unshareable || !nvx_memory_find(dev, memory))
-		return VK_SUCCESS;
-	pthread_mutex_lock(&dev->lock);
-	for (u = dev->unshareable; u && !refused; u = u->next)
-		refused = u->handle == handle && u->buffer == buffer;
-	pthread_mutex_unlock(&dev->lock);
 	if (!refused)
 		return VK_SUCCESS;
 	nvx_error("%s: the %s 0x%llx cannot be bound to memory exported or imported through the NV extensions: the driver cannot create it external of handle type 0x%x, the type that memory has below the layer (backend %s) (%s)",
@@ -191,7 +136,8 @@ VkResult nvx_image_plain(struct nvx_device *dev, const VkImageCreateInfo *ci,
 		if (res == VK_SUCCESS) {
 			nvx_debug("vkCreateImage: format %d tiling %d usage 0x%x: the driver cannot make it external; it cannot hold shared memory",
 				  ci->format, ci->tiling, ci->usage);
-			nvx_unshareable_add(dev, (uint64_t)*image, false);
+			nvx_track_add(dev, NVX_TRACK_UNSHAREABLE_IMAGE,
+				      (uint64_t)*image, 0, false);
 		}
 		return res;
 	}
@@ -202,37 +148,68 @@ VkResult nvx_image_plain(struct nvx_device *dev, const VkImageCreateInfo *ci,
 				     alloc, image);
 }
 
+/*
+ * A buffer on a device with NV external memory or NV dedicated allocation
+ * by the layer: VkDedicatedAllocationBufferCreateInfoNV out where the
+ * driver lacks it, external of the backend's type where it can be.
+ */
+static VkResult nvx_create_buffer(struct nvx_device *dev,
+				  const VkBufferCreateInfo *ci,
+				  const VkAllocationCallbacks *alloc,
+				  VkBuffer *buffer)
+{
+	static const VkStructureType drop =
+		VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_BUFFER_CREATE_INFO_NV;
+	VkExternalMemoryBufferCreateInfo khr = {
+		.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
+	};
+	bool external = dev->nv_memory && dev->physdev->khr_type &&
+		!nvx_chain_find(ci->pNext,
+			VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO);
+	bool dropping = dev->drop_nv_dedicated &&
+		nvx_chain_find(ci->pNext, drop);
+	bool unshareable = false;
+	struct nvx_chain chain;
+	VkResult res;
+
+	if (external && !nvx_buffer_can_be_external(dev, ci)) {
+		external = false;
+		unshareable = true;
+	}
+	if (!external && !dropping) {
+		res = dev->next.CreateBuffer(dev->handle, ci, alloc, buffer);
+	} else {
+		nvx_chain_copy(&chain, ci, sizeof(*ci), &drop, dropping ? 1 : 0);
+		if (external) {
+			khr.handleTypes = dev->physdev->khr_type;
+			nvx_chain_insert(&chain, &khr);
+		}
+		res = dev->next.CreateBuffer(dev->handle,
+			(const VkBufferCreateInfo *)chain.head, alloc, buffer);
+	}
+	if (res == VK_SUCCESS && unshareable)
+		nvx_track_add(dev, NVX_TRACK_UNSHAREABLE_BUFFER,
+			      (uint64_t)*buffer, 0, false);
+	return res;
+}
+
 VKAPI_ATTR VkResult VKAPI_CALL nvx_CreateBuffer(VkDevice device,
 	const VkBufferCreateInfo *pCreateInfo,
 	const VkAllocationCallbacks *pAllocator, VkBuffer *pBuffer)
 {
 	struct nvx_device *dev = nvx_device_from(device);
-	VkExternalMemoryBufferCreateInfo khr = {
-		.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO,
-	};
-	struct nvx_chain chain;
 	VkResult res;
 
 	if (!dev)
 		return VK_ERROR_INITIALIZATION_FAILED;
-	if (!dev->nv_memory || !dev->physdev->khr_type ||
-	    nvx_chain_find(pCreateInfo->pNext,
-			   VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO))
+	if (!dev->nv_memory && !dev->nv_dedicated)
 		return dev->next.CreateBuffer(device, pCreateInfo, pAllocator,
 					      pBuffer);
-	if (!nvx_buffer_can_be_external(dev, pCreateInfo)) {
-		res = dev->next.CreateBuffer(device, pCreateInfo, pAllocator,
-					     pBuffer);
-		if (res == VK_SUCCESS)
-			nvx_unshareable_add(dev, (uint64_t)*pBuffer, true);
-		return res;
-	}
-	khr.handleTypes = dev->physdev->khr_type;
-	nvx_chain_copy(&chain, pCreateInfo, sizeof(*pCreateInfo), NULL, 0);
-	nvx_chain_insert(&chain, &khr);
-	return dev->next.CreateBuffer(device,
-				      (const VkBufferCreateInfo *)chain.head,
-				      pAllocator, pBuffer);
+	res = nvx_create_buffer(dev, pCreateInfo, pAllocator, pBuffer);
+	if (res == VK_SUCCESS)
+		nvx_dedicated_note(dev, (uint64_t)*pBuffer, true,
+				   pCreateInfo->pNext);
+	return res;
 }
 
 VKAPI_ATTR void VKAPI_CALL nvx_DestroyBuffer(VkDevice device, VkBuffer buffer,
@@ -242,7 +219,8 @@ VKAPI_ATTR void VKAPI_CALL nvx_DestroyBuffer(VkDevice device, VkBuffer buffer,
 
 	if (!dev)
 		return;
-	nvx_unshareable_forget(dev, (uint64_t)buffer, true);
+	nvx_track_forget(dev, NVX_TRACK_UNSHAREABLE_BUFFER, (uint64_t)buffer);
+	nvx_track_forget(dev, NVX_TRACK_DEDICATED_BUFFER, (uint64_t)buffer);
 	dev->next.DestroyBuffer(device, buffer, pAllocator);
 }
 
@@ -254,8 +232,11 @@ VKAPI_ATTR VkResult VKAPI_CALL nvx_BindBufferMemory(VkDevice device,
 
 	if (!dev)
 		return VK_ERROR_INITIALIZATION_FAILED;
-	res = nvx_bind_external_check(dev, (uint64_t)buffer, true, memory,
-				      "vkBindBufferMemory");
+	res = nvx_dedicated_bind_check(dev, (uint64_t)buffer, true, memory,
+				       memoryOffset, "vkBindBufferMemory");
+	if (res == VK_SUCCESS)
+		res = nvx_bind_external_check(dev, (uint64_t)buffer, true,
+					      memory, "vkBindBufferMemory");
 	if (res != VK_SUCCESS)
 		return res;
 	return dev->next.BindBufferMemory(device, buffer, memory, memoryOffset);
@@ -266,9 +247,14 @@ static VkResult nvx_bind_buffers(struct nvx_device *dev,
 				 const VkBindBufferMemoryInfo *infos)
 {
 	for (uint32_t i = 0; i < n; i++) {
-		VkResult res = nvx_bind_external_check(dev,
+		VkResult res = nvx_dedicated_bind_check(dev,
 			(uint64_t)infos[i].buffer, true, infos[i].memory,
-			"vkBindBufferMemory2");
+			infos[i].memoryOffset, "vkBindBufferMemory2");
+
+		if (res == VK_SUCCESS)
+			res = nvx_bind_external_check(dev,
+				(uint64_t)infos[i].buffer, true,
+				infos[i].memory, "vkBindBufferMemory2");
 
 		if (res != VK_SUCCESS)
 			return res;

@@ -106,11 +106,30 @@ void nvx_device_forget_images(struct nvx_device *dev)
 	dev->images = NULL;
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL nvx_CreateImage(VkDevice device,
-	const VkImageCreateInfo *pCreateInfo,
-	const VkAllocationCallbacks *pAllocator, VkImage *pImage)
+/* A device with only VK_NV_dedicated_allocation by the layer. */
+static VkResult nvx_create_dedicated_only(struct nvx_device *dev,
+					  const VkImageCreateInfo *ci,
+					  const VkAllocationCallbacks *alloc,
+					  VkImage *image)
 {
-	struct nvx_device *dev = nvx_device_from(device);
+	static const VkStructureType drop =
+		VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_IMAGE_CREATE_INFO_NV;
+	struct nvx_chain chain;
+
+	if (!nvx_chain_find(ci->pNext, drop))
+		return dev->next.CreateImage(dev->handle, ci, alloc, image);
+	nvx_chain_copy(&chain, ci, sizeof(*ci), &drop, 1);
+	return dev->next.CreateImage(dev->handle,
+				     (const VkImageCreateInfo *)chain.head,
+				     alloc, image);
+}
+
+static VkResult nvx_create_image(struct nvx_device *dev,
+				 const VkImageCreateInfo *pCreateInfo,
+				 const VkAllocationCallbacks *pAllocator,
+				 VkImage *pImage)
+{
+	VkDevice device = dev->handle;
 	VkExternalMemoryImageCreateInfo khr = {
 		.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
 	};
@@ -122,15 +141,13 @@ VKAPI_ATTR VkResult VKAPI_CALL nvx_CreateImage(VkDevice device,
 	unsigned int ndrop = 0;
 	VkResult res;
 
-	if (!dev)
-		return VK_ERROR_INITIALIZATION_FAILED;
 	if (!dev->nv_memory)
-		return dev->next.CreateImage(device, pCreateInfo, pAllocator,
-					     pImage);
+		return nvx_create_dedicated_only(dev, pCreateInfo, pAllocator,
+						 pImage);
 	pd = dev->physdev;
 	nv = nvx_chain_find(pCreateInfo->pNext,
 			    VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO_NV);
-	if (!nvx_driver_has(dev, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME))
+	if (dev->drop_nv_dedicated)
 		nv_dedicated = nvx_chain_find(pCreateInfo->pNext,
 			VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_IMAGE_CREATE_INFO_NV);
 	khr_app = nvx_chain_find(pCreateInfo->pNext,
@@ -174,6 +191,25 @@ VKAPI_ATTR VkResult VKAPI_CALL nvx_CreateImage(VkDevice device,
 	return res;
 }
 
+VKAPI_ATTR VkResult VKAPI_CALL nvx_CreateImage(VkDevice device,
+	const VkImageCreateInfo *pCreateInfo,
+	const VkAllocationCallbacks *pAllocator, VkImage *pImage)
+{
+	struct nvx_device *dev = nvx_device_from(device);
+	VkResult res;
+
+	if (!dev)
+		return VK_ERROR_INITIALIZATION_FAILED;
+	if (!dev->nv_memory && !dev->nv_dedicated)
+		return dev->next.CreateImage(device, pCreateInfo, pAllocator,
+					     pImage);
+	res = nvx_create_image(dev, pCreateInfo, pAllocator, pImage);
+	if (res == VK_SUCCESS)
+		nvx_dedicated_note(dev, (uint64_t)*pImage, false,
+				   pCreateInfo->pNext);
+	return res;
+}
+
 VKAPI_ATTR void VKAPI_CALL nvx_DestroyImage(VkDevice device, VkImage image,
 	const VkAllocationCallbacks *pAllocator)
 {
@@ -199,7 +235,8 @@ VKAPI_ATTR void VKAPI_CALL nvx_DestroyImage(VkDevice device, VkImage image,
 		pthread_mutex_unlock(&dev->lock);
 		free(gone);
 	}
-	nvx_unshareable_forget(dev, (uint64_t)image, false);
+	nvx_track_forget(dev, NVX_TRACK_UNSHAREABLE_IMAGE, (uint64_t)image);
+	nvx_track_forget(dev, NVX_TRACK_DEDICATED_IMAGE, (uint64_t)image);
 	dev->next.DestroyImage(device, image, pAllocator);
 }
 
@@ -567,8 +604,12 @@ static VkResult nvx_bind_check(struct nvx_device *dev, VkImage image,
 			       VkDeviceMemory memory, VkDeviceSize offset,
 			       const char *where)
 {
-	struct nvx_memory *m = nvx_memory_find(dev, memory);
+	struct nvx_memory *m;
 
+	if (nvx_dedicated_bind_check(dev, (uint64_t)image, false, memory,
+				     offset, where))
+		return VK_ERROR_VALIDATION_FAILED_EXT;
+	m = nvx_memory_find(dev, memory);
 	if (!m)
 		return VK_SUCCESS;
 	if (nvx_bind_external_check(dev, (uint64_t)image, false, memory, where))
@@ -601,7 +642,7 @@ VKAPI_ATTR VkResult VKAPI_CALL nvx_BindImageMemory(VkDevice device,
 
 	if (!dev)
 		return VK_ERROR_INITIALIZATION_FAILED;
-	if (!dev->nv_memory)
+	if (!dev->nv_memory && !dev->nv_dedicated)
 		return dev->next.BindImageMemory(device, image, memory,
 						 memoryOffset);
 	res = nvx_bind_check(dev, image, memory, memoryOffset,
@@ -619,7 +660,7 @@ static VkResult nvx_bind2(struct nvx_device *dev, PFN_vkBindImageMemory2 next,
 {
 	VkResult res;
 
-	if (!dev->nv_memory)
+	if (!dev->nv_memory && !dev->nv_dedicated)
 		return next(dev->handle, n, infos);
 	for (uint32_t i = 0; i < n; i++) {
 		res = nvx_bind_check(dev, infos[i].image, infos[i].memory,

@@ -27,6 +27,8 @@ static const VkExtensionProperties nvx_device_extensions[] = {
 	  VK_NV_EXTERNAL_MEMORY_SPEC_VERSION },
 	{ VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME,
 	  VK_NV_EXTERNAL_MEMORY_WIN32_SPEC_VERSION },
+	{ VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME,
+	  VK_NV_DEDICATED_ALLOCATION_SPEC_VERSION },
 };
 
 static VkResult nvx_fill_properties(const VkExtensionProperties *src,
@@ -290,12 +292,41 @@ static VKAPI_ATTR VkResult VKAPI_CALL nvx_EnumerateInstanceExtensionProperties(
 }
 
 /*
- * The layer's device extensions, for a query that names the layer, and
- * only on instances that enabled VK_NV_external_memory_capabilities: on
- * the others enabling them fails (VUID-vkCreateDevice-ppEnabledExtension
- * Names-01387).  Any other query is passed down untouched (LLP_LAYER_16):
- * the loader lists an implicit layer's device extensions itself, from the
- * manifest.
+ * The layer's own device extensions on @pd: the two NV external memory
+ * ones where the instance enabled VK_NV_external_memory_capabilities (on
+ * other instances enabling them fails, VUID-vkCreateDevice-ppEnabled
+ * ExtensionNames-01387), and VK_NV_dedicated_allocation where the driver
+ * lacks it.
+ */
+static VkResult nvx_layer_device_extensions(struct nvx_instance *inst,
+					    VkPhysicalDevice physical,
+					    uint32_t *count,
+					    VkExtensionProperties *props)
+{
+	VkExtensionProperties list[NVX_ARRAY_SIZE(nvx_device_extensions)];
+	const struct nvx_physdev *pd = NULL;
+	uint32_t n = 0;
+
+	if (inst)
+		pd = nvx_physdev_get(inst, physical);
+	for (size_t i = 0; pd && i < NVX_ARRAY_SIZE(nvx_device_extensions); i++) {
+		const char *name = nvx_device_extensions[i].extensionName;
+		bool dedicated = !strcmp(name,
+			VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME);
+
+		if (dedicated ?
+		    !nvx_has_extension(pd->exts, pd->ext_count, name) :
+		    inst->nv_caps_enabled)
+			list[n++] = nvx_device_extensions[i];
+	}
+	return nvx_fill_properties(list, n, count, props);
+}
+
+/*
+ * The layer's device extensions, for a query that names the layer (see
+ * nvx_layer_device_extensions()).  Any other query is passed down
+ * untouched (LLP_LAYER_16): the loader lists an implicit layer's device
+ * extensions itself, from the manifest.
  */
 static VKAPI_ATTR VkResult VKAPI_CALL nvx_EnumerateDeviceExtensionProperties(
 	VkPhysicalDevice physicalDevice, const char *pLayerName,
@@ -306,10 +337,8 @@ static VKAPI_ATTR VkResult VKAPI_CALL nvx_EnumerateDeviceExtensionProperties(
 	if (physicalDevice)
 		inst = nvx_instance_from(physicalDevice);
 	if (pLayerName && !strcmp(pLayerName, NVX_LAYER_NAME))
-		return nvx_fill_properties(nvx_device_extensions,
-			inst && inst->nv_caps_enabled ?
-			NVX_ARRAY_SIZE(nvx_device_extensions) : 0,
-			pPropertyCount, pProperties);
+		return nvx_layer_device_extensions(inst, physicalDevice,
+						   pPropertyCount, pProperties);
 	if (!inst)
 		return pLayerName ? VK_ERROR_LAYER_NOT_PRESENT :
 				    VK_ERROR_INITIALIZATION_FAILED;
@@ -377,19 +406,23 @@ static const char **nvx_device_names(struct nvx_device *dev,
 		if (dev->nv_win32 &&
 		    !strcmp(e, VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME))
 			continue;
+		if (dev->nv_dedicated &&
+		    !strcmp(e, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME))
+			continue;
 		names[n++] = e;
 	}
 
 	dev->khr_dedicated = v11;
+	if (!v11 && (dev->nv_dedicated ||
+		     (dev->nv_memory && pd->backend != NVX_BACKEND_NONE)) &&
+	    nvx_add_driver_ext(dev, names, &n,
+			       VK_KHR_GET_MEMORY_REQUIREMENTS_2_EXTENSION_NAME))
+		dev->khr_dedicated = nvx_add_driver_ext(dev, names, &n,
+			VK_KHR_DEDICATED_ALLOCATION_EXTENSION_NAME);
 	if (dev->nv_memory && pd->backend != NVX_BACKEND_NONE) {
-		if (!v11) {
+		if (!v11)
 			nvx_add_driver_ext(dev, names, &n,
 					   VK_KHR_EXTERNAL_MEMORY_EXTENSION_NAME);
-			if (nvx_add_driver_ext(dev, names, &n,
-				VK_KHR_GET_MEMORY_REQUIREMENTS_2_EXTENSION_NAME))
-				dev->khr_dedicated = nvx_add_driver_ext(dev, names, &n,
-					VK_KHR_DEDICATED_ALLOCATION_EXTENSION_NAME);
-		}
 		switch (pd->backend) {
 		case NVX_BACKEND_DMABUF:
 			nvx_add_driver_ext(dev, names, &n,
@@ -451,6 +484,9 @@ static VkResult nvx_device_choose(struct nvx_device *dev,
 	bool want_win32 = nvx_name_in(ci->ppEnabledExtensionNames,
 				      ci->enabledExtensionCount,
 				      VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME);
+	bool want_dedicated = nvx_name_in(ci->ppEnabledExtensionNames,
+					  ci->enabledExtensionCount,
+					  VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME);
 
 	*names = NULL;
 	if (want_win32 && !want_memory) {
@@ -461,7 +497,7 @@ static VkResult nvx_device_choose(struct nvx_device *dev,
 		nvx_error("vkCreateDevice: VK_NV_external_memory needs the instance extension VK_NV_external_memory_capabilities (VUID-vkCreateDevice-ppEnabledExtensionNames-01387)");
 		return VK_ERROR_EXTENSION_NOT_PRESENT;
 	}
-	if (!want_memory && !want_win32)
+	if (!want_memory && !want_win32 && !want_dedicated)
 		return VK_SUCCESS;
 
 	dev->physdev = nvx_physdev_get(dev->instance, physical);
@@ -469,6 +505,15 @@ static VkResult nvx_device_choose(struct nvx_device *dev,
 		return VK_ERROR_OUT_OF_HOST_MEMORY;
 	dev->nv_memory = want_memory && !dev->physdev->native_nv_memory;
 	dev->nv_win32 = want_win32 && !dev->physdev->native_nv_win32;
+	dev->nv_dedicated = want_dedicated &&
+		!nvx_driver_has(dev, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME);
+	dev->drop_nv_dedicated = dev->nv_dedicated ||
+		(dev->nv_memory &&
+		 !nvx_driver_has(dev, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME));
+	if (dev->nv_dedicated)
+		nvx_debug("device: VK_NV_dedicated_allocation by the layer, over %s dedicated allocation",
+			  dev->physdev->api_version >= VK_API_VERSION_1_1 ?
+			  "core 1.1" : "VK_KHR_dedicated_allocation");
 	if (want_memory && !dev->nv_memory)
 		nvx_debug("device: the driver implements VK_NV_external_memory; stepping aside");
 	*names = nvx_device_names(dev, ci, count);
@@ -504,11 +549,12 @@ static void nvx_device_resolve(struct nvx_device *dev,
 	GET(FreeMemory);
 	GET(BindImageMemory);
 	GET(GetImageMemoryRequirements);
+	GET(GetBufferMemoryRequirements);
 	GET(GetImageSubresourceLayout);
 	GET(CmdPipelineBarrier);
 	if (!dev->next.GetDeviceProcAddr)
 		dev->next.GetDeviceProcAddr = gdpa;
-	if (!dev->nv_memory)
+	if (!dev->nv_memory && !dev->nv_dedicated)
 		return;
 	if (pd->api_version >= VK_API_VERSION_1_1) {
 		GET(BindImageMemory2);
@@ -527,7 +573,7 @@ static void nvx_device_resolve(struct nvx_device *dev,
 		GET(GetMemoryFdKHR);
 	if (dev->nv_win32 && (pd->nv_types & NVX_NV_KMT_TYPES))
 		nvx_kmt_open(dev);
-	if (pd->backend == NVX_BACKEND_PRIME) {
+	if (dev->nv_memory && pd->backend == NVX_BACKEND_PRIME) {
 		GET(GetMemoryHostPointerPropertiesEXT);
 		dev->drm_fd = nvx_prime_open(pd);
 		if (dev->drm_fd < 0)
@@ -603,7 +649,7 @@ static VKAPI_ATTR void VKAPI_CALL nvx_DestroyDevice(VkDevice device,
 	/* What the application did not free: the driver has let go now. */
 	nvx_device_forget_memories(dev);
 	nvx_device_forget_images(dev);
-	nvx_device_forget_unshareable(dev);
+	nvx_device_forget_tracks(dev);
 	nvx_device_free(dev);
 }
 
@@ -733,25 +779,29 @@ struct nvx_device_entry {
 	bool (*hooked)(const struct nvx_device *dev);
 };
 
+/* NV external memory, or NV dedicated allocation, by the layer. */
 static bool nvx_hook_nv_memory(const struct nvx_device *dev)
 {
-	return dev->nv_memory;
+	return dev->nv_memory || dev->nv_dedicated;
 }
 
 static bool nvx_hook_bind2(const struct nvx_device *dev)
 {
-	return dev->nv_memory && dev->next.BindImageMemory2;
+	return nvx_hook_nv_memory(dev) && dev->next.BindImageMemory2;
 }
 
 static bool nvx_hook_bind2_khr(const struct nvx_device *dev)
 {
-	return dev->nv_memory && dev->next.BindImageMemory2KHR;
+	return nvx_hook_nv_memory(dev) && dev->next.BindImageMemory2KHR;
 }
 
-/* Buffers matter only where the backend makes shared memory KHR external. */
+/*
+ * Buffers matter where the backend makes shared memory KHR external, and
+ * for NV dedicated allocation.
+ */
 static bool nvx_hook_buffers(const struct nvx_device *dev)
 {
-	return dev->nv_memory && dev->physdev->khr_type;
+	return (dev->nv_memory && dev->physdev->khr_type) || dev->nv_dedicated;
 }
 
 static bool nvx_hook_buffer_bind2(const struct nvx_device *dev)

@@ -109,7 +109,7 @@ struct nvx_instance {
 
 struct nvx_memory;
 struct nvx_image;
-struct nvx_unshareable;
+struct nvx_track;
 struct primeshare;
 
 struct nvx_device {
@@ -118,6 +118,9 @@ struct nvx_device {
 	const struct nvx_physdev *physdev;
 	bool nv_memory;			/* layer implements VK_NV_external_memory */
 	bool nv_win32;			/* ... and VK_NV_external_memory_win32 */
+	bool nv_dedicated;		/* ... VK_NV_dedicated_allocation */
+	/* The NV dedicated structures are taken out (the driver lacks them). */
+	bool drop_nv_dedicated;
 	bool khr_dedicated;		/* VkMemoryDedicatedAllocateInfo usable */
 	/* Device extensions the layer enabled below, not the app. */
 	const char *added[8];
@@ -139,6 +142,7 @@ struct nvx_device {
 		PFN_vkBindImageMemory2 BindImageMemory2;
 		PFN_vkBindImageMemory2 BindImageMemory2KHR;
 		PFN_vkGetImageMemoryRequirements GetImageMemoryRequirements;
+		PFN_vkGetBufferMemoryRequirements GetBufferMemoryRequirements;
 		PFN_vkGetImageSubresourceLayout GetImageSubresourceLayout;
 		PFN_vkGetImageDrmFormatModifierPropertiesEXT
 			GetImageDrmFormatModifierPropertiesEXT;
@@ -151,8 +155,8 @@ struct nvx_device {
 	pthread_mutex_t lock;		/* protects memories, images, ps */
 	struct nvx_memory *memories;	/* allocations the layer shares */
 	struct nvx_image *images;	/* images made with NV external memory */
-	/* Plain images and buffers the driver would not make external. */
-	struct nvx_unshareable *unshareable;
+	/* Other objects the layer remembers (track.c). */
+	struct nvx_track *tracks;
 	struct primeshare *ps;		/* KMT: the session, opened on first use */
 	int drm_fd;			/* prime: the dumb buffer node, or -1 */
 };
@@ -289,15 +293,41 @@ VKAPI_ATTR VkResult VKAPI_CALL nvx_BindImageMemory2(VkDevice device,
 VKAPI_ATTR VkResult VKAPI_CALL nvx_BindImageMemory2KHR(VkDevice device,
 	uint32_t bindInfoCount, const VkBindImageMemoryInfo *pBindInfos);
 
+/* track.c: objects remembered beyond the records of memory and images. */
+enum nvx_track_kind {
+	NVX_TRACK_UNSHAREABLE_IMAGE,	/* could not be made external */
+	NVX_TRACK_UNSHAREABLE_BUFFER,
+	NVX_TRACK_DEDICATED_IMAGE,	/* dedicatedAllocation VK_TRUE */
+	NVX_TRACK_DEDICATED_BUFFER,
+	NVX_TRACK_DEDICATED_MEMORY,	/* VkDedicatedAllocationMemory...NV */
+};
+
+void nvx_track_add(struct nvx_device *dev, enum nvx_track_kind kind,
+		   uint64_t handle, uint64_t object, bool object_buffer);
+bool nvx_track_find(struct nvx_device *dev, enum nvx_track_kind kind,
+		    uint64_t handle, uint64_t *object, bool *object_buffer);
+void nvx_track_forget(struct nvx_device *dev, enum nvx_track_kind kind,
+		      uint64_t handle);
+void nvx_device_forget_tracks(struct nvx_device *dev);
+
+/* dedicated.c: VK_NV_dedicated_allocation where the driver lacks it. */
+void nvx_dedicated_note(struct nvx_device *dev, uint64_t handle, bool buffer,
+			const void *chain);
+VkResult nvx_dedicated_alloc_check(struct nvx_device *dev,
+	const VkMemoryAllocateInfo *ai,
+	const VkDedicatedAllocationMemoryAllocateInfoNV *d);
+void nvx_dedicated_alloc_note(struct nvx_device *dev, VkDeviceMemory memory,
+	const VkDedicatedAllocationMemoryAllocateInfoNV *d);
+VkResult nvx_dedicated_bind_check(struct nvx_device *dev, uint64_t handle,
+				  bool buffer, VkDeviceMemory memory,
+				  VkDeviceSize offset, const char *where);
+
 /* external.c: plain images and buffers made external for shared memory. */
 VkResult nvx_image_plain(struct nvx_device *dev, const VkImageCreateInfo *ci,
 			 const VkAllocationCallbacks *alloc, VkImage *image);
 VkResult nvx_bind_external_check(struct nvx_device *dev, uint64_t handle,
 				 bool buffer, VkDeviceMemory memory,
 				 const char *where);
-void nvx_unshareable_forget(struct nvx_device *dev, uint64_t handle,
-			    bool buffer);
-void nvx_device_forget_unshareable(struct nvx_device *dev);
 VKAPI_ATTR VkResult VKAPI_CALL nvx_CreateBuffer(VkDevice device,
 	const VkBufferCreateInfo *pCreateInfo,
 	const VkAllocationCallbacks *pAllocator, VkBuffer *pBuffer);

@@ -48,6 +48,8 @@ lib_layer_libVkLayer_primeshare_la_SOURCES = \
 	lib/layer/memory.c \
 	lib/layer/image.c \
 	lib/layer/external.c \
+	lib/layer/dedicated.c \
+	lib/layer/track.c \
 	lib/layer/kmt.c \
 	lib/layer/prime.c \
 	lib/layer/handover.c

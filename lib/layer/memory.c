@@ -212,7 +212,7 @@ static bool nvx_request_gather(const struct nvx_device *dev, const void *next,
 		VK_STRUCTURE_TYPE_EXPORT_MEMORY_WIN32_HANDLE_INFO_NV);
 	r->imp = nvx_chain_find(next,
 		VK_STRUCTURE_TYPE_IMPORT_MEMORY_WIN32_HANDLE_INFO_NV);
-	if (!nvx_driver_has(dev, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME))
+	if (dev->drop_nv_dedicated)
 		r->nv_ded = nvx_chain_find(next,
 			VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_MEMORY_ALLOCATE_INFO_NV);
 	if (!r->exp && !r->exp_win32 && !r->imp && !r->nv_ded)
@@ -394,12 +394,14 @@ VKAPI_ATTR VkResult VKAPI_CALL nvx_AllocateMemory(VkDevice device,
 
 	if (!dev)
 		return VK_ERROR_INITIALIZATION_FAILED;
-	if (!dev->nv_memory || !pAllocateInfo->pNext ||
+	if ((!dev->nv_memory && !dev->nv_dedicated) || !pAllocateInfo->pNext ||
 	    !nvx_request_gather(dev, pAllocateInfo->pNext, &a.r))
 		return dev->next.AllocateMemory(device, pAllocateInfo,
 						pAllocator, pMemory);
 	a.prime = dev->physdev->backend == NVX_BACKEND_PRIME;
 	res = nvx_request_check(dev, pAllocateInfo->pNext, &a.r);
+	if (res == VK_SUCCESS && a.r.nv_ded && dev->nv_dedicated)
+		res = nvx_dedicated_alloc_check(dev, pAllocateInfo, a.r.nv_ded);
 	if (res != VK_SUCCESS)
 		return res;
 	res = nvx_alloc_source(dev, pAllocateInfo, &a);
@@ -422,6 +424,8 @@ VKAPI_ATTR VkResult VKAPI_CALL nvx_AllocateMemory(VkDevice device,
 	}
 	if (a.m)
 		nvx_alloc_commit(dev, &a, *pMemory, down->allocationSize);
+	if (a.r.nv_ded && dev->nv_dedicated)
+		nvx_dedicated_alloc_note(dev, *pMemory, a.r.nv_ded);
 	return VK_SUCCESS;
 
 fail:
@@ -439,6 +443,7 @@ VKAPI_ATTR void VKAPI_CALL nvx_FreeMemory(VkDevice device, VkDeviceMemory memory
 		return;
 	if (memory && dev->nv_memory)
 		m = nvx_memory_take(dev, memory);
+	nvx_track_forget(dev, NVX_TRACK_DEDICATED_MEMORY, (uint64_t)memory);
 	dev->next.FreeMemory(device, memory, pAllocator);
 	/* The driver is done with the mapping: now it may go. */
 	if (m)

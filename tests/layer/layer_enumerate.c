@@ -103,8 +103,8 @@ static void without_layer(void)
 	free(p);
 	/* The loader answers for a layer it knows, enabled or not. */
 	res = vkEnumerateDeviceExtensionProperties(t.pd, VKT_LAYER, &n, NULL);
-	vkt_ok(res == VK_SUCCESS && n == 2,
-	       "without the layer enabled: a query for its name still lists its 2 device extensions from the manifest (%d, %u)",
+	vkt_ok(res == VK_SUCCESS && n == 3,
+	       "without the layer enabled: a query for its name still lists its 3 device extensions from the manifest (%d, %u)",
 	       res, n);
 	vkt_destroy(&t);
 }
@@ -136,8 +136,9 @@ static void with_layer(void)
 	if (res != VK_SUCCESS)
 		vkt_bail("no Vulkan instance with the layer: %d", res);
 	p = device_exts(t.pd, VKT_LAYER, &n, &res);
-	vkt_ok(res == VK_SUCCESS && n == 0,
-	       "instance without VK_NV_external_memory_capabilities: the layer lists no device extension (%u)",
+	vkt_ok(res == VK_SUCCESS && n == 1 &&
+	       vkt_has_ext(p, n, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME),
+	       "instance without VK_NV_external_memory_capabilities: the layer lists only VK_NV_dedicated_allocation, which needs nothing else (%u)",
 	       n);
 	free(p);
 	vkt_destroy(&t);
@@ -146,10 +147,11 @@ static void with_layer(void)
 	if (res != VK_SUCCESS)
 		vkt_bail("no Vulkan instance with the layer: %d", res);
 	p = device_exts(t.pd, VKT_LAYER, &n, &res);
-	vkt_ok(res == VK_SUCCESS && n == 2 &&
+	vkt_ok(res == VK_SUCCESS && n == 3 &&
 	       vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME) &&
-	       vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME),
-	       "the layer's device extensions: VK_NV_external_memory and VK_NV_external_memory_win32 (%u)",
+	       vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME) &&
+	       vkt_has_ext(p, n, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME),
+	       "the layer's device extensions: VK_NV_external_memory, VK_NV_external_memory_win32, and VK_NV_dedicated_allocation, which the driver lacks (%u)",
 	       n);
 	free(p);
 

@@ -24,6 +24,7 @@ layer_tests = \
 	tests/layer/memory.test \
 	tests/layer/chain.test \
 	tests/layer/plain.test \
+	tests/layer/dedicated.test \
 	tests/layer/prime.test \
 	tests/layer/roundtrip.test \
 	tests/layer/share.test \
@@ -53,7 +54,8 @@ tests/layer/layer-vm-tests: $(srcdir)/tests/layer/layer-vm-tests.in Makefile
 layer_vm_test_programs = tests/layer/layer-vm-tests
 layer_vm_deps = tests/layer/layer-vm-tests \
 	tests/layer/layer_caps tests/layer/layer_memory tests/layer/layer_chain \
-	tests/layer/layer_plain tests/layer/layer_prime tests/layer/layer_share \
+	tests/layer/layer_plain tests/layer/layer_dedicated tests/layer/layer_prime \
+	tests/layer/layer_share \
 	tests/layer/libVkLayer_primeshare_test_native_nv.la \
 	lib/layer/libVkLayer_primeshare.la $(layer_test_manifests)
 CLEANFILES += tests/layer/layer-vm-tests
@@ -84,6 +86,7 @@ check_PROGRAMS += \
 	tests/layer/layer_memory \
 	tests/layer/layer_chain \
 	tests/layer/layer_plain \
+	tests/layer/layer_dedicated \
 	tests/layer/layer_prime \
 	tests/layer/layer_roundtrip \
 	tests/layer/layer_share \
@@ -113,6 +116,10 @@ tests_layer_layer_plain_SOURCES = tests/layer/layer_plain.c $(layer_test_common)
 tests_layer_layer_plain_CPPFLAGS = $(layer_test_cppflags)
 tests_layer_layer_plain_CFLAGS = $(layer_test_cflags)
 tests_layer_layer_plain_LDADD = $(VULKAN_LIBS)
+tests_layer_layer_dedicated_SOURCES = tests/layer/layer_dedicated.c $(layer_test_common)
+tests_layer_layer_dedicated_CPPFLAGS = $(layer_test_cppflags)
+tests_layer_layer_dedicated_CFLAGS = $(layer_test_cflags)
+tests_layer_layer_dedicated_LDADD = $(VULKAN_LIBS)
 tests_layer_layer_prime_SOURCES = tests/layer/layer_prime.c $(layer_test_common)
 tests_layer_layer_prime_CPPFLAGS = $(layer_test_cppflags)
 tests_layer_layer_prime_CFLAGS = $(layer_test_cflags) $(LIBDRM_CFLAGS)
