@@ -144,6 +144,7 @@ void nvx_chain_copy(struct nvx_chain *c, const void *top, size_t top_size,
 	prev->pNext = (VkBaseOutStructure *)(last_drop ? s :
 		((const VkBaseInStructure *)top)->pNext);
 }
+
 /*
  * nvx_chain_insert() - put @st (owned by the caller, living until the call
  * down returns) right behind the head of the edited chain.

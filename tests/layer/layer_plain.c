@@ -189,6 +189,11 @@ static bool same_bytes(VkBuffer from, VkBuffer to)
 {
 	VkDeviceMemory host_mem;
 	VkBufferCopy copy = { .size = SIZE };
+	VkMemoryBarrier written = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+		.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+		.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT,
+	};
 	VkBuffer host;
 	uint32_t *map;
 	VkCommandBuffer cb;
@@ -202,12 +207,8 @@ static bool same_bytes(VkBuffer from, VkBuffer to)
 	cb = vkt_begin(&t);
 	vkCmdFillBuffer(cb, from, 0, SIZE, 0x5eedf00du);
 	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
-			     VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1,
-			     &(VkMemoryBarrier){
-				     .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-				     .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-				     .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT,
-			     }, 0, NULL, 0, NULL);
+			     VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &written,
+			     0, NULL, 0, NULL);
 	vkCmdCopyBuffer(cb, to, host, 1, &copy);
 	if (vkt_submit(&t, cb) != VK_SUCCESS)
 		vkt_bail("the copy");
