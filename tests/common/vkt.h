@@ -34,8 +34,13 @@ extern unsigned int vkt_validation_errors;
 extern unsigned int vkt_validation_warnings;
 bool vkt_validation_active(void);
 struct vkt;
-/* Report the validation count as one test (zero errors wanted). */
+/*
+ * Report, as tests: the validation layer ran on every instance, it sat
+ * below primeshare's layer (above, after vkt_validation_above(true)), and
+ * it reported no error and no warning.
+ */
 void vkt_check_validation(const char *what);
+void vkt_validation_above(bool above);
 
 /*
  * Provoke one error the validation layer must report (usage 0 in an image

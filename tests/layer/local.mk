@@ -25,6 +25,8 @@ layer_tests = \
 	tests/layer/chain.test \
 	tests/layer/plain.test \
 	tests/layer/dedicated.test \
+	tests/layer/corpus.test \
+	tests/layer/corpus-above.test \
 	tests/layer/prime.test \
 	tests/layer/roundtrip.test \
 	tests/layer/share.test \
@@ -54,7 +56,8 @@ tests/layer/layer-vm-tests: $(srcdir)/tests/layer/layer-vm-tests.in Makefile
 layer_vm_test_programs = tests/layer/layer-vm-tests
 layer_vm_deps = tests/layer/layer-vm-tests \
 	tests/layer/layer_caps tests/layer/layer_memory tests/layer/layer_chain \
-	tests/layer/layer_plain tests/layer/layer_dedicated tests/layer/layer_prime \
+	tests/layer/layer_plain tests/layer/layer_dedicated tests/layer/layer_corpus \
+	tests/layer/layer_prime \
 	tests/layer/layer_share \
 	tests/layer/libVkLayer_primeshare_test_native_nv.la \
 	lib/layer/libVkLayer_primeshare.la $(layer_test_manifests)
@@ -87,6 +90,7 @@ check_PROGRAMS += \
 	tests/layer/layer_chain \
 	tests/layer/layer_plain \
 	tests/layer/layer_dedicated \
+	tests/layer/layer_corpus \
 	tests/layer/layer_prime \
 	tests/layer/layer_roundtrip \
 	tests/layer/layer_share \
@@ -120,6 +124,10 @@ tests_layer_layer_dedicated_SOURCES = tests/layer/layer_dedicated.c $(layer_test
 tests_layer_layer_dedicated_CPPFLAGS = $(layer_test_cppflags)
 tests_layer_layer_dedicated_CFLAGS = $(layer_test_cflags)
 tests_layer_layer_dedicated_LDADD = $(VULKAN_LIBS)
+tests_layer_layer_corpus_SOURCES = tests/layer/layer_corpus.c $(layer_test_common)
+tests_layer_layer_corpus_CPPFLAGS = $(layer_test_cppflags)
+tests_layer_layer_corpus_CFLAGS = $(layer_test_cflags) $(PTHREAD_CFLAGS)
+tests_layer_layer_corpus_LDADD = $(VULKAN_LIBS) $(PTHREAD_LIBS)
 tests_layer_layer_prime_SOURCES = tests/layer/layer_prime.c $(layer_test_common)
 tests_layer_layer_prime_CPPFLAGS = $(layer_test_cppflags)
 tests_layer_layer_prime_CFLAGS = $(layer_test_cflags) $(LIBDRM_CFLAGS)
