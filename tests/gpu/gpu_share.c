@@ -34,7 +34,11 @@
  *	read bandwidth of one compute pass over the same memory in A (the
  *	exporter) and in B (the importer), with the GPU's caches flushed by
  *	a large buffer fill before each pass, and over an image of B's own
- *	for reference.  Prints medians and the ratios.
+ *	for reference.  Each run also makes the same share by hand, with
+ *	KHR opaque-fd calls on a second instance and device in each process
+ *	that have no layer at all, alternating with the layer's share; the
+ *	import in B is timed step by step (image, import, bind) on both.
+ *	Prints medians and the ratios.
  *
  *   gpu_share probe
  *	prints the devices an instance without layers finds (the names);
@@ -89,10 +93,13 @@ enum op {
 	OP_TIME_COPY,	/* pixels in the shared memory: upload, first read */
 	OP_BANDWIDTH,	/* fd: read passes over the import and an own image */
 	OP_STATS,	/* descriptors, mappings, GPU memory, validation */
+	OP_TIME_SHARE_KHR, /* as OP_TIME_SHARE, on B's device without layer */
 	OP_QUIT,
 };
 
 enum { T_RECV, T_COPIED, T_BOUND, T_READ, T_MAX };
+/* The steps of an import in B: image, memory (the import), bind + view. */
+enum { S_CREATE, S_ALLOC, S_BIND, S_MAX };
 
 struct msg {
 	uint32_t op;
@@ -106,6 +113,7 @@ struct msg {
 	uint8_t device_uuid[VK_UUID_SIZE];	/* hello: A's device */
 	uint8_t driver_uuid[VK_UUID_SIZE];
 	int64_t t[T_MAX];	/* reply: CLOCK_MONOTONIC, ns */
+	int64_t step[S_MAX];	/* reply: the import's steps, ns each */
 	double gbps[2];		/* reply: import, own image */
 	int64_t fds, maps, gpu_bytes, rss_kib;
 	uint32_t errors;	/* reply: validation errors so far */
@@ -118,6 +126,7 @@ struct image {
 	VkDeviceMemory memory;
 	VkDeviceSize size;
 	uint32_t type;
+	int64_t step[S_MAX];	/* ns each, for the bench */
 };
 
 struct buffer {
@@ -132,6 +141,8 @@ struct gs {
 	struct vkt t;
 	uint32_t width, height;
 	bool vram, dedicated, budget;
+	bool khr;			/* KHR opaque fds, no layer (bench) */
+	PFN_vkGetMemoryFdKHR get_fd;
 	uint32_t type;			/* memory type of the shared images */
 	PFN_vkGetMemoryWin32HandleNV get_handle;
 	VkDescriptorSetLayout set_layout;
@@ -427,12 +438,32 @@ static VkResult image_create(struct gs *g, struct image *im, bool external,
 		.format = FORMAT,
 		.subresourceRange = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 },
 	};
+	/* The same by hand: KHR opaque fds (g->khr, no layer). */
+	VkExternalMemoryImageCreateInfo khr_ext = {
+		.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
+		.handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT,
+	};
+	VkExportMemoryAllocateInfo khr_exp = {
+		.sType = VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO,
+		.handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT,
+	};
+	VkImportMemoryFdInfoKHR khr_imp = {
+		.sType = VK_STRUCTURE_TYPE_IMPORT_MEMORY_FD_INFO_KHR,
+		.handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT,
+		.fd = import_fd,
+	};
+	VkMemoryDedicatedAllocateInfo khr_ded = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO,
+	};
 	bool dedicated = external && g->dedicated;
 	VkMemoryRequirements mr;
+	int64_t t0 = now_ns(), t1, t2;
 	VkResult res;
 
 	memset(im, 0, sizeof(*im));
-	if (external) {
+	if (external && g->khr) {
+		ici.pNext = &khr_ext;
+	} else if (external) {
 		ici.pNext = &ext;
 		if (dedicated)
 			ext.pNext = &ded_image;
@@ -446,9 +477,17 @@ static VkResult image_create(struct gs *g, struct image *im, bool external,
 		im->image = VK_NULL_HANDLE;
 		return VK_ERROR_FORMAT_NOT_SUPPORTED;
 	}
-	if (external)
+	if (external && g->khr) {
+		mai.pNext = import_fd >= 0 ? (void *)&khr_imp : (void *)&khr_exp;
+		khr_ded.image = im->image;
+		if (dedicated && import_fd >= 0)
+			khr_imp.pNext = &khr_ded;
+		else if (dedicated)
+			khr_exp.pNext = &khr_ded;
+	} else if (external) {
 		mai.pNext = import_fd >= 0 ? (void *)&imp : (void *)&exp;
-	if (dedicated) {
+	}
+	if (dedicated && !g->khr) {
 		ded_mem.image = im->image;
 		if (import_fd >= 0)
 			imp.pNext = &ded_mem;
@@ -462,17 +501,22 @@ static VkResult image_create(struct gs *g, struct image *im, bool external,
 		im->image = VK_NULL_HANDLE;
 		return VK_ERROR_INVALID_EXTERNAL_HANDLE;
 	}
+	t1 = now_ns();
 	res = vkAllocateMemory(g->t.device, &mai, NULL, &im->memory);
 	if (res != VK_SUCCESS) {
 		vkDestroyImage(g->t.device, im->image, NULL);
 		memset(im, 0, sizeof(*im));
 		return res;
 	}
+	t2 = now_ns();
 	im->size = mai.allocationSize;
 	im->type = type;
 	VK_CHECK(vkBindImageMemory(g->t.device, im->image, im->memory, 0));
 	vci.image = im->image;
 	VK_CHECK(vkCreateImageView(g->t.device, &vci, NULL, &im->view));
+	im->step[S_CREATE] = t1 - t0;
+	im->step[S_ALLOC] = t2 - t1;
+	im->step[S_BIND] = now_ns() - t2;
 	return VK_SUCCESS;
 }
 
@@ -971,6 +1015,39 @@ static void open_device(struct gs *g)
 		    VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME);
 }
 
+/*
+ * The device of the by-hand path: an instance with no layer at all, and
+ * VK_KHR_external_memory_fd.  @dedicated: whether the layer's answer
+ * (the driver's own, translated) asked for dedicated allocations.
+ */
+static void open_device_khr(struct gs *g, bool dedicated)
+{
+	static const char *const exts[] = {
+		VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME,
+	};
+	char *layers = getenv("VK_INSTANCE_LAYERS");
+	VkResult res;
+
+	layers = layers ? strdup(layers) : NULL;
+	unsetenv("VK_INSTANCE_LAYERS");
+	res = vkt_instance(&g->t, VK_API_VERSION_1_1, NULL, 0);
+	if (layers) {
+		setenv("VK_INSTANCE_LAYERS", layers, 1);
+		free(layers);
+	}
+	if (res != VK_SUCCESS)
+		die("vkCreateInstance without layers: VkResult %d", res);
+	res = vkt_device(&g->t, exts, 1);
+	if (res != VK_SUCCESS)
+		die("vkCreateDevice with %s: VkResult %d", exts[0], res);
+	g->khr = true;
+	g->dedicated = dedicated;
+	g->get_fd = (PFN_vkGetMemoryFdKHR)vkGetDeviceProcAddr(g->t.device,
+							     "vkGetMemoryFdKHR");
+	if (!g->get_fd)
+		die("vkGetMemoryFdKHR is missing with %s enabled", exts[0]);
+}
+
 /* "# device: ..." lines: what this run ran on. */
 static void describe(struct gs *g)
 {
@@ -1077,6 +1154,7 @@ static void b_time_share(struct gs *g, struct msg *m, int fd)
 	if (m->status)
 		return;
 	m->t[T_BOUND] = now_ns();
+	memcpy(m->step, im.step, sizeof(m->step));
 	cb = vkt_begin(&g->t);
 	acquire(g, cb, &im);
 	first_read(g, cb, &im);
@@ -1154,7 +1232,7 @@ static void b_bandwidth(struct gs *g, struct msg *m, int fd)
 
 static int importer(int sock, bool bench)
 {
-	struct gs g = { .type = UINT32_MAX };
+	struct gs g = { .type = UINT32_MAX }, hand = { .type = UINT32_MAX };
 	struct msg m, mine;
 	int fd;
 
@@ -1166,6 +1244,12 @@ static int importer(int sock, bool bench)
 	g.height = m.height;
 	open_device(&g);
 	setup_objects(&g, bench);
+	if (bench) {
+		hand.width = m.width;
+		hand.height = m.height;
+		open_device_khr(&hand, g.dedicated);
+		setup_objects(&hand, true);
+	}
 	mine = m;
 	device_ids(&g, &mine);
 	/* Opaque fds import only into the same device and driver. */
@@ -1177,7 +1261,8 @@ static int importer(int sock, bool bench)
 
 	while (!recv_msg(sock, &m, &fd)) {
 		bool takes_fd = m.op == OP_SHARE || m.op == OP_TIME_SHARE ||
-				m.op == OP_SHM || m.op == OP_BANDWIDTH;
+				m.op == OP_SHM || m.op == OP_BANDWIDTH ||
+				m.op == OP_TIME_SHARE_KHR;
 
 		if (!takes_fd && fd >= 0) {
 			close(fd);
@@ -1191,6 +1276,12 @@ static int importer(int sock, bool bench)
 			break;
 		case OP_TIME_SHARE:
 			b_time_share(&g, &m, fd);
+			break;
+		case OP_TIME_SHARE_KHR:
+			if (bench)
+				b_time_share(&hand, &m, fd);
+			else
+				m.status = -EINVAL;
 			break;
 		case OP_SHM:
 			if (g.shm)
@@ -1214,6 +1305,10 @@ static int importer(int sock, bool bench)
 		case OP_STATS:
 			break;
 		case OP_QUIT:
+			if (bench) {
+				teardown_objects(&hand);
+				vkt_destroy(&hand.t);
+			}
 			teardown_objects(&g);
 			vkt_destroy(&g.t);
 			g.budget = false;	/* no device to ask any more */
@@ -1278,8 +1373,18 @@ static void ask(int sock, struct msg *m, int fd)
 
 static int export_fd(struct gs *g, struct image *im)
 {
+	VkMemoryGetFdInfoKHR info = {
+		.sType = VK_STRUCTURE_TYPE_MEMORY_GET_FD_INFO_KHR,
+		.memory = im->memory,
+		.handleType = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT,
+	};
 	HANDLE h = NULL;
+	int fd = -1;
 
+	if (g->khr) {
+		VK_CHECK(g->get_fd(g->t.device, &info, &fd));
+		return fd;
+	}
 	VK_CHECK(g->get_handle(g->t.device, im->memory, OPAQUE, &h));
 	return PRIMESHARE_FD_FROM_HANDLE(h);
 }
@@ -1565,16 +1670,29 @@ static double median(double *v, uint32_t n)
 }
 
 enum {
-	P_EXPORT, P_SEND, P_IMPORT, P_READ,		/* share path */
+	P_EXPORT, P_SEND, P_IMPORT, P_ICREATE, P_IALLOC, P_IBIND, P_READ,
+	P_HEXPORT, P_HSEND, P_HIMPORT, P_HICREATE, P_HIALLOC, P_HIBIND,
+	P_HREAD,					/* by hand */
 	P_READBACK, P_TOSHM, P_NOTIFY, P_FROMSHM, P_CREATE, P_UPLOAD, /* copy */
-	P_SHARE, P_COPY, P_MAX
+	P_SHARE, P_HSHARE, P_COPY, P_MAX
 };
 
 static const char *const phase_names[P_MAX] = {
 	[P_EXPORT] = "export (vkGetMemoryWin32HandleNV)",
 	[P_SEND] = "fd to B (SCM_RIGHTS)",
 	[P_IMPORT] = "import + bind in B",
+	[P_ICREATE] = "  of which vkCreateImage",
+	[P_IALLOC] = "  of which vkAllocateMemory (the import)",
+	[P_IBIND] = "  of which bind + view",
 	[P_READ] = "first read in B (acquire, compute pass)",
+	[P_HEXPORT] = "by hand: export (vkGetMemoryFdKHR)",
+	[P_HSEND] = "by hand: fd to B",
+	[P_HIMPORT] = "by hand: import + bind in B",
+	[P_HICREATE] = "  of which vkCreateImage",
+	[P_HIALLOC] = "  of which vkAllocateMemory (the import)",
+	[P_HIBIND] = "  of which bind + view",
+	[P_HREAD] = "by hand: first read in B",
+	[P_HSHARE] = "share path by hand (KHR, no layer), total",
 	[P_READBACK] = "readback in A (copy to host memory)",
 	[P_TOSHM] = "A: host memory -> shared memory",
 	[P_NOTIFY] = "message to B",
@@ -1585,8 +1703,53 @@ static const char *const phase_names[P_MAX] = {
 	[P_COPY] = "copy path, total",
 };
 
+/*
+ * One timed share from @g (the layer's device, or the by-hand one) into
+ * B's matching device, its phases into @ph from @first on (export, send,
+ * import, the import's three steps, read) and its total into ph[total].
+ * Returns 1 when B got wrong pixels or failed.
+ */
+static int timed_share(struct gs *g, int sock, uint32_t seed, int record,
+		       double (*ph)[MAX_RUNS], int first, int total)
+{
+	struct image im;
+	struct msg m;
+	int64_t t0, t1;
+	int fd;
+
+	if (image_create(g, &im, true, -1, g->type, 0) != VK_SUCCESS)
+		die("no exportable image");
+	fill(g, &im, seed, true);
+	memset(&m, 0, sizeof(m));
+	m.op = g->khr ? OP_TIME_SHARE_KHR : OP_TIME_SHARE;
+	m.seed = seed;
+	m.memory_type = im.type;
+	m.size = im.size;
+	t0 = now_ns();
+	fd = export_fd(g, &im);
+	t1 = now_ns();
+	ask(sock, &m, fd);
+	image_destroy(g, &im);
+	if (m.status || m.mismatches) {
+		fprintf(stderr, "gpu_share: %s share: status %d, %u pixels wrong\n",
+			g->khr ? "by-hand" : "layer", m.status, m.mismatches);
+		return 1;
+	}
+	if (record < 0)
+		return 0;
+	ph[first][record] = (t1 - t0) / 1e3;
+	ph[first + 1][record] = (m.t[T_RECV] - t1) / 1e3;
+	ph[first + 2][record] = (m.t[T_BOUND] - m.t[T_RECV]) / 1e3;
+	for (int s = 0; s < S_MAX; s++)
+		ph[first + 3 + s][record] = m.step[s] / 1e3;
+	ph[first + 3 + S_MAX][record] = (m.t[T_READ] - m.t[T_BOUND]) / 1e3;
+	ph[total][record] = (m.t[T_READ] - t0) / 1e3;
+	return 0;
+}
+
 static int cmd_bench(const char *self, struct gs *g, uint32_t runs)
 {
+	struct gs hand = { .width = g->width, .height = g->height };
 	static double ph[P_MAX][MAX_RUNS];
 	uint32_t wrong = 0;
 	struct msg m;
@@ -1603,6 +1766,9 @@ static int cmd_bench(const char *self, struct gs *g, uint32_t runs)
 		die("no %s memory type for an OPAQUE_WIN32 image",
 		    g->vram ? "video (device-local, not host-visible)" : "");
 	setup_objects(g, true);
+	open_device_khr(&hand, g->dedicated);
+	hand.type = g->type;	/* the same driver's memory types */
+	setup_objects(&hand, true);
 	sock = start_importer(self, true);
 	if (hello(g, sock))
 		die("the importer could not set up");
@@ -1626,33 +1792,18 @@ static int cmd_bench(const char *self, struct gs *g, uint32_t runs)
 	for (uint32_t r = 0; r <= runs; r++) {
 		uint32_t seed = 1000 + r;
 		int64_t t0, t1, t2;
-		int fd;
 
-		/* The share path. */
-		if (image_create(g, &im, true, -1, g->type, 0) != VK_SUCCESS)
-			die("no exportable image");
-		fill(g, &im, seed, true);
-		memset(&m, 0, sizeof(m));
-		m.op = OP_TIME_SHARE;
-		m.seed = seed;
-		m.memory_type = im.type;
-		m.size = im.size;
-		t0 = now_ns();
-		fd = export_fd(g, &im);
-		t1 = now_ns();
-		ask(sock, &m, fd);
-		image_destroy(g, &im);
-		if (m.status || m.mismatches) {
-			wrong++;
-			fprintf(stderr, "gpu_share: share run %u: status %d, %u pixels wrong\n",
-				r, m.status, m.mismatches);
-		}
-		if (r) {
-			ph[P_EXPORT][r - 1] = (t1 - t0) / 1e3;
-			ph[P_SEND][r - 1] = (m.t[T_RECV] - t1) / 1e3;
-			ph[P_IMPORT][r - 1] = (m.t[T_BOUND] - m.t[T_RECV]) / 1e3;
-			ph[P_READ][r - 1] = (m.t[T_READ] - m.t[T_BOUND]) / 1e3;
-			ph[P_SHARE][r - 1] = (m.t[T_READ] - t0) / 1e3;
+		/*
+		 * The share path, through the layer and by hand, which goes
+		 * first alternating from run to run.
+		 */
+		for (int k = 0; k < 2; k++) {
+			bool by_hand = (k + r) % 2;
+
+			wrong += timed_share(by_hand ? &hand : g, sock, seed,
+					     (int)r - 1, ph,
+					     by_hand ? P_HEXPORT : P_EXPORT,
+					     by_hand ? P_HSHARE : P_SHARE);
 		}
 
 		/* The copy path. */
@@ -1709,13 +1860,15 @@ static int cmd_bench(const char *self, struct gs *g, uint32_t runs)
 	printf("# gpu_share bench: %ux%u RGBA8 (%.1f MB), %u runs of each path, medians\n",
 	       g->width, g->height, pixel_bytes(g) / 1e6, runs);
 	for (int p = 0; p < P_MAX; p++) {
-		if (p == P_READBACK || p == P_SHARE)
+		if (p == P_HEXPORT || p == P_READBACK || p == P_SHARE)
 			printf("#\n");
 		printf("%-44s %10.1f us\n", phase_names[p], med[p]);
 	}
 	printf("#\n");
 	printf("ratio: copy path / share path               %8.2fx\n",
 	       med[P_COPY] / med[P_SHARE]);
+	printf("ratio: share path, layer / by hand          %8.2fx\n",
+	       med[P_SHARE] / med[P_HSHARE]);
 	printf("#\n");
 	printf("read bandwidth, exporter A on its image      %8.1f GB/s\n", a);
 	printf("read bandwidth, importer B on the same memory %7.1f GB/s\n",
@@ -1726,6 +1879,8 @@ static int cmd_bench(const char *self, struct gs *g, uint32_t runs)
 	       a > 0 ? m.gbps[0] / a : 0);
 	image_destroy(g, &im);
 	rc = finish_importer(sock, &m);
+	teardown_objects(&hand);
+	vkt_destroy(&hand.t);
 	teardown_objects(g);
 	vkt_destroy(&g->t);
 	if (rc)
