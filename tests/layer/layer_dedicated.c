@@ -234,6 +234,24 @@ static void rules(void)
 	(void)br;
 }
 
+/* The driver's own list (the explicit layer leaves it alone). */
+static bool driver_has_dedicated(void)
+{
+	VkExtensionProperties *p;
+	uint32_t n = 0;
+	bool has;
+
+	if (vkEnumerateDeviceExtensionProperties(t.pd, NULL, &n, NULL) < 0)
+		return false;
+	p = calloc(n + 1, sizeof(*p));
+	if (!p)
+		vkt_bail("out of memory");
+	has = vkEnumerateDeviceExtensionProperties(t.pd, NULL, &n, p) >= 0 &&
+	      vkt_has_ext(p, n, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME);
+	free(p);
+	return has;
+}
+
 int main(void)
 {
 	static const char *const caps[] = {
@@ -256,6 +274,20 @@ int main(void)
 	res = vkt_instance(&t, VK_API_VERSION_1_1, caps, 1);
 	if (res != VK_SUCCESS)
 		vkt_bail("instance: %d", res);
+	if (driver_has_dedicated()) {
+		/* NVIDIA's driver: the extension stays the driver's. */
+		if (vkEnumerateDeviceExtensionProperties(t.pd, VKT_LAYER, &n,
+							 props) >= 0)
+			listed = vkt_has_ext(props, n,
+				VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME);
+		vkt_ok(!listed,
+		       "the driver has VK_NV_dedicated_allocation: the layer does not list it");
+		vkt_skip("the driver has VK_NV_dedicated_allocation",
+			 "the layer's VK_NV_dedicated_allocation");
+		vkt_destroy(&t);
+		vkt_check_validation("NV dedicated allocation");
+		return vkt_done();
+	}
 	if (vkEnumerateDeviceExtensionProperties(t.pd, VKT_LAYER, &n, props) >= 0)
 		listed = vkt_has_ext(props, n,
 				     VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME);
