@@ -401,6 +401,28 @@ uint32_t vkt_memory_type(struct vkt *t, uint32_t bits,
 	return UINT32_MAX;
 }
 
+VkImageCreateInfo vkt_image_info(uint32_t width, uint32_t height,
+				 VkImageTiling tiling, const void *next)
+{
+	VkImageCreateInfo ici = {
+		.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
+		.pNext = next,
+		.imageType = VK_IMAGE_TYPE_2D,
+		.format = VK_FORMAT_R8G8B8A8_UNORM,
+		.extent = { width, height, 1 },
+		.mipLevels = 1,
+		.arrayLayers = 1,
+		.samples = VK_SAMPLE_COUNT_1_BIT,
+		.tiling = tiling,
+		.usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT |
+			 VK_IMAGE_USAGE_TRANSFER_DST_BIT,
+		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+		.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
+	};
+
+	return ici;
+}
+
 VkImage vkt_nv_image(struct vkt *t, VkExternalMemoryHandleTypeFlagsNV types,
 		     uint32_t width, uint32_t height, VkImageUsageFlags usage)
 {
@@ -408,25 +430,67 @@ VkImage vkt_nv_image(struct vkt *t, VkExternalMemoryHandleTypeFlagsNV types,
 		.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO_NV,
 		.handleTypes = types,
 	};
-	VkImageCreateInfo ici = {
-		.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-		.pNext = types ? &ext : NULL,
-		.imageType = VK_IMAGE_TYPE_2D,
-		.format = VK_FORMAT_R8G8B8A8_UNORM,
-		.extent = { width, height, 1 },
-		.mipLevels = 1,
-		.arrayLayers = 1,
-		.samples = VK_SAMPLE_COUNT_1_BIT,
-		.tiling = VK_IMAGE_TILING_OPTIMAL,
-		.usage = usage,
-		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-		.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-	};
+	VkImageCreateInfo ici = vkt_image_info(width, height,
+					       VK_IMAGE_TILING_OPTIMAL,
+					       types ? &ext : NULL);
 	VkImage image = VK_NULL_HANDLE;
 
+	ici.usage = usage;
 	if (vkCreateImage(t->device, &ici, NULL, &image) != VK_SUCCESS)
 		return VK_NULL_HANDLE;
 	return image;
+}
+
+VkBuffer vkt_buffer(struct vkt *t, VkDeviceSize size, const void *next)
+{
+	VkBufferCreateInfo bci = {
+		.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+		.pNext = next,
+		.size = size,
+		.usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+			 VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
+	};
+	VkBuffer buffer = VK_NULL_HANDLE;
+
+	if (vkCreateBuffer(t->device, &bci, NULL, &buffer) != VK_SUCCESS)
+		return VK_NULL_HANDLE;
+	return buffer;
+}
+
+VkResult vkt_nv_open(struct vkt *t, uint32_t api_version,
+		     const char *const *exts, uint32_t n)
+{
+	static const char *const caps[] = {
+		VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
+	};
+	VkResult res = vkt_instance(t, api_version, caps, 1);
+
+	if (res == VK_SUCCESS) {
+		res = vkt_device(t, exts, n);
+		if (res != VK_SUCCESS) {
+			t->device = VK_NULL_HANDLE;
+			vkt_destroy(t);
+		}
+	}
+	return res;
+}
+
+bool vkt_driver_has(struct vkt *t, const char *name)
+{
+	VkExtensionProperties *p;
+	uint32_t n = 0;
+	bool has;
+
+	if (vkEnumerateDeviceExtensionProperties(t->pd, NULL, &n, NULL) < 0)
+		return false;
+	p = calloc(n + 1, sizeof(*p));
+	if (!p)
+		return false;
+	has = vkEnumerateDeviceExtensionProperties(t->pd, NULL, &n, p) >= 0 &&
+	      vkt_has_ext(p, n, name);
+	free(p);
+	return has;
 }
 
 VkBuffer vkt_host_buffer(struct vkt *t, VkDeviceSize size,

@@ -32,21 +32,8 @@ static PFN_vkGetMemoryWin32HandleNV get_handle;
 
 static VkResult make_image(const void *next, VkImage *image)
 {
-	VkImageCreateInfo ici = {
-		.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-		.pNext = next,
-		.imageType = VK_IMAGE_TYPE_2D,
-		.format = VK_FORMAT_R8G8B8A8_UNORM,
-		.extent = { 64, 64, 1 },
-		.mipLevels = 1,
-		.arrayLayers = 1,
-		.samples = VK_SAMPLE_COUNT_1_BIT,
-		.tiling = VK_IMAGE_TILING_OPTIMAL,
-		.usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT |
-			 VK_IMAGE_USAGE_TRANSFER_DST_BIT,
-		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-		.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-	};
+	VkImageCreateInfo ici = vkt_image_info(64, 64, VK_IMAGE_TILING_OPTIMAL,
+					       next);
 
 	return vkCreateImage(t.device, &ici, NULL, image);
 }
@@ -127,9 +114,6 @@ static void chains(VkBaseOutStructure *ifront, VkBaseOutStructure *front,
 
 static void session(bool validated)
 {
-	static const char *const caps[] = {
-		VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
-	};
 	static const char *const exts[] = {
 		VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME,
 		VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME,
@@ -149,9 +133,7 @@ static void session(bool validated)
 		vkt_layers(true);
 	else
 		vkt_layers_unchecked();
-	res = vkt_instance(&t, VK_API_VERSION_1_2, caps, 1);
-	if (res == VK_SUCCESS)
-		res = vkt_device(&t, exts, 2);
+	res = vkt_nv_open(&t, VK_API_VERSION_1_2, exts, 2);
 	if (res != VK_SUCCESS)
 		vkt_bail("instance and device with the NV extensions: %d", res);
 	get_handle = (PFN_vkGetMemoryWin32HandleNV)

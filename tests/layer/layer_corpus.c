@@ -102,21 +102,8 @@ static VkImage nv_image(struct vkt *t, const struct kind *k, bool plain)
 		.pNext = &ded,
 		.handleTypes = k->type,
 	};
-	VkImageCreateInfo ici = {
-		.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-		.pNext = plain ? (const void *)&ded : (const void *)&ext,
-		.imageType = VK_IMAGE_TYPE_2D,
-		.format = VK_FORMAT_R8G8B8A8_UNORM,
-		.extent = { W, H, 1 },
-		.mipLevels = 1,
-		.arrayLayers = 1,
-		.samples = VK_SAMPLE_COUNT_1_BIT,
-		.tiling = k->tiling,
-		.usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT |
-			 VK_IMAGE_USAGE_TRANSFER_DST_BIT,
-		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-		.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-	};
+	VkImageCreateInfo ici = vkt_image_info(W, H, k->tiling,
+		plain ? (const void *)&ded : (const void *)&ext);
 	VkImage image = VK_NULL_HANDLE;
 
 	if (vkCreateImage(t->device, &ici, NULL, &image) != VK_SUCCESS)
@@ -126,17 +113,7 @@ static VkImage nv_image(struct vkt *t, const struct kind *k, bool plain)
 
 static VkBuffer plain_buffer(struct vkt *t)
 {
-	VkBufferCreateInfo bci = {
-		.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-		.size = BUF_SIZE,
-		.usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-			 VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-	};
-	VkBuffer buffer = VK_NULL_HANDLE;
-
-	vkCreateBuffer(t->device, &bci, NULL, &buffer);
-	return buffer;
+	return vkt_buffer(t, BUF_SIZE, NULL);
 }
 
 /*
@@ -339,19 +316,14 @@ static void *worker(void *arg)
 
 static void open_side(struct vkt *t, const char *who)
 {
-	static const char *const caps[] = {
-		VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
-	};
 	static const char *const exts[] = {
 		VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME,
 		VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME,
 		VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME,
 	};
-	VkResult res = vkt_instance(t, VK_API_VERSION_1_1, caps, 1);
-
 	/* Above, the Linux validation layer does not know _win32. */
-	if (res == VK_SUCCESS)
-		res = vkt_device(t, exts, above ? 2 : 3);
+	VkResult res = vkt_nv_open(t, VK_API_VERSION_1_1, exts, above ? 2 : 3);
+
 	if (res != VK_SUCCESS)
 		vkt_bail("%s: instance and device: %d", who, res);
 }

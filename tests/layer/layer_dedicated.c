@@ -30,21 +30,8 @@ static VkImage image(bool dedicated, bool nv_external)
 		.pNext = &ded,
 		.handleTypes = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
 	};
-	VkImageCreateInfo ici = {
-		.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-		.pNext = nv_external ? (const void *)&ext : (const void *)&ded,
-		.imageType = VK_IMAGE_TYPE_2D,
-		.format = VK_FORMAT_R8G8B8A8_UNORM,
-		.extent = { 64, 64, 1 },
-		.mipLevels = 1,
-		.arrayLayers = 1,
-		.samples = VK_SAMPLE_COUNT_1_BIT,
-		.tiling = VK_IMAGE_TILING_OPTIMAL,
-		.usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT |
-			 VK_IMAGE_USAGE_TRANSFER_DST_BIT,
-		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-		.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-	};
+	VkImageCreateInfo ici = vkt_image_info(64, 64, VK_IMAGE_TILING_OPTIMAL,
+		nv_external ? (const void *)&ext : (const void *)&ded);
 	VkImage img = VK_NULL_HANDLE;
 
 	if (vkCreateImage(t.device, &ici, NULL, &img) != VK_SUCCESS)
@@ -58,16 +45,9 @@ static VkBuffer buffer(bool dedicated)
 		.sType = VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_BUFFER_CREATE_INFO_NV,
 		.dedicatedAllocation = dedicated,
 	};
-	VkBufferCreateInfo bci = {
-		.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-		.pNext = &ded,
-		.size = 65536,
-		.usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-	};
-	VkBuffer buf = VK_NULL_HANDLE;
+	VkBuffer buf = vkt_buffer(&t, 65536, &ded);
 
-	if (vkCreateBuffer(t.device, &bci, NULL, &buf) != VK_SUCCESS)
+	if (!buf)
 		vkt_bail("vkCreateBuffer");
 	return buf;
 }
@@ -234,24 +214,6 @@ static void rules(void)
 	(void)br;
 }
 
-/* The driver's own list (the explicit layer leaves it alone). */
-static bool driver_has_dedicated(void)
-{
-	VkExtensionProperties *p;
-	uint32_t n = 0;
-	bool has;
-
-	if (vkEnumerateDeviceExtensionProperties(t.pd, NULL, &n, NULL) < 0)
-		return false;
-	p = calloc(n + 1, sizeof(*p));
-	if (!p)
-		vkt_bail("out of memory");
-	has = vkEnumerateDeviceExtensionProperties(t.pd, NULL, &n, p) >= 0 &&
-	      vkt_has_ext(p, n, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME);
-	free(p);
-	return has;
-}
-
 int main(void)
 {
 	static const char *const caps[] = {
@@ -274,7 +236,7 @@ int main(void)
 	res = vkt_instance(&t, VK_API_VERSION_1_1, caps, 1);
 	if (res != VK_SUCCESS)
 		vkt_bail("instance: %d", res);
-	if (driver_has_dedicated()) {
+	if (vkt_driver_has(&t, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME)) {
 		/* NVIDIA's driver: the extension stays the driver's. */
 		if (vkEnumerateDeviceExtensionProperties(t.pd, VKT_LAYER, &n,
 							 props) >= 0)

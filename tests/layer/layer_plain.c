@@ -75,20 +75,8 @@ static bool can_be_external;	/* the plain image of plain_image() */
 
 static VkImage plain_image(void)
 {
-	VkImageCreateInfo ici = {
-		.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-		.imageType = VK_IMAGE_TYPE_2D,
-		.format = VK_FORMAT_R8G8B8A8_UNORM,
-		.extent = { W, H, 1 },
-		.mipLevels = 1,
-		.arrayLayers = 1,
-		.samples = VK_SAMPLE_COUNT_1_BIT,
-		.tiling = VK_IMAGE_TILING_OPTIMAL,
-		.usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT |
-			 VK_IMAGE_USAGE_TRANSFER_DST_BIT,
-		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-		.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-	};
+	VkImageCreateInfo ici = vkt_image_info(W, H, VK_IMAGE_TILING_OPTIMAL,
+					       NULL);
 	VkImage image = VK_NULL_HANDLE;
 
 	can_be_external = driver_external_image(&ici);
@@ -99,16 +87,9 @@ static VkImage plain_image(void)
 
 static VkBuffer plain_buffer(void)
 {
-	VkBufferCreateInfo bci = {
-		.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-		.size = SIZE,
-		.usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-			 VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-	};
-	VkBuffer buffer = VK_NULL_HANDLE;
+	VkBuffer buffer = vkt_buffer(&t, SIZE, NULL);
 
-	if (vkCreateBuffer(t.device, &bci, NULL, &buffer) != VK_SUCCESS)
+	if (!buffer)
 		vkt_bail("vkCreateBuffer of a plain buffer");
 	return buffer;
 }
@@ -267,9 +248,6 @@ static void buffers(void)
  */
 static void unshareable(void)
 {
-	static const char *const caps[] = {
-		VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
-	};
 	static const char *const exts[] = {
 		VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME,
 		VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME,
@@ -284,10 +262,8 @@ static void unshareable(void)
 
 	setenv("FAKE_NO_EXTERNAL_IMAGES", "1", 1);
 	vkt_layers_with(true, "VK_LAYER_PRIMESHARE_test_native_nv");
-	res = vkt_instance(&t, VK_API_VERSION_1_1, caps, 1);
+	res = vkt_nv_open(&t, VK_API_VERSION_1_1, exts, 2);
 	unsetenv("FAKE_NO_EXTERNAL_IMAGES");
-	if (res == VK_SUCCESS)
-		res = vkt_device(&t, exts, 2);
 	if (res != VK_SUCCESS)
 		vkt_bail("instance and device over the test layer: %d", res);
 	image = plain_image();
@@ -313,9 +289,6 @@ static void unshareable(void)
 
 int main(void)
 {
-	static const char *const caps[] = {
-		VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
-	};
 	static const char *const exts[] = {
 		VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME,
 		VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME,
@@ -323,9 +296,7 @@ int main(void)
 	VkResult res;
 
 	vkt_layers(true);
-	res = vkt_instance(&t, VK_API_VERSION_1_1, caps, 1);
-	if (res == VK_SUCCESS)
-		res = vkt_device(&t, exts, 2);
+	res = vkt_nv_open(&t, VK_API_VERSION_1_1, exts, 2);
 	if (res != VK_SUCCESS)
 		vkt_bail("instance and device with the NV extensions: %d", res);
 	get_handle = (PFN_vkGetMemoryWin32HandleNV)

@@ -50,9 +50,6 @@ static int open_vgem(char *path, size_t size)
 
 int main(void)
 {
-	static const char *const caps[] = {
-		VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
-	};
 	static const char *const exts[] = {
 		VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME,
 		VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME,
@@ -78,9 +75,7 @@ int main(void)
 		return 0;
 	}
 	vkt_layers(true);
-	res = vkt_instance(&t, VK_API_VERSION_1_1, caps, 1);
-	if (res == VK_SUCCESS)
-		res = vkt_device(&t, exts, 2);
+	res = vkt_nv_open(&t, VK_API_VERSION_1_1, exts, 2);
 	if (res != VK_SUCCESS)
 		vkt_bail("instance and device with the NV extensions: %d", res);
 	mai.memoryTypeIndex = vkt_memory_type(&t, ~0u, 0);
