@@ -37,7 +37,7 @@
  *	for reference.  Each run also makes the same share by hand, with
  *	KHR opaque-fd calls on a second instance and device in each process
  *	that have no layer at all, alternating with the layer's share; the
- *	import in B is timed step by step (image, import, bind) on both.
+ *	import in B is timed step by step (image, import, bind, view) on both.
  *	Prints medians and the ratios.
  *
  *   gpu_share probe
@@ -98,8 +98,8 @@ enum op {
 };
 
 enum { T_RECV, T_COPIED, T_BOUND, T_READ, T_MAX };
-/* The steps of an import in B: image, memory (the import), bind + view. */
-enum { S_CREATE, S_ALLOC, S_BIND, S_MAX };
+/* The steps of an import in B: image, memory (the import), bind, view. */
+enum { S_CREATE, S_ALLOC, S_BIND, S_VIEW, S_MAX };
 
 struct msg {
 	uint32_t op;
@@ -457,7 +457,7 @@ static VkResult image_create(struct gs *g, struct image *im, bool external,
 	};
 	bool dedicated = external && g->dedicated;
 	VkMemoryRequirements mr;
-	int64_t t0 = now_ns(), t1, t2;
+	int64_t t0 = now_ns(), t1, t2, t3;
 	VkResult res;
 
 	memset(im, 0, sizeof(*im));
@@ -512,11 +512,13 @@ static VkResult image_create(struct gs *g, struct image *im, bool external,
 	im->size = mai.allocationSize;
 	im->type = type;
 	VK_CHECK(vkBindImageMemory(g->t.device, im->image, im->memory, 0));
+	t3 = now_ns();
 	vci.image = im->image;
 	VK_CHECK(vkCreateImageView(g->t.device, &vci, NULL, &im->view));
 	im->step[S_CREATE] = t1 - t0;
 	im->step[S_ALLOC] = t2 - t1;
-	im->step[S_BIND] = now_ns() - t2;
+	im->step[S_BIND] = t3 - t2;
+	im->step[S_VIEW] = now_ns() - t3;
 	return VK_SUCCESS;
 }
 
@@ -1670,9 +1672,10 @@ static double median(double *v, uint32_t n)
 }
 
 enum {
-	P_EXPORT, P_SEND, P_IMPORT, P_ICREATE, P_IALLOC, P_IBIND, P_READ,
+	P_EXPORT, P_SEND, P_IMPORT, P_ICREATE, P_IALLOC, P_IBIND, P_IVIEW,
+	P_READ,
 	P_HEXPORT, P_HSEND, P_HIMPORT, P_HICREATE, P_HIALLOC, P_HIBIND,
-	P_HREAD,					/* by hand */
+	P_HIVIEW, P_HREAD,				/* by hand */
 	P_READBACK, P_TOSHM, P_NOTIFY, P_FROMSHM, P_CREATE, P_UPLOAD, /* copy */
 	P_SHARE, P_HSHARE, P_COPY, P_MAX
 };
@@ -1683,14 +1686,16 @@ static const char *const phase_names[P_MAX] = {
 	[P_IMPORT] = "import + bind in B",
 	[P_ICREATE] = "  of which vkCreateImage",
 	[P_IALLOC] = "  of which vkAllocateMemory (the import)",
-	[P_IBIND] = "  of which bind + view",
+	[P_IBIND] = "  of which vkBindImageMemory",
+	[P_IVIEW] = "  of which vkCreateImageView",
 	[P_READ] = "first read in B (acquire, compute pass)",
 	[P_HEXPORT] = "by hand: export (vkGetMemoryFdKHR)",
 	[P_HSEND] = "by hand: fd to B",
 	[P_HIMPORT] = "by hand: import + bind in B",
 	[P_HICREATE] = "  of which vkCreateImage",
 	[P_HIALLOC] = "  of which vkAllocateMemory (the import)",
-	[P_HIBIND] = "  of which bind + view",
+	[P_HIBIND] = "  of which vkBindImageMemory",
+	[P_HIVIEW] = "  of which vkCreateImageView",
 	[P_HREAD] = "by hand: first read in B",
 	[P_HSHARE] = "share path by hand (KHR, no layer), total",
 	[P_READBACK] = "readback in A (copy to host memory)",

@@ -328,17 +328,35 @@ static void open_side(struct vkt *t, const char *who)
 		vkt_bail("%s: instance and device: %d", who, res);
 }
 
-/* VK_LAYER_PATH with the validation layer's directories first. */
+/*
+ * VK_LAYER_PATH with every directory but primeshare's own (the build
+ * tree's manifests) first: the validation layer's, wherever it was found.
+ */
 static void validation_first(void)
 {
 	const char *path = getenv("VK_LAYER_PATH");
-	const char *env = getenv("LAYER_ENV_DIR");
-	char buf[8192];
+	const char *ours[] = { getenv("LAYER_BUILDDIR"), getenv("LAYER_TESTDIR") };
+	char first[8192] = "", last[8192] = "", *copy, *dir, *save;
 
-	if (!path || !env)
-		vkt_bail("run through corpus.test (layer-env.sh)");
-	snprintf(buf, sizeof(buf), "%s/explicit:%s", env, path);
-	setenv("VK_LAYER_PATH", buf, 1);
+	if (!path || !ours[0] || !ours[1])
+		vkt_bail("run through corpus-above.test (layer-env.sh)");
+	copy = strdup(path);
+	for (dir = strtok_r(copy, ":", &save); dir;
+	     dir = strtok_r(NULL, ":", &save)) {
+		bool mine = false;
+
+		for (int i = 0; i < 2; i++)
+			mine |= !strncmp(dir, ours[i], strlen(ours[i])) &&
+				!strcmp(dir + strlen(ours[i]), "/explicit");
+		snprintf(mine ? last + strlen(last) : first + strlen(first),
+			 sizeof(first) - strlen(mine ? last : first), "%s%s",
+			 *(mine ? last : first) ? ":" : "", dir);
+	}
+	free(copy);
+	snprintf(copy = calloc(1, sizeof(first) * 2 + 2), sizeof(first) * 2 + 2,
+		 "%s:%s", first, last);
+	setenv("VK_LAYER_PATH", copy, 1);
+	free(copy);
 }
 
 int main(int argc, char **argv)
