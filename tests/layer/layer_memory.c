@@ -39,22 +39,7 @@ static VkExternalMemoryImageCreateInfoNV nv_image = {
 
 static VkImageCreateInfo image_info(const void *next)
 {
-	VkImageCreateInfo ici = {
-		.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-		.pNext = next,
-		.imageType = VK_IMAGE_TYPE_2D,
-		.format = VK_FORMAT_R8G8B8A8_UNORM,
-		.extent = { W, H, 1 },
-		.mipLevels = 1,
-		.arrayLayers = 1,
-		.samples = VK_SAMPLE_COUNT_1_BIT,
-		.tiling = VK_IMAGE_TILING_OPTIMAL,
-		.usage = VK_IMAGE_USAGE_TRANSFER_SRC_BIT |
-			 VK_IMAGE_USAGE_TRANSFER_DST_BIT,
-		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-		.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-	};
-	return ici;
+	return vkt_image_info(W, H, VK_IMAGE_TILING_OPTIMAL, next);
 }
 
 static VkImage make_image(void)
@@ -107,68 +92,50 @@ static void forbidden_chains(VkMemoryRequirements *mr, uint32_t type)
 		.allocationSize = mr->size,
 		.memoryTypeIndex = type,
 	};
-	VkImageCreateInfo ici;
+	/* Each chain, what it is passed to, and the answer it must get. */
+	const struct {
+		const char *what;
+		const void *chain;
+		bool image;		/* vkCreateImage, else vkAllocateMemory */
+		VkResult want;
+	} cases[] = {
+		{ "image: NV and KHR external structures together refused (00988)",
+		  &khr_image, true, VK_ERROR_VALIDATION_FAILED_EXT },
+		{ kmt ? "image: OPAQUE_WIN32_KMT, reported by the capabilities, accepted" :
+			"image: a KMT handle type the capabilities do not report refused (00991)",
+		  &kmt_image, true,
+		  kmt ? VK_SUCCESS : VK_ERROR_VALIDATION_FAILED_EXT },
+		{ "memory: NV and KHR export structures together refused (00640)",
+		  &khr_export, false, VK_ERROR_VALIDATION_FAILED_EXT },
+		{ kmt ? "memory: KMT export accepted" :
+			"memory: KMT export without /dev/primeshare refused",
+		  &kmt_export, false,
+		  kmt ? VK_SUCCESS : VK_ERROR_VALIDATION_FAILED_EXT },
+		{ "memory: import with two handle type bits refused (01327)",
+		  &two_bits, false, VK_ERROR_VALIDATION_FAILED_EXT },
+		{ "memory: import of fd -1 gives VK_ERROR_INVALID_EXTERNAL_HANDLE",
+		  &bad_fd, false, VK_ERROR_INVALID_EXTERNAL_HANDLE },
+	};
 	VkDeviceMemory mem = VK_NULL_HANDLE, plain;
 	VkImage image = VK_NULL_HANDLE;
 	HANDLE h;
 	VkResult res;
 
-	ici = image_info(&khr_image);
-	res = vkCreateImage(t.device, &ici, NULL, &image);
-	vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
-	       "image: NV and KHR external structures together refused (00988) (%d)",
-	       res);
-	if (res == VK_SUCCESS)
-		vkDestroyImage(t.device, image, NULL);
+	for (size_t i = 0; i < VKT_ARRAY_SIZE(cases); i++) {
+		if (cases[i].image) {
+			VkImageCreateInfo ici = image_info(cases[i].chain);
 
-	ici = image_info(&kmt_image);
-	res = vkCreateImage(t.device, &ici, NULL, &image);
-	if (kmt)
-		vkt_ok(res == VK_SUCCESS,
-		       "image: OPAQUE_WIN32_KMT, reported by the capabilities, accepted (%d)",
-		       res);
-	else
-		vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
-		       "image: a KMT handle type the capabilities do not report refused (00991) (%d)",
-		       res);
-	if (res == VK_SUCCESS)
-		vkDestroyImage(t.device, image, NULL);
-
-	mai.pNext = &khr_export;
-	res = vkAllocateMemory(t.device, &mai, NULL, &mem);
-	vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
-	       "memory: NV and KHR export structures together refused (00640) (%d)",
-	       res);
-	if (res == VK_SUCCESS)
-		vkFreeMemory(t.device, mem, NULL);
-
-	mai.pNext = &kmt_export;
-	res = vkAllocateMemory(t.device, &mai, NULL, &mem);
-	if (kmt)
-		vkt_ok(res == VK_SUCCESS, "memory: KMT export accepted (%d)",
-		       res);
-	else
-		vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
-		       "memory: KMT export without /dev/primeshare refused (%d)",
-		       res);
-	if (res == VK_SUCCESS)
-		vkFreeMemory(t.device, mem, NULL);
-
-	mai.pNext = &two_bits;
-	res = vkAllocateMemory(t.device, &mai, NULL, &mem);
-	vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
-	       "memory: import with two handle type bits refused (01327) (%d)",
-	       res);
-	if (res == VK_SUCCESS)
-		vkFreeMemory(t.device, mem, NULL);
-
-	mai.pNext = &bad_fd;
-	res = vkAllocateMemory(t.device, &mai, NULL, &mem);
-	vkt_ok(res == VK_ERROR_INVALID_EXTERNAL_HANDLE,
-	       "memory: import of fd -1 gives VK_ERROR_INVALID_EXTERNAL_HANDLE (%d)",
-	       res);
-	if (res == VK_SUCCESS)
-		vkFreeMemory(t.device, mem, NULL);
+			res = vkCreateImage(t.device, &ici, NULL, &image);
+			if (res == VK_SUCCESS)
+				vkDestroyImage(t.device, image, NULL);
+		} else {
+			mai.pNext = cases[i].chain;
+			res = vkAllocateMemory(t.device, &mai, NULL, &mem);
+			if (res == VK_SUCCESS)
+				vkFreeMemory(t.device, mem, NULL);
+		}
+		vkt_ok(res == cases[i].want, "%s (%d)", cases[i].what, res);
+	}
 
 	mai.pNext = NULL;
 	if (vkAllocateMemory(t.device, &mai, NULL, &plain) != VK_SUCCESS)
