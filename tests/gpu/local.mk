@@ -11,7 +11,10 @@ EXTRA_DIST += tests/gpu/gpu-suite tests/gpu/shaders/gpu_share_fill.comp \
 	tests/gpu/shaders/gpu_share_read.comp tests/gpu/gpu-share.test
 if ENABLE_GPU_SHARE
 noinst_PROGRAMS += tests/gpu/gpu_share
-tests_gpu_gpu_share_SOURCES = tests/gpu/gpu_share.c $(test_vulkan_common)
+tests_gpu_gpu_share_SOURCES = tests/gpu/gpu_share.h tests/gpu/gpu_share.c \
+	tests/gpu/gpu_share_objects.c tests/gpu/gpu_share_setup.c \
+	tests/gpu/gpu_share_peers.c tests/gpu/gpu_share_check.c \
+	tests/gpu/gpu_share_bench.c $(test_vulkan_common)
 nodist_tests_gpu_gpu_share_SOURCES = tests/gpu/gpu_share_fill.h \
 	tests/gpu/gpu_share_read.h
 tests_gpu_gpu_share_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/tests/gpu \
