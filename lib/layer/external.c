@@ -27,8 +27,8 @@
 #include "layer.h"
 
 /* Whether a plain image of @ci can be external of the backend's type. */
-static bool nvx_image_can_be_external(struct nvx_device *dev,
-				      const VkImageCreateInfo *ci)
+static bool nvx_image_ask_external(struct nvx_device *dev,
+				   const VkImageCreateInfo *ci)
 {
 	const struct nvx_instance *inst = dev->instance;
 	const struct nvx_physdev *pd = dev->physdev;
@@ -63,6 +63,41 @@ static bool nvx_image_can_be_external(struct nvx_device *dev,
 	return ext_props.externalMemoryProperties.externalMemoryFeatures &
 	       (VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT |
 		VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT);
+}
+
+/*
+ * The same, remembered: a device makes many images of few kinds, and each
+ * question costs a driver query.  A small direct-mapped table of answers
+ * under the device's lock, keyed by the parameters the query takes.
+ */
+static bool nvx_image_can_be_external(struct nvx_device *dev,
+				      const VkImageCreateInfo *ci)
+{
+	struct nvx_external_answer key = {
+		.format = ci->format, .type = ci->imageType,
+		.tiling = ci->tiling, .usage = ci->usage, .flags = ci->flags,
+		.known = true,
+	};
+	uint32_t h = ((uint32_t)key.format * 31u + key.type * 7u +
+		      key.tiling * 3u) ^ key.usage * 0x9e3779b1u ^
+		     key.flags * 0x85ebca77u;
+	struct nvx_external_answer *slot =
+		&dev->external_answers[(h >> 24) % NVX_EXTERNAL_ANSWERS];
+	bool hit;
+
+	pthread_mutex_lock(&dev->lock);
+	hit = slot->known && slot->format == key.format &&
+	      slot->type == key.type && slot->tiling == key.tiling &&
+	      slot->usage == key.usage && slot->flags == key.flags;
+	key.external = hit && slot->external;
+	pthread_mutex_unlock(&dev->lock);
+	if (hit)
+		return key.external;
+	key.external = nvx_image_ask_external(dev, ci);
+	pthread_mutex_lock(&dev->lock);
+	*slot = key;
+	pthread_mutex_unlock(&dev->lock);
+	return key.external;
 }
 
 static bool nvx_buffer_can_be_external(struct nvx_device *dev,
@@ -129,23 +164,39 @@ VkResult nvx_image_plain(struct nvx_device *dev, const VkImageCreateInfo *ci,
 	struct nvx_chain chain;
 	VkResult res;
 
-	if (!dev->physdev->khr_type)
+	/*
+	 * An image of a swapchain takes the swapchain's memory, never the
+	 * layer's, and may not carry external handle types
+	 * (VUID-VkImageSwapchainCreateInfoKHR-swapchain-00995).
+	 */
+	if (!dev->physdev->khr_type ||
+	    nvx_chain_find(ci->pNext,
+			   VK_STRUCTURE_TYPE_IMAGE_SWAPCHAIN_CREATE_INFO_KHR))
 		return dev->next.CreateImage(dev->handle, ci, alloc, image);
-	if (!nvx_image_can_be_external(dev, ci)) {
-		res = dev->next.CreateImage(dev->handle, ci, alloc, image);
-		if (res == VK_SUCCESS) {
-			nvx_debug("vkCreateImage: format %d tiling %d usage 0x%x: the driver cannot make it external; it cannot hold shared memory",
-				  ci->format, ci->tiling, ci->usage);
-			nvx_track_add(dev, NVX_TRACK_UNSHAREABLE_IMAGE,
-				      (uint64_t)*image, 0, false);
-		}
-		return res;
+	if (nvx_image_can_be_external(dev, ci)) {
+		nvx_chain_copy(&chain, ci, sizeof(*ci), NULL, 0);
+		nvx_chain_insert(&chain, &khr);
+		res = dev->next.CreateImage(dev->handle,
+					    (const VkImageCreateInfo *)chain.head,
+					    alloc, image);
+		/*
+		 * The query knows nothing of the rest of the chain (a format
+		 * list, say): where the driver still refuses the external
+		 * image, the image is made as asked.
+		 */
+		if (res == VK_SUCCESS || res == VK_ERROR_OUT_OF_HOST_MEMORY)
+			return res;
+		nvx_debug("vkCreateImage: format %d: refused external (%d); made as asked",
+			  ci->format, res);
 	}
-	nvx_chain_copy(&chain, ci, sizeof(*ci), NULL, 0);
-	nvx_chain_insert(&chain, &khr);
-	return dev->next.CreateImage(dev->handle,
-				     (const VkImageCreateInfo *)chain.head,
-				     alloc, image);
+	res = dev->next.CreateImage(dev->handle, ci, alloc, image);
+	if (res == VK_SUCCESS) {
+		nvx_debug("vkCreateImage: format %d tiling %d usage 0x%x: the driver cannot make it external; it cannot hold shared memory",
+			  ci->format, ci->tiling, ci->usage);
+		nvx_track_add(dev, NVX_TRACK_UNSHAREABLE_IMAGE,
+			      (uint64_t)*image, 0, false);
+	}
+	return res;
 }
 
 /*

@@ -292,33 +292,23 @@ static VKAPI_ATTR VkResult VKAPI_CALL nvx_EnumerateInstanceExtensionProperties(
 }
 
 /*
- * The layer's own device extensions on @pd: the two NV external memory
- * ones where the instance enabled VK_NV_external_memory_capabilities (on
- * other instances enabling them fails, VUID-vkCreateDevice-ppEnabled
- * ExtensionNames-01387), and VK_NV_dedicated_allocation where the driver
- * lacks it.
+ * The layer's own device extensions: the two NV external memory ones
+ * where the instance enabled VK_NV_external_memory_capabilities (on other
+ * instances enabling them fails, VUID-vkCreateDevice-ppEnabledExtension
+ * Names-01387), and VK_NV_dedicated_allocation.
  */
 static VkResult nvx_layer_device_extensions(struct nvx_instance *inst,
-					    VkPhysicalDevice physical,
 					    uint32_t *count,
 					    VkExtensionProperties *props)
 {
 	VkExtensionProperties list[NVX_ARRAY_SIZE(nvx_device_extensions)];
-	const struct nvx_physdev *pd = NULL;
 	uint32_t n = 0;
 
-	if (inst)
-		pd = nvx_physdev_get(inst, physical);
-	for (size_t i = 0; pd && i < NVX_ARRAY_SIZE(nvx_device_extensions); i++) {
-		const char *name = nvx_device_extensions[i].extensionName;
-		bool dedicated = !strcmp(name,
-			VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME);
-
-		if (dedicated ?
-		    !nvx_has_extension(pd->exts, pd->ext_count, name) :
-		    inst->nv_caps_enabled)
+	for (size_t i = 0; inst && i < NVX_ARRAY_SIZE(nvx_device_extensions); i++)
+		if (inst->nv_caps_enabled ||
+		    !strcmp(nvx_device_extensions[i].extensionName,
+			    VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME))
 			list[n++] = nvx_device_extensions[i];
-	}
 	return nvx_fill_properties(list, n, count, props);
 }
 
@@ -337,8 +327,8 @@ static VKAPI_ATTR VkResult VKAPI_CALL nvx_EnumerateDeviceExtensionProperties(
 	if (physicalDevice)
 		inst = nvx_instance_from(physicalDevice);
 	if (pLayerName && !strcmp(pLayerName, NVX_LAYER_NAME))
-		return nvx_layer_device_extensions(inst, physicalDevice,
-						   pPropertyCount, pProperties);
+		return nvx_layer_device_extensions(inst, pPropertyCount,
+						   pProperties);
 	if (!inst)
 		return pLayerName ? VK_ERROR_LAYER_NOT_PRESENT :
 				    VK_ERROR_INITIALIZATION_FAILED;
@@ -505,11 +495,16 @@ static VkResult nvx_device_choose(struct nvx_device *dev,
 		return VK_ERROR_OUT_OF_HOST_MEMORY;
 	dev->nv_memory = want_memory && !dev->physdev->native_nv_memory;
 	dev->nv_win32 = want_win32 && !dev->physdev->native_nv_win32;
-	dev->nv_dedicated = want_dedicated &&
-		!nvx_driver_has(dev, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME);
-	dev->drop_nv_dedicated = dev->nv_dedicated ||
-		(dev->nv_memory &&
-		 !nvx_driver_has(dev, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME));
+	/*
+	 * VK_NV_dedicated_allocation is the layer's wherever the NV family
+	 * is: the driver's list cannot tell whether the driver has it, since
+	 * the loader puts the implicit manifest's names into that list.  It
+	 * maps onto KHR dedicated allocation, which every driver it is used
+	 * with has; on a device with NV external memory by the layer the NV
+	 * dedicated structures are translated either way.
+	 */
+	dev->nv_dedicated = want_dedicated && !dev->physdev->native_nv;
+	dev->drop_nv_dedicated = dev->nv_dedicated || dev->nv_memory;
 	if (dev->nv_dedicated)
 		nvx_debug("device: VK_NV_dedicated_allocation by the layer, over %s dedicated allocation",
 			  dev->physdev->api_version >= VK_API_VERSION_1_1 ?

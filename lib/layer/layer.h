@@ -110,6 +110,15 @@ struct nvx_instance {
 struct nvx_memory;
 struct nvx_image;
 struct nvx_track;
+
+#define NVX_TRACK_BUCKETS 256
+#define NVX_EXTERNAL_ANSWERS 64
+
+/* Whether images of these parameters can be external (external.c). */
+struct nvx_external_answer {
+	uint32_t format, type, tiling, usage, flags;
+	bool known, external;
+};
 struct primeshare;
 
 struct nvx_device {
@@ -155,8 +164,10 @@ struct nvx_device {
 	pthread_mutex_t lock;		/* protects memories, images, ps */
 	struct nvx_memory *memories;	/* allocations the layer shares */
 	struct nvx_image *images;	/* images made with NV external memory */
-	/* Other objects the layer remembers (track.c). */
-	struct nvx_track *tracks;
+	/* Other objects the layer remembers (track.c): a hash table. */
+	struct nvx_track *tracks[NVX_TRACK_BUCKETS];
+	_Atomic unsigned int ntracks;
+	struct nvx_external_answer external_answers[NVX_EXTERNAL_ANSWERS];
 	struct primeshare *ps;		/* KMT: the session, opened on first use */
 	int drm_fd;			/* prime: the dumb buffer node, or -1 */
 };
@@ -240,14 +251,6 @@ const struct nvx_physdev *nvx_physdev_get(struct nvx_instance *inst,
 void nvx_physdevs_free(struct nvx_instance *inst);
 bool nvx_has_extension(const VkExtensionProperties *props, uint32_t count,
 		       const char *name);
-
-/* Whether the driver below offers device extension @ext. */
-static inline bool nvx_driver_has(const struct nvx_device *dev,
-				  const char *ext)
-{
-	return nvx_has_extension(dev->physdev->exts, dev->physdev->ext_count,
-				 ext);
-}
 
 /* caps.c */
 VKAPI_ATTR VkResult VKAPI_CALL nvx_GetPhysicalDeviceExternalImageFormatPropertiesNV(

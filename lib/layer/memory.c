@@ -206,12 +206,15 @@ static VkResult nvx_prime_prepare(struct nvx_device *dev,
 static bool nvx_request_gather(const struct nvx_device *dev, const void *next,
 			       struct nvx_request *r)
 {
-	r->exp = nvx_chain_find(next,
-				VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO_NV);
-	r->exp_win32 = nvx_chain_find(next,
-		VK_STRUCTURE_TYPE_EXPORT_MEMORY_WIN32_HANDLE_INFO_NV);
-	r->imp = nvx_chain_find(next,
-		VK_STRUCTURE_TYPE_IMPORT_MEMORY_WIN32_HANDLE_INFO_NV);
+	/* Only the structures of what the layer provides on this device. */
+	if (dev->nv_memory) {
+		r->exp = nvx_chain_find(next,
+			VK_STRUCTURE_TYPE_EXPORT_MEMORY_ALLOCATE_INFO_NV);
+		r->exp_win32 = nvx_chain_find(next,
+			VK_STRUCTURE_TYPE_EXPORT_MEMORY_WIN32_HANDLE_INFO_NV);
+		r->imp = nvx_chain_find(next,
+			VK_STRUCTURE_TYPE_IMPORT_MEMORY_WIN32_HANDLE_INFO_NV);
+	}
 	if (dev->drop_nv_dedicated)
 		r->nv_ded = nvx_chain_find(next,
 			VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_MEMORY_ALLOCATE_INFO_NV);
@@ -314,6 +317,17 @@ static VkResult nvx_alloc_rewrite(struct nvx_device *dev,
 		drop[ndrop++] = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO;
 	nvx_chain_copy(&a->chain, ai, sizeof(*ai), drop, ndrop);
 	down = (VkMemoryAllocateInfo *)a->chain.head;
+	/*
+	 * A structure newer than the layer's registry stopped the copy in
+	 * front of the dedicated structure: host memory with it is invalid
+	 * (VUID-VkMemoryAllocateInfo-pNext-02806), so no share on prime.
+	 */
+	if (a->prime && a->m && r->khr_ded &&
+	    nvx_chain_find(down->pNext,
+			   VK_STRUCTURE_TYPE_MEMORY_DEDICATED_ALLOCATE_INFO)) {
+		nvx_error("vkAllocateMemory: the prime backend cannot take VkMemoryDedicatedAllocateInfo out of this chain (a structure newer than the layer's Vulkan registry stands in front of it), and host memory cannot be dedicated (VUID-VkMemoryAllocateInfo-pNext-02806): chain the dedicated structure first, or rebuild the layer with newer headers");
+		return VK_ERROR_OUT_OF_DEVICE_MEMORY;
+	}
 
 	if (a->prime && a->m) {
 		res = nvx_prime_prepare(dev, ai, a->fd, a->m, &a->host_import);
@@ -441,7 +455,7 @@ VKAPI_ATTR void VKAPI_CALL nvx_FreeMemory(VkDevice device, VkDeviceMemory memory
 
 	if (!dev)
 		return;
-	if (memory && dev->nv_memory)
+	if (memory)
 		m = nvx_memory_take(dev, memory);
 	nvx_track_forget(dev, NVX_TRACK_DEDICATED_MEMORY, (uint64_t)memory);
 	dev->next.FreeMemory(device, memory, pAllocator);

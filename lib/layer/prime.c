@@ -70,13 +70,22 @@ static bool nvx_prime_node_usable(int fd)
 	return true;
 }
 
-/* Whether @fd's driver is vgem. */
-static bool nvx_prime_is_vgem(int fd)
+/*
+ * Whether the node at @path is vgem's, from sysfs, without opening it:
+ * vgem's device is the platform (or faux) device named "vgem".
+ */
+static bool nvx_prime_is_vgem(const char *path)
 {
-	drmVersionPtr v = drmGetVersion(fd);
-	bool vgem = v && v->name && !strcmp(v->name, "vgem");
+	const char *name = strrchr(path, '/');
+	char link[128], *dev;
+	bool vgem;
 
-	drmFreeVersion(v);
+	snprintf(link, sizeof(link), "/sys/class/drm/%s/device",
+		 name ? name + 1 : path);
+	dev = realpath(link, NULL);
+	name = dev ? strrchr(dev, '/') : NULL;
+	vgem = name && !strcmp(name + 1, "vgem");
+	free(dev);
 	return vgem;
 }
 
@@ -103,15 +112,20 @@ static int nvx_prime_open_node(const char *path)
 	return fd;
 }
 
-/* @vgem_only: only vgem's node will do (the first pass of the search). */
+/*
+ * @vgem_only: only vgem's node will do (the first pass of the search,
+ * which opens no other node).
+ */
 static int nvx_prime_try(const char *path, bool vgem_only)
 {
-	int fd = nvx_prime_open_node(path);
+	int fd;
 
+	if (vgem_only && !nvx_prime_is_vgem(path))
+		return -ENODEV;
+	fd = nvx_prime_open_node(path);
 	if (fd < 0)
 		return fd;
-	if ((vgem_only && !nvx_prime_is_vgem(fd)) ||
-	    !nvx_prime_node_usable(fd)) {
+	if (!nvx_prime_node_usable(fd)) {
 		close(fd);
 		return -ENODEV;
 	}

@@ -476,23 +476,6 @@ VkResult vkt_nv_open(struct vkt *t, uint32_t api_version,
 	return res;
 }
 
-bool vkt_driver_has(struct vkt *t, const char *name)
-{
-	VkExtensionProperties *p;
-	uint32_t n = 0;
-	bool has;
-
-	if (vkEnumerateDeviceExtensionProperties(t->pd, NULL, &n, NULL) < 0)
-		return false;
-	p = calloc(n + 1, sizeof(*p));
-	if (!p)
-		return false;
-	has = vkEnumerateDeviceExtensionProperties(t->pd, NULL, &n, p) >= 0 &&
-	      vkt_has_ext(p, n, name);
-	free(p);
-	return has;
-}
-
 VkBuffer vkt_host_buffer(struct vkt *t, VkDeviceSize size,
 			 VkBufferUsageFlags usage, VkDeviceMemory *mem,
 			 void **map)

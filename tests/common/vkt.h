@@ -82,13 +82,10 @@ uint32_t vkt_memory_type(struct vkt *t, uint32_t bits,
 /*
  * vkt_nv_open(): an instance with VK_NV_external_memory_capabilities and
  * a device with @exts; 0 or the failing call's VkResult (nothing is left
- * open then).  vkt_driver_has(): whether the list of device extensions
- * without a layer name (the driver's, the explicit layer adding nothing)
- * has @name.
+ * open then).
  */
 VkResult vkt_nv_open(struct vkt *t, uint32_t api_version,
 		     const char *const *exts, uint32_t n);
-bool vkt_driver_has(struct vkt *t, const char *name);
 
 /*
  * The creation parameters of a 2D RGBA8 image of @tiling with transfer

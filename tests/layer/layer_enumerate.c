@@ -60,8 +60,6 @@ static bool has_layer(const char *name)
 }
 
 static uint32_t driver_device_ext_count;
-/* The driver has VK_NV_dedicated_allocation: the layer does not offer it. */
-static bool driver_dedicated;
 
 static void without_layer(void)
 {
@@ -102,8 +100,6 @@ static void without_layer(void)
 		 vkt_has_ext(p, n, VK_EXT_EXTERNAL_MEMORY_DMA_BUF_EXTENSION_NAME) ? "yes" : "no",
 		 vkt_has_ext(p, n, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME) ? "yes" : "no");
 	driver_device_ext_count = n;
-	driver_dedicated = vkt_has_ext(p, n,
-				       VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME);
 	free(p);
 	/* The loader answers for a layer it knows, enabled or not. */
 	res = vkEnumerateDeviceExtensionProperties(t.pd, VKT_LAYER, &n, NULL);
@@ -140,15 +136,10 @@ static void with_layer(void)
 	if (res != VK_SUCCESS)
 		vkt_bail("no Vulkan instance with the layer: %d", res);
 	p = device_exts(t.pd, VKT_LAYER, &n, &res);
-	if (driver_dedicated)
-		vkt_ok(res == VK_SUCCESS && n == 0,
-		       "instance without VK_NV_external_memory_capabilities: the layer lists no device extension (the driver has VK_NV_dedicated_allocation) (%u)",
-		       n);
-	else
-		vkt_ok(res == VK_SUCCESS && n == 1 &&
-		       vkt_has_ext(p, n, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME),
-		       "instance without VK_NV_external_memory_capabilities: the layer lists only VK_NV_dedicated_allocation, which needs nothing else (%u)",
-		       n);
+	vkt_ok(res == VK_SUCCESS && n == 1 &&
+	       vkt_has_ext(p, n, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME),
+	       "instance without VK_NV_external_memory_capabilities: the layer lists only VK_NV_dedicated_allocation, which needs nothing else (%u)",
+	       n);
 	free(p);
 	vkt_destroy(&t);
 
@@ -156,14 +147,12 @@ static void with_layer(void)
 	if (res != VK_SUCCESS)
 		vkt_bail("no Vulkan instance with the layer: %d", res);
 	p = device_exts(t.pd, VKT_LAYER, &n, &res);
-	vkt_ok(res == VK_SUCCESS && n == (driver_dedicated ? 2u : 3u) &&
+	vkt_ok(res == VK_SUCCESS && n == 3 &&
 	       vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME) &&
 	       vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME) &&
-	       vkt_has_ext(p, n, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME) ==
-	       !driver_dedicated,
-	       "the layer's device extensions: VK_NV_external_memory, VK_NV_external_memory_win32%s (%u)",
-	       driver_dedicated ? " (the driver has VK_NV_dedicated_allocation)" :
-	       ", and VK_NV_dedicated_allocation, which the driver lacks", n);
+	       vkt_has_ext(p, n, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME),
+	       "the layer's device extensions: VK_NV_external_memory, VK_NV_external_memory_win32 and VK_NV_dedicated_allocation (%u)",
+	       n);
 	free(p);
 
 	n = 1;

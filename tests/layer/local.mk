@@ -25,6 +25,7 @@ layer_tests = \
 	tests/layer/chain.test \
 	tests/layer/plain.test \
 	tests/layer/dedicated.test \
+	tests/layer/dedicated-implicit.test \
 	tests/layer/corpus.test \
 	tests/layer/corpus-above.test \
 	tests/layer/prime.test \
