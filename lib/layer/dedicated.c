@@ -108,6 +108,17 @@ VkResult nvx_dedicated_bind_check(struct nvx_device *dev, uint64_t handle,
 				   NVX_TRACK_DEDICATED_IMAGE, handle, NULL, NULL);
 	memory_dedicated = nvx_track_find(dev, NVX_TRACK_DEDICATED_MEMORY,
 					  (uint64_t)memory, &object, &for_buffer);
+	if (dedicated && memory_dedicated && !offset &&
+	    (object != handle || for_buffer != buffer)) {
+		/*
+		 * The NV rule allows memory dedicated to another object of
+		 * identical creation parameters; KHR dedicated allocation
+		 * below does not, so the layer cannot pass it down.
+		 */
+		nvx_error("%s: the memory is dedicated to another %s: VK_NV_dedicated_allocation allows one of identical creation parameters, but the layer maps it onto KHR dedicated allocation, which needs the very object (VUID-VkBindImageMemoryInfo-memory-01509); bind each %s to memory dedicated to it",
+			  where, for_buffer ? "buffer" : "image", what);
+		return VK_ERROR_VALIDATION_FAILED_EXT;
+	}
 	if (dedicated &&
 	    (!memory_dedicated || object != handle || for_buffer != buffer ||
 	     offset)) {

@@ -671,9 +671,23 @@ static VkResult nvx_bind2(struct nvx_device *dev, PFN_vkBindImageMemory2 next,
 	res = next(dev->handle, n, infos);
 	if (res != VK_SUCCESS)
 		return res;
-	for (uint32_t i = 0; i < n; i++)
+	/*
+	 * A disjoint image bound plane by plane has no one memory and
+	 * offset: only plane 0's binding is noted, which a description of
+	 * the image (D3D11_IMAGE_KMT) cannot cover anyway.
+	 */
+	for (uint32_t i = 0; i < n; i++) {
+		const VkBindImagePlaneMemoryInfo *plane = nvx_chain_find(
+			infos[i].pNext,
+			VK_STRUCTURE_TYPE_BIND_IMAGE_PLANE_MEMORY_INFO);
+
+		if (plane &&
+		    plane->planeAspect != VK_IMAGE_ASPECT_PLANE_0_BIT &&
+		    plane->planeAspect != VK_IMAGE_ASPECT_MEMORY_PLANE_0_BIT_EXT)
+			continue;
 		nvx_bind_note(dev, infos[i].image, infos[i].memory,
 			      infos[i].memoryOffset);
+	}
 	return VK_SUCCESS;
 }
 

@@ -158,7 +158,7 @@ static void valid_use(void)
 /* The NV rules without a KHR twin: refused by the layer. */
 static void rules(void)
 {
-	VkImage ded = image(true, false), plain = image(false, false);
+	VkImage ded = image(true, false), plain = image(false, false), twin;
 	VkBuffer dbuf = buffer(true);
 	VkDeviceMemory m = VK_NULL_HANDLE, other = VK_NULL_HANDLE;
 	VkMemoryRequirements mr, br;
@@ -204,6 +204,12 @@ static void rules(void)
 	vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
 	       "a dedicated buffer bound to ordinary memory: refused (01038) (%d)",
 	       res);
+	twin = image(true, false);
+	res = vkBindImageMemory(t.device, twin, m, 0);
+	vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
+	       "a dedicated image of identical parameters bound to another's dedicated memory: refused, which KHR dedicated allocation below could not take (%d)",
+	       res);
+	vkDestroyImage(t.device, twin, NULL);
 	res = vkBindImageMemory(t.device, ded, m, 0);
 	vkt_ok(res == VK_SUCCESS,
 	       "... and the dedicated image still binds to its own memory (%d)",
