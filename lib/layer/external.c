@@ -201,8 +201,8 @@ VkResult nvx_image_plain(struct nvx_device *dev, const VkImageCreateInfo *ci,
 
 /*
  * A buffer on a device with NV external memory or NV dedicated allocation
- * by the layer: VkDedicatedAllocationBufferCreateInfoNV out where the
- * driver lacks it, external of the backend's type where it can be.
+ * by the layer: VkDedicatedAllocationBufferCreateInfoNV taken out,
+ * external of the backend's type where it can be.
  */
 static VkResult nvx_create_buffer(struct nvx_device *dev,
 				  const VkBufferCreateInfo *ci,
@@ -217,8 +217,7 @@ static VkResult nvx_create_buffer(struct nvx_device *dev,
 	bool external = dev->nv_memory && dev->physdev->khr_type &&
 		!nvx_chain_find(ci->pNext,
 			VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO);
-	bool dropping = dev->drop_nv_dedicated &&
-		nvx_chain_find(ci->pNext, drop);
+	bool dropping = nvx_chain_find(ci->pNext, drop);
 	bool unshareable = false;
 	struct nvx_chain chain;
 	VkResult res;

@@ -147,9 +147,8 @@ static VkResult nvx_create_image(struct nvx_device *dev,
 	pd = dev->physdev;
 	nv = nvx_chain_find(pCreateInfo->pNext,
 			    VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO_NV);
-	if (dev->drop_nv_dedicated)
-		nv_dedicated = nvx_chain_find(pCreateInfo->pNext,
-			VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_IMAGE_CREATE_INFO_NV);
+	nv_dedicated = nvx_chain_find(pCreateInfo->pNext,
+		VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_IMAGE_CREATE_INFO_NV);
 	khr_app = nvx_chain_find(pCreateInfo->pNext,
 				 VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO);
 	if (!nv && !nv_dedicated)

@@ -504,7 +504,6 @@ static VkResult nvx_device_choose(struct nvx_device *dev,
 	 * dedicated structures are translated either way.
 	 */
 	dev->nv_dedicated = want_dedicated && !dev->physdev->native_nv;
-	dev->drop_nv_dedicated = dev->nv_dedicated || dev->nv_memory;
 	if (dev->nv_dedicated)
 		nvx_debug("device: VK_NV_dedicated_allocation by the layer, over %s dedicated allocation",
 			  dev->physdev->api_version >= VK_API_VERSION_1_1 ?

@@ -127,9 +127,12 @@ struct nvx_device {
 	const struct nvx_physdev *physdev;
 	bool nv_memory;			/* layer implements VK_NV_external_memory */
 	bool nv_win32;			/* ... and VK_NV_external_memory_win32 */
-	bool nv_dedicated;		/* ... VK_NV_dedicated_allocation */
-	/* The NV dedicated structures are taken out (the driver lacks them). */
-	bool drop_nv_dedicated;
+	/*
+	 * ... VK_NV_dedicated_allocation.  Wherever the layer hooks a
+	 * device (nv_memory or nv_dedicated) it takes the NV dedicated
+	 * structures out and translates them.
+	 */
+	bool nv_dedicated;
 	bool khr_dedicated;		/* VkMemoryDedicatedAllocateInfo usable */
 	/* Device extensions the layer enabled below, not the app. */
 	const char *added[8];

@@ -215,9 +215,8 @@ static bool nvx_request_gather(const struct nvx_device *dev, const void *next,
 		r->imp = nvx_chain_find(next,
 			VK_STRUCTURE_TYPE_IMPORT_MEMORY_WIN32_HANDLE_INFO_NV);
 	}
-	if (dev->drop_nv_dedicated)
-		r->nv_ded = nvx_chain_find(next,
-			VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_MEMORY_ALLOCATE_INFO_NV);
+	r->nv_ded = nvx_chain_find(next,
+		VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_MEMORY_ALLOCATE_INFO_NV);
 	if (!r->exp && !r->exp_win32 && !r->imp && !r->nv_ded)
 		return false;
 	r->khr_ded = nvx_chain_find(next,
