@@ -32,7 +32,6 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,6 +49,7 @@
 
 #include "primeshare.h"
 #include "primeshare_vulkan_nv.h"
+#include "vkt.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -64,81 +64,6 @@
 
 static unsigned long cycles = 500, passes = 5000, warmup = 50;
 static double clock_ns;
-static const char *prog = "layer_bench";
-
-static void __attribute__((format(printf, 1, 2), noreturn))
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-#define CHECK(call) do {						\
-	VkResult check_res_ = (call);					\
-	if (check_res_ != VK_SUCCESS)					\
-		die("%s failed: %d", #call, check_res_);		\
-} while (0)
-
-static inline uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-struct stat_ns {
-	double median, p99;
-};
-
-static struct stat_ns summarize(uint64_t *s, unsigned long n)
-{
-	struct stat_ns r;
-
-	qsort(s, n, sizeof(*s), cmp_u64);
-	r.median = s[n / 2] - clock_ns;
-	r.p99 = s[(n * 99) / 100] - clock_ns;
-	if (r.median < 0)
-		r.median = 0;
-	if (r.p99 < 0)
-		r.p99 = 0;
-	return r;
-}
-
-static void record(const char *name, struct stat_ns t)
-{
-	printf("  %-44s %10.0f %10.0f\n", name, t.median, t.p99);
-	printf("data op \"%s\" %.1f %.1f\n", name, t.median, t.p99);
-	fflush(stdout);
-}
-
-static void target(const char *what, double value, double limit,
-		   const char *unit, const char *why)
-{
-	bool met = !isnan(value) && value <= limit;
-
-	printf("  %-50s %9.2f%-2s (target <= %.2f%s)  %s\n", what, value,
-	       unit, limit, unit,
-	       isnan(value) ? why : met ? "met" : "NOT met");
-	printf("data target \"%s\" %.3f <=%.3f %s\n", what, value, limit,
-	       isnan(value) ? "unmeasured" : met ? "met" : "missed");
-	fflush(stdout);
-}
-
 /* Vulkan ------------------------------------------------------------ */
 
 enum by_hand { HAND_NONE, HAND_DMABUF, HAND_PRIME };
@@ -156,19 +81,6 @@ struct vk {
 	PFN_vkGetMemoryHostPointerPropertiesEXT host_props;
 	VkDeviceSize host_align;
 };
-
-static bool device_has(VkPhysicalDevice pd, const char *name)
-{
-	VkExtensionProperties props[256];
-	uint32_t n = ARRAY_SIZE(props);
-
-	if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, props) < 0)
-		return false;
-	for (uint32_t i = 0; i < n; i++)
-		if (!strcmp(props[i].extensionName, name))
-			return true;
-	return false;
-}
 
 /*
  * An instance and device: with the layer enabled or not, and with the NV
@@ -212,13 +124,13 @@ static void vk_open(struct vk *v, bool layer, bool nv)
 	v->tiling = VK_IMAGE_TILING_OPTIMAL;
 	res = vkCreateInstance(&ici, NULL, &v->inst);
 	if (res != VK_SUCCESS)
-		die("vkCreateInstance (layer %s, NV %s): %d%s", layer ? "on" : "off",
-		    nv ? "on" : "off", res,
-		    res == VK_ERROR_LAYER_NOT_PRESENT ?
-		    " (the layer is not found: VK_LAYER_PATH?)" : "");
+		tu_die("vkCreateInstance (layer %s, NV %s): %d%s", layer ? "on" : "off",
+		       nv ? "on" : "off", res,
+		       res == VK_ERROR_LAYER_NOT_PRESENT ?
+		       " (the layer is not found: VK_LAYER_PATH?)" : "");
 	res = vkEnumeratePhysicalDevices(v->inst, &n, &v->pd);
 	if (res < 0 || !n)
-		die("no Vulkan physical device (%d)", res);
+		tu_die("no Vulkan physical device (%d)", res);
 	if (nv) {
 		dexts[ndext++] = VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME;
 		dexts[ndext++] = VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME;
@@ -230,39 +142,38 @@ static void vk_open(struct vk *v, bool layer, bool nv)
 		};
 
 		for (size_t i = 0; i < ARRAY_SIZE(want); i++)
-			if (device_has(v->pd, want[i]))
+			if (vkt_device_has(v->pd, NULL, want[i]))
 				dexts[ndext++] = want[i];
 	}
 	dci.enabledExtensionCount = ndext;
 	qci.queueFamilyIndex = qf;
 	res = vkCreateDevice(v->pd, &dci, NULL, &v->dev);
 	if (res != VK_SUCCESS)
-		die("vkCreateDevice (layer %s, NV %s): %d", layer ? "on" : "off",
-		    nv ? "on" : "off", res);
+		tu_die("vkCreateDevice (layer %s, NV %s): %d", layer ? "on" : "off",
+		       nv ? "on" : "off", res);
 	if (nv) {
-		PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV caps =
-			(PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV)
-			vkGetInstanceProcAddr(v->inst,
-					      "vkGetPhysicalDeviceExternalImageFormatPropertiesNV");
 		static const VkImageTiling tilings[] = {
 			VK_IMAGE_TILING_OPTIMAL, VK_IMAGE_TILING_LINEAR,
 		};
-		const VkExternalMemoryFeatureFlagsNV need =
-			VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT_NV |
-			VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT_NV;
+		struct vkt_share_want want = {
+			.format = FORMAT,
+			.usage = USAGE,
+			.type = KMT,
+			.width = WIDTH,
+			.height = HEIGHT,
+		};
+		VkExternalImageFormatPropertiesNV p;
+		char why[96];
 		bool ok = false;
 
 		v->get_handle_nv = (PFN_vkGetMemoryWin32HandleNV)
 			vkGetDeviceProcAddr(v->dev, "vkGetMemoryWin32HandleNV");
-		if (!caps || !v->get_handle_nv)
-			die("the NV commands are missing: is the layer loaded?");
+		if (!v->get_handle_nv)
+			tu_die("the NV commands are missing: is the layer loaded?");
 		for (size_t i = 0; i < ARRAY_SIZE(tilings) && !ok; i++) {
-			VkExternalImageFormatPropertiesNV p;
-
-			memset(&p, 0, sizeof(p));
-			if (caps(v->pd, FORMAT, VK_IMAGE_TYPE_2D, tilings[i],
-				 USAGE, 0, KMT, &p) != VK_SUCCESS ||
-			    (p.externalMemoryFeatures & need) != need)
+			want.tiling = tilings[i];
+			if (!vkt_nv_shareable(v->inst, v->pd, &want, &p, why,
+					      sizeof(why)))
 				continue;
 			ok = true;
 			v->tiling = tilings[i];
@@ -270,7 +181,7 @@ static void vk_open(struct vk *v, bool layer, bool nv)
 				       VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT_NV;
 		}
 		if (!ok)
-			die("an RGBA8 image cannot be shared as OPAQUE_WIN32_KMT here (primeshare.ko? PRIMESHARE_LAYER_DEBUG=1 tells why)");
+			tu_die("an RGBA8 image cannot be shared as OPAQUE_WIN32_KMT here (primeshare.ko? PRIMESHARE_LAYER_DEBUG=1 tells why)");
 	} else {
 		VkPhysicalDeviceExternalMemoryHostPropertiesEXT hp = {
 			.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT,
@@ -302,7 +213,7 @@ static uint32_t first_type(uint32_t bits)
 	for (uint32_t i = 0; i < 32; i++)
 		if (bits & (1u << i))
 			return i;
-	die("no memory type");
+	tu_die("no memory type");
 }
 
 /* The shared image: NV external (@types NV) or KHR external (@types KHR). */
@@ -316,22 +227,14 @@ static VkImage make_image(struct vk *v, VkImageTiling tiling, uint32_t types)
 		.sType = VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_IMAGE_CREATE_INFO,
 		.handleTypes = types,
 	};
-	VkImageCreateInfo ici = {
-		.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-		.pNext = !types ? NULL : v->nv ? (void *)&nv : (void *)&khr,
-		.imageType = VK_IMAGE_TYPE_2D,
-		.format = FORMAT,
-		.extent = { WIDTH, HEIGHT, 1 },
-		.mipLevels = 1,
-		.arrayLayers = 1,
-		.samples = VK_SAMPLE_COUNT_1_BIT,
-		.tiling = tiling,
-		.usage = USAGE,
-		.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-	};
+	VkImageCreateInfo ici = vkt_image_info(WIDTH, HEIGHT, tiling,
+					       !types ? NULL :
+					       v->nv ? (void *)&nv : (void *)&khr);
 	VkImage img;
 
-	CHECK(vkCreateImage(v->dev, &ici, NULL, &img));
+	ici.format = FORMAT;
+	ici.usage = USAGE;
+	VKT_CHECK(vkCreateImage(v->dev, &ici, NULL, &img));
 	return img;
 }
 
@@ -381,12 +284,12 @@ static void nv_alloc(struct vk *v, struct shared *s, HANDLE import)
 	}
 	res = vkAllocateMemory(v->dev, &mai, NULL, &s->mem);
 	if (res != VK_SUCCESS)
-		die("NV %s: vkAllocateMemory: %d", import ? "import" : "export", res);
-	CHECK(vkBindImageMemory(v->dev, s->image, s->mem, 0));
+		tu_die("NV %s: vkAllocateMemory: %d", import ? "import" : "export", res);
+	VKT_CHECK(vkBindImageMemory(v->dev, s->image, s->mem, 0));
 	if (!import) {
 		HANDLE h = NULL;
 
-		CHECK(v->get_handle_nv(v->dev, s->mem, KMT, &h));
+		VKT_CHECK(v->get_handle_nv(v->dev, s->mem, KMT, &h));
 		s->handle = PRIMESHARE_GLOBAL_FROM_HANDLE(h);
 	}
 }
@@ -426,7 +329,7 @@ static int open_dumb_card(void)
 		}
 		close(fd);
 	}
-	die("prime by hand: no DRM node makes dumb buffers");
+	tu_die("prime by hand: no DRM node makes dumb buffers");
 }
 
 static void *map_aligned(int fd, size_t size, size_t align)
@@ -436,11 +339,11 @@ static void *map_aligned(int fd, size_t size, size_t align)
 
 	area = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (area == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
+		tu_die("mmap: %s", strerror(errno));
 	at = (unsigned char *)(((uintptr_t)area + align - 1) & ~(uintptr_t)(align - 1));
 	map = mmap(at, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
 	if (map == MAP_FAILED)
-		die("mmap of the dma-buf: %s", strerror(errno));
+		tu_die("mmap of the dma-buf: %s", strerror(errno));
 	if (at > area)
 		munmap(area, at - area);
 	munmap(at + size, area + span - (at + size));
@@ -467,10 +370,10 @@ static void host_import(struct vk *v, struct shared *s, VkDeviceSize size)
 	s->map_size = size;
 	s->map = map_aligned(s->dmabuf, size, align);
 	imp.pHostPointer = s->map;
-	CHECK(v->host_props(v->dev, HOSTMEM, s->map, &hp));
+	VKT_CHECK(v->host_props(v->dev, HOSTMEM, s->map, &hp));
 	mai.memoryTypeIndex = first_type(hp.memoryTypeBits);
-	CHECK(vkAllocateMemory(v->dev, &mai, NULL, &s->mem));
-	CHECK(vkBindImageMemory(v->dev, s->image, s->mem, 0));
+	VKT_CHECK(vkAllocateMemory(v->dev, &mai, NULL, &s->mem));
+	VKT_CHECK(vkBindImageMemory(v->dev, s->image, s->mem, 0));
 }
 
 static VkDeviceSize host_size(struct vk *v, VkDeviceSize size)
@@ -510,10 +413,10 @@ static void hand_export(struct vk *v, enum by_hand how, struct shared *s)
 			.handleType = DMABUF,
 		};
 
-		CHECK(vkAllocateMemory(v->dev, &mai, NULL, &s->mem));
-		CHECK(vkBindImageMemory(v->dev, s->image, s->mem, 0));
+		VKT_CHECK(vkAllocateMemory(v->dev, &mai, NULL, &s->mem));
+		VKT_CHECK(vkBindImageMemory(v->dev, s->image, s->mem, 0));
 		gi.memory = s->mem;
-		CHECK(v->get_fd(v->dev, &gi, &fd));
+		VKT_CHECK(v->get_fd(v->dev, &gi, &fd));
 	} else {
 		VkDeviceSize want = host_size(v, mr.size);
 		struct drm_mode_create_dumb c = {
@@ -524,13 +427,13 @@ static void hand_export(struct vk *v, enum by_hand how, struct shared *s)
 		struct drm_gem_close gc = { 0 };
 
 		if (ioctl(drm_card, DRM_IOCTL_MODE_CREATE_DUMB, &c))
-			die("CREATE_DUMB: %s", strerror(errno));
+			tu_die("CREATE_DUMB: %s", strerror(errno));
 		ph.handle = c.handle;
 		ret = ioctl(drm_card, DRM_IOCTL_PRIME_HANDLE_TO_FD, &ph);
 		gc.handle = c.handle;
 		ioctl(drm_card, DRM_IOCTL_GEM_CLOSE, &gc);
 		if (ret)
-			die("PRIME_HANDLE_TO_FD: %s", strerror(errno));
+			tu_die("PRIME_HANDLE_TO_FD: %s", strerror(errno));
 		s->dmabuf = ph.fd;
 		host_import(v, s, want);
 		fd = dup(s->dmabuf);
@@ -539,7 +442,7 @@ static void hand_export(struct vk *v, enum by_hand how, struct shared *s)
 				NULL, 0, &s->handle);
 	close(fd);
 	if (ret)
-		die("primeshare_export: %s", strerror(-ret));
+		tu_die("primeshare_export: %s", strerror(-ret));
 }
 
 /* B: primeshare_import() and the KHR import of what it gives. */
@@ -554,7 +457,7 @@ static void hand_import(struct vk *v, enum by_hand how, struct shared *s,
 	s->map = NULL;
 	fd = primeshare_import(psh, handle, 0, NULL, NULL, &size);
 	if (fd < 0)
-		die("primeshare_import: %s", strerror(-fd));
+		tu_die("primeshare_import: %s", strerror(-fd));
 	s->image = make_image(v, v->tiling, how == HAND_DMABUF ? DMABUF : HOSTMEM);
 	vkGetImageMemoryRequirements(v->dev, s->image, &mr);
 	if (how == HAND_DMABUF) {
@@ -577,11 +480,11 @@ static void hand_import(struct vk *v, enum by_hand how, struct shared *s,
 			.allocationSize = mr.size,
 		};
 
-		CHECK(v->fd_props(v->dev, DMABUF, fd, &fp));
+		VKT_CHECK(v->fd_props(v->dev, DMABUF, fd, &fp));
 		mai.memoryTypeIndex = first_type(fp.memoryTypeBits &
 						 mr.memoryTypeBits);
-		CHECK(vkAllocateMemory(v->dev, &mai, NULL, &s->mem));
-		CHECK(vkBindImageMemory(v->dev, s->image, s->mem, 0));
+		VKT_CHECK(vkAllocateMemory(v->dev, &mai, NULL, &s->mem));
+		VKT_CHECK(vkBindImageMemory(v->dev, s->image, s->mem, 0));
 	} else {
 		s->dmabuf = fd;
 		host_import(v, s, host_size(v, mr.size));
@@ -598,21 +501,6 @@ struct msg {
 	uint64_t handle;
 };
 
-static void xwrite(int fd, const void *p, size_t n)
-{
-	if (write(fd, p, n) != (ssize_t)n)
-		die("write to the other process: %s", strerror(errno));
-}
-
-static void xread(int fd, void *p, size_t n)
-{
-	ssize_t r = read(fd, p, n);
-
-	if (r != (ssize_t)n)
-		die("read from the other process: %s",
-		    r < 0 ? strerror(errno) : "it is gone");
-}
-
 /* B: a Vulkan device of its own; imports and frees what A sends. */
 static void __attribute__((noreturn)) process_b(int sock)
 {
@@ -621,14 +509,14 @@ static void __attribute__((noreturn)) process_b(int sock)
 	struct shared s;
 	uint32_t ok = 1;
 
-	prog = "layer_bench (B)";
+	tu_set_prog("layer_bench (B)");
 	vk_open(&nv, true, true);
 	vk_open(&hand, true, false);
 	hand.tiling = nv.tiling;
 	hand.dedicated = nv.dedicated;
-	xwrite(sock, &ok, sizeof(ok));
+	tu_xwrite(sock, &ok, sizeof(ok));
 	for (;;) {
-		xread(sock, &m, sizeof(m));
+		tu_xread(sock, &m, sizeof(m));
 		if (m.cmd == CMD_QUIT)
 			break;
 		memset(&s, 0, sizeof(s));
@@ -640,7 +528,7 @@ static void __attribute__((noreturn)) process_b(int sock)
 			hand_import(&hand, m.how, &s, m.handle);
 			free_shared(&hand, &s);
 		}
-		xwrite(sock, &ok, sizeof(ok));
+		tu_xwrite(sock, &ok, sizeof(ok));
 	}
 	vk_close(&hand);
 	vk_close(&nv);
@@ -658,8 +546,8 @@ static void cycle_nv(void)
 
 	nv_alloc(&a_nv, &s, NULL);
 	m.handle = s.handle;
-	xwrite(sock_b, &m, sizeof(m));
-	xread(sock_b, &ok, sizeof(ok));
+	tu_xwrite(sock_b, &m, sizeof(m));
+	tu_xread(sock_b, &ok, sizeof(ok));
 	free_shared(&a_nv, &s);
 }
 
@@ -672,12 +560,12 @@ static void cycle_hand(enum by_hand how)
 
 	hand_export(&a_hand, how, &s);
 	m.handle = s.handle;
-	xwrite(sock_b, &m, sizeof(m));
-	xread(sock_b, &ok, sizeof(ok));
+	tu_xwrite(sock_b, &m, sizeof(m));
+	tu_xread(sock_b, &ok, sizeof(ok));
 	free_shared(&a_hand, &s);
 	ret = primeshare_release(psh, s.handle);
 	if (ret)
-		die("primeshare_release: %s", strerror(-ret));
+		tu_die("primeshare_release: %s", strerror(-ret));
 }
 
 /* The pass-through loop on @v: no NV structure anywhere. */
@@ -693,8 +581,8 @@ static void plain_cycle(struct vk *v)
 	vkGetImageMemoryRequirements(v->dev, img, &mr);
 	mai.allocationSize = mr.size;
 	mai.memoryTypeIndex = first_type(mr.memoryTypeBits);
-	CHECK(vkAllocateMemory(v->dev, &mai, NULL, &mem));
-	CHECK(vkBindImageMemory(v->dev, img, mem, 0));
+	VKT_CHECK(vkAllocateMemory(v->dev, &mai, NULL, &mem));
+	VKT_CHECK(vkBindImageMemory(v->dev, img, mem, 0));
 	vkFreeMemory(v->dev, mem, NULL);
 	vkDestroyImage(v->dev, img, NULL);
 }
@@ -714,10 +602,10 @@ static void probe_backend(char *backend, size_t size)
 
 	snprintf(backend, size, "unknown");
 	if (pipe(p))
-		die("pipe: %s", strerror(errno));
+		tu_die("pipe: %s", strerror(errno));
 	pid = fork();
 	if (pid < 0)
-		die("fork: %s", strerror(errno));
+		tu_die("fork: %s", strerror(errno));
 	if (!pid) {
 		struct vk v;
 
@@ -754,7 +642,7 @@ int main(int argc, char **argv)
 	unsigned long i, n;
 	int c, sv[2], status;
 	pid_t b;
-	struct stat_ns raw, lay, tnv, thand;
+	struct tu_stat raw, lay, tnv, thand;
 	uint64_t t0;
 	double ratio;
 
@@ -776,14 +664,14 @@ int main(int argc, char **argv)
 		}
 	}
 	if (cycles < 100)
-		die("at least 100 cycles");
+		tu_die("at least 100 cycles");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
 
-	t0 = now_ns();
+	t0 = tu_now_ns();
 	for (i = 0; i < 1000; i++)
-		now_ns();
-	clock_ns = (now_ns() - t0) / 1000.0;
+		tu_now_ns();
+	clock_ns = (tu_now_ns() - t0) / 1000.0;
 
 	probe_backend(backend, sizeof(backend));
 	if (!strcmp(backend, "dma-buf"))
@@ -792,14 +680,14 @@ int main(int argc, char **argv)
 		how = HAND_PRIME;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
-		die("socketpair: %s", strerror(errno));
+		tu_die("socketpair: %s", strerror(errno));
 	b = fork();
 	if (b < 0)
-		die("fork: %s", strerror(errno));
+		tu_die("fork: %s", strerror(errno));
 	if (!b) {
 		close(sv[0]);
 		if (primeshare_open(&psh))
-			die("primeshare_open failed: is primeshare.ko loaded?");
+			tu_die("primeshare_open failed: is primeshare.ko loaded?");
 		if (how == HAND_PRIME)
 			drm_card = open_dumb_card();
 		process_b(sv[1]);
@@ -807,7 +695,7 @@ int main(int argc, char **argv)
 	close(sv[1]);
 	sock_b = sv[0];
 	if ((c = primeshare_open(&psh)))
-		die("primeshare_open: %s (is primeshare.ko loaded?)", strerror(-c));
+		tu_die("primeshare_open: %s (is primeshare.ko loaded?)", strerror(-c));
 	if (how == HAND_PRIME)
 		drm_card = open_dumb_card();
 	vk_open(&a_nv, true, true);
@@ -815,7 +703,7 @@ int main(int argc, char **argv)
 	vk_open(&a_raw, false, false);
 	a_hand.tiling = a_nv.tiling;
 	a_hand.dedicated = a_nv.dedicated;
-	xread(sock_b, &status, sizeof(uint32_t));
+	tu_xread(sock_b, &status, sizeof(uint32_t));
 
 	printf("layer_bench: backend %s; %lu cycles (NV path, by hand) and %lu pass-through iterations after warm-up, clock cost %.0f ns subtracted\n",
 	       backend, cycles, passes, clock_ns);
@@ -830,7 +718,7 @@ int main(int argc, char **argv)
 	n = cycles > passes ? cycles : passes;
 	s = calloc(2 * n, sizeof(*s));
 	if (!s)
-		die("out of memory");
+		tu_die("out of memory");
 
 	printf("\nlayer, per cycle (ns)                           median        p99\n");
 	/* Alternate the two paths, cycle by cycle, so that drift hits both. */
@@ -840,20 +728,20 @@ int main(int argc, char **argv)
 			cycle_hand(how);
 	}
 	for (i = 0; i < cycles; i++) {
-		t0 = now_ns();
+		t0 = tu_now_ns();
 		cycle_nv();
-		s[i] = now_ns() - t0;
+		s[i] = tu_now_ns() - t0;
 		if (how != HAND_NONE) {
-			t0 = now_ns();
+			t0 = tu_now_ns();
 			cycle_hand(how);
-			s[n + i] = now_ns() - t0;
+			s[n + i] = tu_now_ns() - t0;
 		}
 	}
-	tnv = summarize(s, cycles);
-	record("layer NV export + KMT handle + import", tnv);
+	tnv = tu_summarize(s, cycles, clock_ns);
+	tu_report_op("layer NV export + KMT handle + import", tnv);
 	if (how != HAND_NONE) {
-		thand = summarize(s + n, cycles);
-		record("same work by hand (KHR + libprimeshare)", thand);
+		thand = tu_summarize(s + n, cycles, clock_ns);
+		tu_report_op("same work by hand (KHR + libprimeshare)", thand);
 	}
 
 	for (i = 0; i < warmup * 10; i++) {
@@ -861,34 +749,36 @@ int main(int argc, char **argv)
 		plain_cycle(&a_hand);
 	}
 	for (i = 0; i < passes; i++) {
-		t0 = now_ns();
+		t0 = tu_now_ns();
 		plain_cycle(&a_raw);
-		s[i] = now_ns() - t0;
-		t0 = now_ns();
+		s[i] = tu_now_ns() - t0;
+		t0 = tu_now_ns();
 		plain_cycle(&a_hand);
-		s[n + i] = now_ns() - t0;
+		s[n + i] = tu_now_ns() - t0;
 	}
-	raw = summarize(s, passes);
-	lay = summarize(s + n, passes);
-	record("image+memory loop, no layer", raw);
-	record("image+memory loop, layer (pass-through)", lay);
+	raw = tu_summarize(s, passes, clock_ns);
+	lay = tu_summarize(s + n, passes, clock_ns);
+	tu_report_op("image+memory loop, no layer", raw);
+	tu_report_op("image+memory loop, layer (pass-through)", lay);
 	free(s);
 
 	printf("\nlayer targets (reported, never failed)\n");
 	ratio = how == HAND_NONE ? NAN : tnv.median / thand.median;
-	target("layer NV path / same work by hand", ratio, 1.1, "x",
-	       "not comparable: no dma-buf or prime backend");
-	target("layer pass-through overhead", (lay.median / raw.median - 1) * 100,
-	       2, "%", "not measured");
+	tu_report_target("layer NV path / same work by hand", ratio, 1.1,
+			 false, "x",
+			 "not comparable: no dma-buf or prime backend");
+	tu_report_target("layer pass-through overhead",
+			 (lay.median / raw.median - 1) * 100, 2, false, "%",
+			 "not measured");
 
 	{
 		struct msg m = { .cmd = CMD_QUIT };
 
-		xwrite(sock_b, &m, sizeof(m));
+		tu_xwrite(sock_b, &m, sizeof(m));
 	}
 	if (waitpid(b, &status, 0) < 0 || !WIFEXITED(status) ||
 	    WEXITSTATUS(status))
-		die("process B failed");
+		tu_die("process B failed");
 	vk_close(&a_raw);
 	vk_close(&a_hand);
 	vk_close(&a_nv);

@@ -10,14 +10,17 @@
 # short run.
 noinst_PROGRAMS += bench/primeshare_bench
 bench_primeshare_bench_SOURCES = bench/primeshare_bench.c
-bench_primeshare_bench_LDADD = -lpthread -lm
+bench_primeshare_bench_CPPFLAGS = $(AM_CPPFLAGS) $(test_common_cppflags)
+bench_primeshare_bench_LDADD = $(test_common_lib) -lpthread -lm
 EXTRA_DIST += bench/bench-run bench/bench-guest
 BENCH_ARGS =
 if ENABLE_VULKAN_LAYER
 noinst_PROGRAMS += bench/layer_bench
 bench_layer_bench_SOURCES = bench/layer_bench.c
+bench_layer_bench_CPPFLAGS = $(AM_CPPFLAGS) $(test_common_cppflags)
 bench_layer_bench_CFLAGS = $(AM_CFLAGS) $(VULKAN_CFLAGS)
-bench_layer_bench_LDADD = lib/libprimeshare.la $(VULKAN_LIBS) -lm
+bench_layer_bench_LDADD = $(test_common_lib) lib/libprimeshare.la \
+	$(VULKAN_LIBS) -lm
 BENCH_LAYER_DEPS = lib/layer/explicit/VkLayer_primeshare_nv_external_memory.json
 endif ENABLE_VULKAN_LAYER
 bench: ps-need-module all modules-all $(BENCH_LAYER_DEPS)

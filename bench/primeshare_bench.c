@@ -15,7 +15,6 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,6 +34,7 @@
 #include <drm/drm_mode.h>
 
 #include "uapi/primeshare.h"
+#include "util.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -55,71 +55,26 @@ static uint32_t gem;
 static double clock_ns;
 static unsigned long scaling_max;
 
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("primeshare_bench: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static inline uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-struct stat_ns {
-	double median, p99;
-};
-
-static struct stat_ns summarize(uint64_t *s, unsigned long n, double minus)
-{
-	struct stat_ns r;
-
-	qsort(s, n, sizeof(*s), cmp_u64);
-	r.median = s[n / 2] - minus;
-	r.p99 = s[(n * 99) / 100] - minus;
-	if (r.median < 0)
-		r.median = 0;
-	if (r.p99 < 0)
-		r.p99 = 0;
-	return r;
-}
-
 /* One measured operation: called with its argument, i is the iteration. */
 typedef void (*op_fn)(void *arg, unsigned long i);
 
-static struct stat_ns measure(op_fn fn, void *arg, unsigned long n)
+static struct tu_stat measure(op_fn fn, void *arg, unsigned long n)
 {
 	uint64_t *s = malloc(n * sizeof(*s));
-	struct stat_ns r;
+	struct tu_stat r;
 	unsigned long i;
 
 	if (!s)
-		die("out of memory");
+		tu_die("out of memory");
 	for (i = 0; i < warmup; i++)
 		fn(arg, i);
 	for (i = 0; i < n; i++) {
-		uint64_t t = now_ns();
+		uint64_t t = tu_now_ns();
 
 		fn(arg, i);
-		s[i] = now_ns() - t;
+		s[i] = tu_now_ns() - t;
 	}
-	r = summarize(s, n, clock_ns);
+	r = tu_summarize(s, n, clock_ns);
 	free(s);
 	return r;
 }
@@ -127,21 +82,19 @@ static struct stat_ns measure(op_fn fn, void *arg, unsigned long n)
 /* Results, kept for the ratios and the targets. */
 struct row {
 	const char *name;
-	struct stat_ns t;
+	struct tu_stat t;
 };
 
-static struct stat_ns scaling_max_t;
+static struct tu_stat scaling_max_t;
 
 static struct row rows[64];
 static unsigned int nrows;
 
-static struct stat_ns record(const char *name, struct stat_ns t)
+static struct tu_stat record(const char *name, struct tu_stat t)
 {
 	rows[nrows].name = name;
 	rows[nrows++].t = t;
-	printf("  %-44s %10.0f %10.0f\n", name, t.median, t.p99);
-	printf("data op \"%s\" %.1f %.1f\n", name, t.median, t.p99);
-	fflush(stdout);
+	tu_report_op(name, t);
 	return t;
 }
 
@@ -158,7 +111,7 @@ static double median_of(const char *name)
 static void xioctl(int fd, unsigned long req, void *arg, const char *what)
 {
 	if (ioctl(fd, req, arg))
-		die("%s: %s", what, strerror(errno));
+		tu_die("%s: %s", what, strerror(errno));
 }
 
 static void set_param(const char *name, unsigned long v)
@@ -169,7 +122,7 @@ static void set_param(const char *name, unsigned long v)
 	snprintf(path, sizeof(path), PARAMS "%s", name);
 	f = fopen(path, "w");
 	if (!f || fprintf(f, "%lu\n", v) < 0 || fclose(f))
-		die("cannot set %s", path);
+		tu_die("cannot set %s", path);
 }
 
 static uint64_t export_handle(uint32_t flags, uint32_t mode, const void *md,
@@ -227,7 +180,7 @@ static void op_pidfd_getfd(void *arg, unsigned long i)
 	int fd = syscall(SYS_pidfd_getfd, g->pidfd, g->target, 0);
 
 	if (fd < 0)
-		die("pidfd_getfd: %s", strerror(errno));
+		tu_die("pidfd_getfd: %s", strerror(errno));
 	close(fd);
 }
 
@@ -247,7 +200,7 @@ static void op_scm_round_trip(void *arg, unsigned long i)
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &dmabuf, sizeof(int));
 	if (sendmsg(sock, &msg, 0) != 1 || read(sock, &byte, 1) != 1)
-		die("SCM_RIGHTS round trip failed");
+		tu_die("SCM_RIGHTS round trip failed");
 }
 
 /* The other end of op_scm_round_trip: receive, close, acknowledge. */
@@ -337,7 +290,7 @@ static void op_ioctl_unknown(void *arg, unsigned long i)
 {
 	if (ioctl(sess, _IO(PRIMESHARE_IOC_MAGIC, 0x7f)) != -1 ||
 	    errno != ENOTTY)
-		die("an unknown ioctl number did not give ENOTTY");
+		tu_die("an unknown ioctl number did not give ENOTTY");
 }
 
 static void op_info(void *arg, unsigned long i)
@@ -352,7 +305,7 @@ static void op_query_missing(void *arg, unsigned long i)
 	struct primeshare_query q = { .handle = *(uint64_t *)arg };
 
 	if (ioctl(sess, PRIMESHARE_IOCTL_QUERY, &q) != -1 || errno != ENOENT)
-		die("QUERY of a missing handle did not give ENOENT");
+		tu_die("QUERY of a missing handle did not give ENOENT");
 }
 
 static void op_list(void *arg, unsigned long i)
@@ -364,8 +317,8 @@ static void op_list(void *arg, unsigned long i)
 
 	xioctl(sess, PRIMESHARE_IOCTL_LIST, &l, "list");
 	if (l.count != *(unsigned int *)arg)
-		die("list returned %u handles, expected %u", l.count,
-		    *(unsigned int *)arg);
+		tu_die("list returned %u handles, expected %u", l.count,
+		       *(unsigned int *)arg);
 }
 
 /* ---- setup -------------------------------------------------------------- */
@@ -387,7 +340,7 @@ static int open_vgem_card(void)
 			return fd;
 		close(fd);
 	}
-	die("no vgem card (modprobe vgem)");
+	tu_die("no vgem card (modprobe vgem)");
 	return -1;
 }
 
@@ -400,7 +353,7 @@ static void setup(void)
 
 	sess = open("/dev/primeshare", O_RDWR | O_CLOEXEC);
 	if (sess < 0)
-		die("/dev/primeshare: %s (load primeshare.ko)", strerror(errno));
+		tu_die("/dev/primeshare: %s (load primeshare.ko)", strerror(errno));
 	card = open_vgem_card();
 	xioctl(card, DRM_IOCTL_MODE_CREATE_DUMB, &d, "CREATE_DUMB");
 	gem = d.handle;
@@ -431,7 +384,7 @@ static void bench_baselines(void)
 	}
 	g.pidfd = syscall(SYS_pidfd_open, child, 0);
 	if (g.pidfd < 0)
-		die("pidfd_open: %s", strerror(errno));
+		tu_die("pidfd_open: %s", strerror(errno));
 	g.target = dmabuf;
 	record("pidfd_getfd + close", measure(op_pidfd_getfd, &g, iters));
 	kill(child, SIGKILL);
@@ -439,7 +392,7 @@ static void bench_baselines(void)
 	close(g.pidfd);
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
-		die("socketpair: %s", strerror(errno));
+		tu_die("socketpair: %s", strerror(errno));
 	child = fork();
 	if (child == 0) {
 		close(sv[0]);
@@ -485,10 +438,10 @@ static void bench_primeshare(void)
 
 	/* Another process, with its own session, imports the handle. */
 	if (pipe(pipefd))
-		die("pipe: %s", strerror(errno));
+		tu_die("pipe: %s", strerror(errno));
 	child = fork();
 	if (child == 0) {
-		struct stat_ns t;
+		struct tu_stat t;
 		int s = open("/dev/primeshare", O_RDWR | O_CLOEXEC);
 
 		if (s < 0)
@@ -502,10 +455,10 @@ static void bench_primeshare(void)
 	}
 	close(pipefd[1]);
 	{
-		struct stat_ns t;
+		struct tu_stat t;
 
 		if (read(pipefd[0], &t, sizeof(t)) != sizeof(t))
-			die("the importing process failed");
+			tu_die("the importing process failed");
 		record(other, t);
 	}
 	close(pipefd[0]);
@@ -514,7 +467,7 @@ static void bench_primeshare(void)
 
 	many = calloc(n1000, sizeof(*many));
 	if (!many)
-		die("out of memory");
+		tu_die("out of memory");
 	for (i = 0; i < n1000; i++)
 		many[i] = export_handle(0, 0, NULL, 0);
 	record("primeshare list of 1,000 handles (one call)",
@@ -537,7 +490,7 @@ static void bench_scaling(void)
 {
 	static const unsigned long sizes[] = { 1, 1000, 100000, 1000000 };
 	unsigned long have = 0, k, want;
-	struct stat_ns hot, hot_1 = { 0 }, hot_max = { 0 };
+	struct tu_stat hot, hot_1 = { 0 }, hot_max = { 0 };
 	struct pick p = { .state = 0x9e3779b97f4a7c15ULL };
 	uint64_t *h;
 	char name[64];
@@ -545,13 +498,13 @@ static void bench_scaling(void)
 	want = sizes[quick ? 2 : 3];
 	h = calloc(want, sizeof(*h));
 	if (!h)
-		die("out of memory");
+		tu_die("out of memory");
 	raise_limits(want);
 	printf("\nimport + close with many live handles (ns)\n");
 	printf("  %-32s %10s %10s %10s %10s\n", "a random live handle:",
 	       "median", "p99", "same handle:", "p99");
 	for (k = 0; k < sizeof(sizes) / sizeof(*sizes); k++) {
-		struct stat_ns t;
+		struct tu_stat t;
 
 		if (sizes[k] > want)
 			break;
@@ -603,9 +556,9 @@ struct tput {
 static void *tput_thread(void *arg)
 {
 	struct tput *t = arg;
-	uint64_t end = now_ns() + (uint64_t)(t->seconds * 1e9);
+	int64_t end = tu_now_ns() + (int64_t)(t->seconds * 1e9);
 
-	while (now_ns() < end) {
+	while (tu_now_ns() < end) {
 		close(import_handle(sess, t->handle));
 		t->ops++;
 	}
@@ -708,7 +661,7 @@ static double per_handle_bytes(const char *dir, unsigned long n,
 	int s;
 
 	if (!h)
-		die("out of memory");
+		tu_die("out of memory");
 	memset(h, 0xff, n * sizeof(*h)); /* fault the array in first */
 	s = sess;
 	before = cgroup_memory(dir);
@@ -752,15 +705,7 @@ static void bench_memory(void)
 static void target(const char *what, double value, double limit,
 		   bool at_least, const char *unit)
 {
-	bool met = !isnan(value) &&
-		   (at_least ? value >= limit : value <= limit);
-
-	printf("  %-50s %9.2f%-2s (target %s %.2f%s)  %s\n", what, value,
-	       unit, at_least ? ">=" : "<=", limit, unit,
-	       isnan(value) ? "not measured" : met ? "met" : "NOT met");
-	printf("data target \"%s\" %.3f %s%.3f %s\n", what, value,
-	       at_least ? ">=" : "<=", limit,
-	       isnan(value) ? "unmeasured" : met ? "met" : "missed");
+	tu_report_target(what, value, limit, at_least, unit, NULL);
 }
 
 static void report_ratios(void)
@@ -862,7 +807,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (iters < 100)
-		die("at least 100 iterations");
+		tu_die("at least 100 iterations");
 	setup();
 	printf("primeshare_bench: %lu iterations per operation after %lu warm-up, clock cost %.0f ns subtracted\n",
 	       iters, warmup, clock_ns);

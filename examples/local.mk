@@ -2,7 +2,9 @@
 # SPDX-FileCopyrightText: 2026 The primeshare authors
 #
 # examples/: programs that show how the library and the layer are used.
-# Not installed.
+# Not installed.  The demo's Vulkan boilerplate (device, queue, buffers,
+# command buffers) comes from the helpers the tests and benchmarks share,
+# tests/common/libcommon.a, so that what it shows is the NV calls.
 
 # The demo (README command 1, scripts/run-demo): in the VM on the default
 # kernel, with primeshare.ko loaded, nv_share_demo renders a picture into an
@@ -13,8 +15,10 @@ DEMO_KERNEL = $(lastword $(VM_KERNELS))
 if ENABLE_VULKAN_LAYER
 noinst_PROGRAMS += examples/nv_share_demo
 examples_nv_share_demo_SOURCES = examples/nv_share_demo.c
+examples_nv_share_demo_CPPFLAGS = $(AM_CPPFLAGS) $(test_common_cppflags)
 examples_nv_share_demo_CFLAGS = $(AM_CFLAGS) $(VULKAN_CFLAGS) $(LIBPNG_CFLAGS)
-examples_nv_share_demo_LDADD = lib/libprimeshare.la $(VULKAN_LIBS) $(LIBPNG_LIBS)
+examples_nv_share_demo_LDADD = $(test_common_lib) lib/libprimeshare.la \
+	$(VULKAN_LIBS) $(LIBPNG_LIBS)
 
 demo: ps-need-module all modules-all \
 		lib/layer/explicit/VkLayer_primeshare_nv_external_memory.json

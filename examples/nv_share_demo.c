@@ -30,7 +30,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +41,7 @@
 
 #include "primeshare.h"
 #include "primeshare_vulkan_nv.h"
+#include "vkt.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -154,15 +154,13 @@ static struct rgba expected(unsigned int x, unsigned int y)
 
 /* ------------------------------------------------------------------ */
 
+/*
+ * What a process holds: the instance, device, queue and command pool
+ * (struct vkt, the Vulkan helpers the tests, examples and benchmarks
+ * share: tests/common/vkt.h), and the shared image.
+ */
 struct demo {
-	VkInstance instance;
-	VkPhysicalDevice pd;
-	VkDevice device;
-	VkQueue queue;
-	uint32_t queue_family;
-	VkCommandPool pool;
-	VkFence fence;
-	PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV get_caps;
+	struct vkt vk;
 	PFN_vkGetMemoryWin32HandleNV get_handle;
 	VkImageTiling tiling;
 	bool dedicated;		/* DEDICATED_ONLY */
@@ -175,65 +173,9 @@ struct demo {
 
 static const char *prog = "nv_share_demo";
 
-static void __attribute__((format(printf, 1, 2), noreturn))
-fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fprintf(stderr, "%s: ", prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static const char *vk_result_name(VkResult res)
-{
-	switch (res) {
-	case VK_SUCCESS:
-		return "VK_SUCCESS";
-	case VK_ERROR_OUT_OF_HOST_MEMORY:
-		return "VK_ERROR_OUT_OF_HOST_MEMORY";
-	case VK_ERROR_OUT_OF_DEVICE_MEMORY:
-		return "VK_ERROR_OUT_OF_DEVICE_MEMORY";
-	case VK_ERROR_INITIALIZATION_FAILED:
-		return "VK_ERROR_INITIALIZATION_FAILED";
-	case VK_ERROR_DEVICE_LOST:
-		return "VK_ERROR_DEVICE_LOST";
-	case VK_ERROR_LAYER_NOT_PRESENT:
-		return "VK_ERROR_LAYER_NOT_PRESENT";
-	case VK_ERROR_EXTENSION_NOT_PRESENT:
-		return "VK_ERROR_EXTENSION_NOT_PRESENT";
-	case VK_ERROR_FEATURE_NOT_PRESENT:
-		return "VK_ERROR_FEATURE_NOT_PRESENT";
-	case VK_ERROR_INCOMPATIBLE_DRIVER:
-		return "VK_ERROR_INCOMPATIBLE_DRIVER";
-	case VK_ERROR_FORMAT_NOT_SUPPORTED:
-		return "VK_ERROR_FORMAT_NOT_SUPPORTED";
-	case VK_ERROR_INVALID_EXTERNAL_HANDLE:
-		return "VK_ERROR_INVALID_EXTERNAL_HANDLE";
-	case VK_ERROR_VALIDATION_FAILED_EXT:
-		return "VK_ERROR_VALIDATION_FAILED_EXT";
-	default:
-		return "VkResult";
-	}
-}
-
-#define CHECK(call) do {						\
-	VkResult check_res_ = (call);					\
-	if (check_res_ != VK_SUCCESS)					\
-		fail("%s failed: %s (%d)", #call,			\
-		     vk_result_name(check_res_), check_res_);		\
-} while (0)
-
 static double now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+	return tu_now_ns() / 1e6;
 }
 
 static const char *tiling_name(VkImageTiling tiling)
@@ -246,8 +188,6 @@ static void create_instance(struct demo *d)
 	static const char *const exts[] = {
 		VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
 	};
-	static const char caps_cmd[] =
-		"vkGetPhysicalDeviceExternalImageFormatPropertiesNV";
 	VkApplicationInfo app = {
 		.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
 		.pApplicationName = "nv_share_demo",
@@ -263,90 +203,52 @@ static void create_instance(struct demo *d)
 	uint32_t n = 1;
 	VkResult res;
 
-	res = vkCreateInstance(&ci, NULL, &d->instance);
+	res = vkCreateInstance(&ci, NULL, &d->vk.instance);
 	if (res == VK_ERROR_EXTENSION_NOT_PRESENT)
-		fail("no Vulkan driver or layer offers %s: is the layer %s installed or enabled (VK_LAYER_PATH, VK_INSTANCE_LAYERS)?",
-		     exts[0], PRIMESHARE_VULKAN_LAYER_NAME);
+		tu_die("no Vulkan driver or layer offers %s: is the layer %s installed or enabled (VK_LAYER_PATH, VK_INSTANCE_LAYERS)?",
+		       exts[0], PRIMESHARE_VULKAN_LAYER_NAME);
 	if (res != VK_SUCCESS)
-		fail("vkCreateInstance: %s (%d)", vk_result_name(res), res);
-	res = vkEnumeratePhysicalDevices(d->instance, &n, &d->pd);
+		tu_die("vkCreateInstance: %s (%d)", vkt_result_name(res), res);
+	res = vkEnumeratePhysicalDevices(d->vk.instance, &n, &d->vk.pd);
 	if (res < 0 || !n)
-		fail("no Vulkan physical device (%s)", vk_result_name(res));
-	vkGetPhysicalDeviceProperties(d->pd, &props);
+		tu_die("no Vulkan physical device (%s)", vkt_result_name(res));
+	vkGetPhysicalDeviceProperties(d->vk.pd, &props);
 	printf("device: %s\n", props.deviceName);
-	d->get_caps = (PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV)
-		vkGetInstanceProcAddr(d->instance, caps_cmd);
-	if (!d->get_caps)
-		fail("%s is missing", caps_cmd);
 }
 
 /*
  * The tiling to use: the first of optimal and linear in which an RGBA8
- * image can be both exported and imported as OPAQUE_WIN32_KMT.  The
- * exporter and the importer ask the same question, so they agree.
+ * image can be both exported and imported as OPAQUE_WIN32_KMT
+ * (vkGetPhysicalDeviceExternalImageFormatPropertiesNV).  The exporter and
+ * the importer ask the same question, so they agree.
  */
 static void choose_tiling(struct demo *d)
 {
 	static const VkImageTiling tilings[] = {
 		VK_IMAGE_TILING_OPTIMAL, VK_IMAGE_TILING_LINEAR,
 	};
-	const VkExternalMemoryFeatureFlagsNV need =
-		VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT_NV |
-		VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT_NV;
+	struct vkt_share_want want = {
+		.format = FORMAT,
+		.usage = USAGE,
+		.type = HANDLE_TYPE,
+		.width = WIDTH,
+		.height = HEIGHT,
+	};
+	VkExternalImageFormatPropertiesNV p;
 	char why[2][96];
 
 	for (size_t i = 0; i < ARRAY_SIZE(tilings); i++) {
-		VkExternalImageFormatPropertiesNV p;
-		VkResult res;
-
-		memset(&p, 0, sizeof(p));
-		res = d->get_caps(d->pd, FORMAT, VK_IMAGE_TYPE_2D, tilings[i],
-				  USAGE, 0, HANDLE_TYPE, &p);
-		if (res != VK_SUCCESS) {
-			snprintf(why[i], sizeof(why[i]), "%s", vk_result_name(res));
+		want.tiling = tilings[i];
+		if (!vkt_nv_shareable(d->vk.instance, d->vk.pd, &want, &p,
+				      why[i], sizeof(why[i])))
 			continue;
-		}
-		if ((p.externalMemoryFeatures & need) != need ||
-		    !(p.compatibleHandleTypes & HANDLE_TYPE)) {
-			snprintf(why[i], sizeof(why[i]),
-				 "features 0x%x, compatible types 0x%x",
-				 p.externalMemoryFeatures,
-				 p.compatibleHandleTypes);
-			continue;
-		}
-		if (p.imageFormatProperties.maxExtent.width < WIDTH ||
-		    p.imageFormatProperties.maxExtent.height < HEIGHT) {
-			snprintf(why[i], sizeof(why[i]), "at most %ux%u",
-				 p.imageFormatProperties.maxExtent.width,
-				 p.imageFormatProperties.maxExtent.height);
-			continue;
-		}
 		d->tiling = tilings[i];
 		d->dedicated = p.externalMemoryFeatures &
 			       VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT_NV;
 		return;
 	}
-	fail("a %ux%u %s image cannot be shared as OPAQUE_WIN32_KMT here (optimal tiling: %s; linear tiling: %s).  The KMT types need /dev/primeshare (primeshare.ko) and a backend whose memory is a dma-buf; PRIMESHARE_LAYER_DEBUG=1 shows the layer's reasons",
-	     WIDTH, HEIGHT, FORMAT_NAME, why[0], why[1]);
-}
-
-static bool device_has(VkPhysicalDevice pd, const char *name)
-{
-	VkExtensionProperties *props;
-	uint32_t n = 0;
-	bool found = false;
-
-	if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS)
-		return false;
-	props = calloc(n ? n : 1, sizeof(*props));
-	if (!props)
-		return false;
-	if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, props) >= 0)
-		for (uint32_t i = 0; i < n; i++)
-			if (!strcmp(props[i].extensionName, name))
-				found = true;
-	free(props);
-	return found;
+	tu_die("a %ux%u %s image cannot be shared as OPAQUE_WIN32_KMT here (optimal tiling: %s; linear tiling: %s).  The KMT types need /dev/primeshare (primeshare.ko) and a backend whose memory is a dma-buf; PRIMESHARE_LAYER_DEBUG=1 shows the layer's reasons",
+	       WIDTH, HEIGHT, FORMAT_NAME, why[0], why[1]);
 }
 
 static void create_device(struct demo *d)
@@ -355,28 +257,8 @@ static void create_device(struct demo *d)
 		VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME,
 		VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME,
 	};
-	float priority = 1.0f;
-	VkQueueFamilyProperties qfp[16];
-	uint32_t nq = ARRAY_SIZE(qfp), next = 2;
-	VkDeviceQueueCreateInfo qci = {
-		.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
-		.queueCount = 1,
-		.pQueuePriorities = &priority,
-	};
-	VkDeviceCreateInfo ci = {
-		.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
-		.queueCreateInfoCount = 1,
-		.pQueueCreateInfos = &qci,
-		.ppEnabledExtensionNames = exts,
-	};
-	VkCommandPoolCreateInfo pci = {
-		.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
-	};
-	VkFenceCreateInfo fci = {
-		.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO,
-	};
+	uint32_t n = 2;
 	VkResult res;
-	bool found = false;
 
 	/*
 	 * Memory that must be dedicated takes VkDedicatedAllocation*NV, the
@@ -384,51 +266,22 @@ static void create_device(struct demo *d)
 	 * has it, and the layer rewrites them where it does not.
 	 */
 	if (d->dedicated &&
-	    device_has(d->pd, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME)) {
-		exts[next++] = VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME;
+	    vkt_device_has(d->vk.pd, NULL,
+			   VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME)) {
+		exts[n++] = VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME;
 		d->nv_dedicated_ext = true;
 	}
-	ci.enabledExtensionCount = next;
-
-	vkGetPhysicalDeviceQueueFamilyProperties(d->pd, &nq, qfp);
-	for (uint32_t i = 0; i < nq && !found; i++) {
-		if (qfp[i].queueFlags &
-		    (VK_QUEUE_GRAPHICS_BIT | VK_QUEUE_COMPUTE_BIT |
-		     VK_QUEUE_TRANSFER_BIT)) {
-			d->queue_family = i;
-			found = true;
-		}
-	}
-	if (!found)
-		fail("the device has no queue for transfers");
-	qci.queueFamilyIndex = d->queue_family;
-	res = vkCreateDevice(d->pd, &ci, NULL, &d->device);
+	res = vkt_device(&d->vk, exts, n);
 	if (res == VK_ERROR_EXTENSION_NOT_PRESENT)
-		fail("the device offers no %s and %s: is the layer %s enabled?",
-		     exts[0], exts[1], PRIMESHARE_VULKAN_LAYER_NAME);
+		tu_die("the device offers no %s and %s: is the layer %s enabled?",
+		       exts[0], exts[1], PRIMESHARE_VULKAN_LAYER_NAME);
 	if (res != VK_SUCCESS)
-		fail("vkCreateDevice: %s (%d)", vk_result_name(res), res);
-	vkGetDeviceQueue(d->device, d->queue_family, 0, &d->queue);
-	pci.queueFamilyIndex = d->queue_family;
-	CHECK(vkCreateCommandPool(d->device, &pci, NULL, &d->pool));
-	CHECK(vkCreateFence(d->device, &fci, NULL, &d->fence));
+		tu_die("creating the device: %s (%d)", vkt_result_name(res),
+		       res);
 	d->get_handle = (PFN_vkGetMemoryWin32HandleNV)
-		vkGetDeviceProcAddr(d->device, "vkGetMemoryWin32HandleNV");
+		vkGetDeviceProcAddr(d->vk.device, "vkGetMemoryWin32HandleNV");
 	if (!d->get_handle)
-		fail("vkGetMemoryWin32HandleNV is missing");
-}
-
-static uint32_t memory_type(struct demo *d, uint32_t bits,
-			    VkMemoryPropertyFlags want)
-{
-	VkPhysicalDeviceMemoryProperties mp;
-
-	vkGetPhysicalDeviceMemoryProperties(d->pd, &mp);
-	for (uint32_t i = 0; i < mp.memoryTypeCount; i++)
-		if ((bits & (1u << i)) &&
-		    (mp.memoryTypes[i].propertyFlags & want) == want)
-			return i;
-	fail("no memory type of 0x%x has properties 0x%x", bits, want);
+		tu_die("vkGetMemoryWin32HandleNV is missing");
 }
 
 /*
@@ -447,20 +300,7 @@ static void create_shared_image(struct demo *d, HANDLE handle)
 		.pNext = d->nv_dedicated_ext ? &ded_image : NULL,
 		.handleTypes = HANDLE_TYPE,
 	};
-	VkImageCreateInfo ici = {
-		.sType = VK_STRUCTURE_TYPE_IMAGE_CREATE_INFO,
-		.pNext = &ext,
-		.imageType = VK_IMAGE_TYPE_2D,
-		.format = FORMAT,
-		.extent = { WIDTH, HEIGHT, 1 },
-		.mipLevels = 1,
-		.arrayLayers = 1,
-		.samples = VK_SAMPLE_COUNT_1_BIT,
-		.tiling = d->tiling,
-		.usage = USAGE,
-		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-		.initialLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-	};
+	VkImageCreateInfo ici = vkt_image_info(WIDTH, HEIGHT, d->tiling, &ext);
 	VkDedicatedAllocationMemoryAllocateInfoNV ded = {
 		.sType = VK_STRUCTURE_TYPE_DEDICATED_ALLOCATION_MEMORY_ALLOCATE_INFO_NV,
 	};
@@ -480,13 +320,16 @@ static void create_shared_image(struct demo *d, HANDLE handle)
 		": no such handle (has its exporter gone?), or this user may not import it";
 	static const char no_dedicated[] =
 		" (the memory must be dedicated: does the layer take VkDedicatedAllocationMemoryAllocateInfoNV?)";
+	VkDevice dev = d->vk.device;
 	VkMemoryRequirements mr;
 	VkResult res;
 
-	CHECK(vkCreateImage(d->device, &ici, NULL, &d->image));
-	vkGetImageMemoryRequirements(d->device, d->image, &mr);
+	ici.format = FORMAT;
+	ici.usage = USAGE;
+	VKT_CHECK(vkCreateImage(dev, &ici, NULL, &d->image));
+	vkGetImageMemoryRequirements(dev, d->image, &mr);
 	d->size = mr.size;
-	d->memory_type = memory_type(d, mr.memoryTypeBits, 0);
+	d->memory_type = vkt_memory_type(&d->vk, mr.memoryTypeBits, 0);
 	mai.allocationSize = mr.size;
 	mai.memoryTypeIndex = d->memory_type;
 	mai.pNext = handle ? (void *)&imp : (void *)&exp;
@@ -497,95 +340,28 @@ static void create_shared_image(struct demo *d, HANDLE handle)
 		else
 			exp.pNext = &ded;
 	}
-	res = vkAllocateMemory(d->device, &mai, NULL, &d->memory);
+	res = vkAllocateMemory(dev, &mai, NULL, &d->memory);
 	if (res != VK_SUCCESS && handle)
-		fail("importing the handle failed: %s (%d)%s",
-		     vk_result_name(res), res,
-		     res == VK_ERROR_INVALID_EXTERNAL_HANDLE ? gone : "");
+		tu_die("importing the handle failed: %s (%d)%s",
+		       vkt_result_name(res), res,
+		       res == VK_ERROR_INVALID_EXTERNAL_HANDLE ? gone : "");
 	if (res != VK_SUCCESS)
-		fail("allocating exportable memory failed: %s (%d)%s",
-		     vk_result_name(res), res, d->dedicated ? no_dedicated : "");
-	CHECK(vkBindImageMemory(d->device, d->image, d->memory, 0));
-}
-
-static VkBuffer host_buffer(struct demo *d, VkDeviceSize size,
-			    VkBufferUsageFlags usage, VkDeviceMemory *mem,
-			    void **map)
-{
-	VkBufferCreateInfo bci = {
-		.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-		.size = size,
-		.usage = usage,
-		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-	};
-	VkMemoryAllocateInfo mai = {
-		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-	};
-	VkMemoryRequirements mr;
-	VkBuffer buf;
-
-	CHECK(vkCreateBuffer(d->device, &bci, NULL, &buf));
-	vkGetBufferMemoryRequirements(d->device, buf, &mr);
-	mai.allocationSize = mr.size;
-	mai.memoryTypeIndex = memory_type(d, mr.memoryTypeBits,
-					  VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
-					  VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
-	CHECK(vkAllocateMemory(d->device, &mai, NULL, mem));
-	CHECK(vkBindBufferMemory(d->device, buf, *mem, 0));
-	CHECK(vkMapMemory(d->device, *mem, 0, VK_WHOLE_SIZE, 0, map));
-	return buf;
-}
-
-static VkCommandBuffer begin(struct demo *d)
-{
-	VkCommandBufferAllocateInfo ai = {
-		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-		.commandPool = d->pool,
-		.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-		.commandBufferCount = 1,
-	};
-	VkCommandBufferBeginInfo bi = {
-		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-		.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
-	};
-	VkCommandBuffer cb;
-
-	CHECK(vkAllocateCommandBuffers(d->device, &ai, &cb));
-	CHECK(vkBeginCommandBuffer(cb, &bi));
-	return cb;
-}
-
-static void submit_and_wait(struct demo *d, VkCommandBuffer cb)
-{
-	VkSubmitInfo si = {
-		.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-		.commandBufferCount = 1,
-		.pCommandBuffers = &cb,
-	};
-
-	CHECK(vkEndCommandBuffer(cb));
-	CHECK(vkQueueSubmit(d->queue, 1, &si, d->fence));
-	CHECK(vkWaitForFences(d->device, 1, &d->fence, VK_TRUE, UINT64_MAX));
-	CHECK(vkResetFences(d->device, 1, &d->fence));
-	vkFreeCommandBuffers(d->device, d->pool, 1, &cb);
+		tu_die("allocating exportable memory failed: %s (%d)%s",
+		       vkt_result_name(res), res,
+		       d->dedicated ? no_dedicated : "");
+	VKT_CHECK(vkBindImageMemory(dev, d->image, d->memory, 0));
 }
 
 static void destroy(struct demo *d)
 {
-	if (d->device) {
-		vkDeviceWaitIdle(d->device);
+	if (d->vk.device) {
+		vkDeviceWaitIdle(d->vk.device);
 		if (d->image)
-			vkDestroyImage(d->device, d->image, NULL);
+			vkDestroyImage(d->vk.device, d->image, NULL);
 		if (d->memory)
-			vkFreeMemory(d->device, d->memory, NULL);
-		if (d->fence)
-			vkDestroyFence(d->device, d->fence, NULL);
-		if (d->pool)
-			vkDestroyCommandPool(d->device, d->pool, NULL);
-		vkDestroyDevice(d->device, NULL);
+			vkFreeMemory(d->vk.device, d->memory, NULL);
 	}
-	if (d->instance)
-		vkDestroyInstance(d->instance, NULL);
+	vkt_destroy(&d->vk);
 }
 
 static void setup(struct demo *d, const char *mode)
@@ -613,63 +389,22 @@ static void on_signal(int sig)
  */
 static void render(struct demo *d)
 {
-	VkImageSubresourceRange range = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 };
-	VkImageMemoryBarrier bar = {
-		.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-		.dstAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-		.oldLayout = VK_IMAGE_LAYOUT_UNDEFINED,
-		.newLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-		.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-		.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-		.image = d->image,
-		.subresourceRange = range,
-	};
-	VkBufferImageCopy copy = {
-		.bufferRowLength = FIG_W,
-		.imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
-		.imageOffset = { FIG_X, FIG_Y, 0 },
-		.imageExtent = { FIG_W, FIG_H, 1 },
-	};
-	VkClearColorValue clear = { .float32 = {
+	const float clear[4] = {
 		frame_color.r / 255.0f, frame_color.g / 255.0f,
 		frame_color.b / 255.0f, frame_color.a / 255.0f,
-	} };
-	VkDeviceMemory smem;
-	VkCommandBuffer cb;
-	VkBuffer staging;
-	struct rgba *src;
+	};
+	const VkOffset2D at = { FIG_X, FIG_Y };
+	const VkExtent2D size = { FIG_W, FIG_H };
+	struct rgba *src = calloc(FIG_W * FIG_H, sizeof(*src));
 	double t0 = now_ms();
 
-	staging = host_buffer(d, (VkDeviceSize)FIG_W * FIG_H * 4,
-			      VK_BUFFER_USAGE_TRANSFER_SRC_BIT, &smem,
-			      (void **)&src);
+	if (!src)
+		tu_die("out of memory");
 	for (uint32_t y = 0; y < FIG_H; y++)
 		for (uint32_t x = 0; x < FIG_W; x++)
 			src[y * FIG_W + x] = expected(FIG_X + x, FIG_Y + y);
-
-	cb = begin(d);
-	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
-			     VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0,
-			     NULL, 1, &bar);
-	vkCmdClearColorImage(cb, d->image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-			     &clear, 1, &range);
-	bar.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
-	bar.oldLayout = VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL;
-	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
-			     VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0,
-			     NULL, 1, &bar);
-	vkCmdCopyBufferToImage(cb, staging, d->image,
-			       VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &copy);
-	bar.dstAccessMask = 0;
-	bar.newLayout = VK_IMAGE_LAYOUT_GENERAL;
-	bar.srcQueueFamilyIndex = d->queue_family;
-	bar.dstQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL;
-	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
-			     VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, NULL,
-			     0, NULL, 1, &bar);
-	submit_and_wait(d, cb);
-	vkDestroyBuffer(d->device, staging, NULL);
-	vkFreeMemory(d->device, smem, NULL);
+	VKT_CHECK(vkt_upload(&d->vk, d->image, clear, src, at, size));
+	free(src);
 	printf("rendered: clear + copy of the figure in %.1f ms; left in VK_IMAGE_LAYOUT_GENERAL, released to VK_QUEUE_FAMILY_EXTERNAL\n",
 	       now_ms() - t0);
 }
@@ -696,14 +431,14 @@ static int cmd_render(void)
 	       (uint64_t)d.size, d.dedicated ? " (dedicated)" : "");
 	render(&d);
 
-	res = d.get_handle(d.device, d.memory, HANDLE_TYPE, &h);
+	res = d.get_handle(d.vk.device, d.memory, HANDLE_TYPE, &h);
 	if (res != VK_SUCCESS)
-		fail("vkGetMemoryWin32HandleNV(OPAQUE_WIN32_KMT): %s (%d)",
-		     vk_result_name(res), res);
+		tu_die("vkGetMemoryWin32HandleNV(OPAQUE_WIN32_KMT): %s (%d)",
+		       vkt_result_name(res), res);
 	if (primeshare_handle_format(PRIMESHARE_GLOBAL_FROM_HANDLE(h), text,
 				     sizeof(text)) < 0)
-		fail("vkGetMemoryWin32HandleNV gave handle %p, not a primeshare handle",
-		     h);
+		tu_die("vkGetMemoryWin32HandleNV gave handle %p, not a primeshare handle",
+		       h);
 	printf("handle: %s\n", text);
 	printf("waiting: the handle lives until this process ends (end of standard input or a signal)\n");
 	fflush(stdout);
@@ -725,57 +460,6 @@ static int cmd_render(void)
 }
 
 /* receive ----------------------------------------------------------- */
-
-/* Copy the image into @px (WIDTH x HEIGHT pixels). */
-static void read_back(struct demo *d, struct rgba *px)
-{
-	VkImageSubresourceRange range = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 };
-	VkImageMemoryBarrier acquire = {
-		.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-		.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT,
-		.oldLayout = VK_IMAGE_LAYOUT_GENERAL,
-		.newLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
-		.srcQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL,
-		.dstQueueFamilyIndex = d->queue_family,
-		.image = d->image,
-		.subresourceRange = range,
-	};
-	VkBufferMemoryBarrier host = {
-		.sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
-		.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-		.dstAccessMask = VK_ACCESS_HOST_READ_BIT,
-		.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-		.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-		.size = VK_WHOLE_SIZE,
-	};
-	VkBufferImageCopy copy = {
-		.imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
-		.imageExtent = { WIDTH, HEIGHT, 1 },
-	};
-	VkDeviceSize size = (VkDeviceSize)WIDTH * HEIGHT * 4;
-	VkDeviceMemory bmem;
-	VkCommandBuffer cb;
-	VkBuffer buf;
-	void *map;
-
-	buf = host_buffer(d, size, VK_BUFFER_USAGE_TRANSFER_DST_BIT, &bmem,
-			  &map);
-	host.buffer = buf;
-	cb = begin(d);
-	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
-			     VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0,
-			     NULL, 1, &acquire);
-	vkCmdCopyImageToBuffer(cb, d->image,
-			       VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, buf, 1,
-			       &copy);
-	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
-			     VK_PIPELINE_STAGE_HOST_BIT, 0, 0, NULL, 1, &host,
-			     0, NULL);
-	submit_and_wait(d, cb);
-	memcpy(px, map, size);
-	vkDestroyBuffer(d->device, buf, NULL);
-	vkFreeMemory(d->device, bmem, NULL);
-}
 
 static int write_png(const char *path, const struct rgba *px)
 {
@@ -821,10 +505,10 @@ static int cmd_receive(const char *text, const char *out)
 	double t0, t1;
 
 	if (!px)
-		fail("out of memory");
+		tu_die("out of memory");
 	if (primeshare_handle_parse(text, &handle))
-		fail("'%s' is not a primeshare handle (psh- and 16 hex digits)",
-		     text);
+		tu_die("'%s' is not a primeshare handle (psh- and 16 hex digits)",
+		       text);
 	setup(&d, "receive");
 
 	t0 = now_ms();
@@ -832,7 +516,7 @@ static int cmd_receive(const char *text, const char *out)
 	printf("imported: %s into a %ux%u %s image, %s tiling, %" PRIu64 " bytes of memory%s\n",
 	       text, WIDTH, HEIGHT, FORMAT_NAME, tiling_name(d.tiling),
 	       (uint64_t)d.size, d.dedicated ? " (dedicated)" : "");
-	read_back(&d, px);
+	VKT_CHECK(vkt_read_back(&d.vk, d.image, WIDTH, HEIGHT, px));
 	for (uint32_t y = 0; y < HEIGHT; y++) {
 		for (uint32_t x = 0; x < WIDTH; x++) {
 			struct rgba want = expected(x, y), got = px[y * WIDTH + x];

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* SPDX-FileCopyrightText: 2026 The primeshare authors */
 /*
- * Helpers of the layer tests: TAP output, and Vulkan instances and devices
- * with a debug messenger that counts what the validation layer reports.
+ * The Vulkan helpers of the test, example and benchmark programs (vkt.c:
+ * a device and its queue, memory types, images and buffers, command
+ * buffers, names of results), and the layer tests' harness (harness.c:
+ * instances with a debug messenger that counts what the validation layer
+ * reports, the layers of VK_INSTANCE_LAYERS, what the environment
+ * expects).  Both are in tests/common/libcommon.a; a program that calls
+ * only vkt.c's functions links nothing of the harness.
  *
  * The tests run with the explicit manifest of the layer found through
  * VK_LAYER_PATH (tests/layer/run-tests.sh sets it up).  vkt_layers() puts
@@ -18,16 +23,10 @@
 #include <stdint.h>
 
 #include "primeshare_vulkan_nv.h"
+#include "util.h"
 
 #define VKT_LAYER PRIMESHARE_VULKAN_LAYER_NAME
 #define VKT_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-/* TAP */
-void vkt_ok(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void vkt_skip(const char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void vkt_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void vkt_bail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-int vkt_done(void);
 
 /* Messages of severity ERROR and WARNING the validation layer sent. */
 extern unsigned int vkt_validation_errors;
@@ -69,15 +68,71 @@ struct vkt {
 	VkCommandPool pool;
 };
 
-/* 0 on success; the VkResult of the failing call otherwise. */
+/*
+ * vkt_instance() (harness): an instance with VK_EXT_debug_utils and
+ * @exts, whose messenger counts the validation layer's messages.
+ * vkt_device(): a device with @exts, one queue of a graphics family (or
+ * else one that can copy) and a command pool.  0 on success; the VkResult
+ * of the failing call otherwise.
+ */
 VkResult vkt_instance(struct vkt *t, uint32_t api_version,
 		      const char *const *exts, uint32_t n);
 VkResult vkt_device(struct vkt *t, const char *const *exts, uint32_t n);
 void vkt_destroy(struct vkt *t);
 
+/* @call, or tu_die() naming it and its result. */
+#define VKT_CHECK(call) do {						\
+	VkResult vkt_res_ = (call);					\
+	if (vkt_res_ != VK_SUCCESS)					\
+		tu_die("%s failed: %s (%d)", #call,			\
+		       vkt_result_name(vkt_res_), vkt_res_);		\
+} while (0)
+/* The name of @res ("VK_ERROR_..."), or "VkResult" for one not listed. */
+const char *vkt_result_name(VkResult res);
+
 bool vkt_has_ext(const VkExtensionProperties *p, uint32_t n, const char *name);
+/*
+ * The extensions of @layer (NULL: the implementation's and the enabled
+ * layers'), of device @pd or, for VK_NULL_HANDLE, of the instance: an
+ * array of *@n to free(), and the VkResult of the enumeration in *@res
+ * (NULL on failure).
+ */
+VkExtensionProperties *vkt_extensions(VkPhysicalDevice pd, const char *layer,
+				      uint32_t *n, VkResult *res);
+/* Whether the device (instance) extensions of @layer (NULL: all) list @name. */
+bool vkt_device_has(VkPhysicalDevice pd, const char *layer, const char *name);
+bool vkt_instance_has(const char *layer, const char *name);
+/* Whether the loader finds instance layer @name. */
+bool vkt_has_layer(const char *name);
+/*
+ * The NV capability answer for a 2D RGBA8 image, optimal tiling, of
+ * @usage and handle type @type; VK_ERROR_EXTENSION_NOT_PRESENT if
+ * vkGetPhysicalDeviceExternalImageFormatPropertiesNV is missing.
+ */
+VkResult vkt_nv_caps(struct vkt *t, VkImageUsageFlags usage,
+		     VkExternalMemoryHandleTypeFlagsNV type,
+		     VkExternalImageFormatPropertiesNV *p);
+/* The first memory type of @bits with all of @want, or UINT32_MAX. */
 uint32_t vkt_memory_type(struct vkt *t, uint32_t bits,
 			 VkMemoryPropertyFlags want);
+
+/*
+ * Whether a 2D image as @want can be both exported and imported as the NV
+ * handle type @want->type, by the answer of
+ * vkGetPhysicalDeviceExternalImageFormatPropertiesNV (in *@p); if not,
+ * why, in @why.
+ */
+struct vkt_share_want {
+	VkFormat format;
+	VkImageTiling tiling;
+	VkImageUsageFlags usage;
+	VkExternalMemoryHandleTypeFlagsNV type;
+	uint32_t width, height;
+};
+bool vkt_nv_shareable(VkInstance instance, VkPhysicalDevice pd,
+		      const struct vkt_share_want *want,
+		      VkExternalImageFormatPropertiesNV *p, char *why,
+		      size_t size);
 
 /*
  * vkt_nv_open(): an instance with VK_NV_external_memory_capabilities and
@@ -103,6 +158,20 @@ VkBuffer vkt_buffer(struct vkt *t, VkDeviceSize size, const void *next);
  */
 VkImage vkt_nv_image(struct vkt *t, VkExternalMemoryHandleTypeFlagsNV types,
 		     uint32_t width, uint32_t height, VkImageUsageFlags usage);
+/*
+ * A buffer of @size bytes for @usage, bound to memory of the type @pick
+ * chooses among those the buffer allows (@bits; UINT32_MAX: none fits),
+ * and mapped if @map.  @out: the memory, its type and the mapping.  VK_NULL_HANDLE (and nothing left) on failure.
+ */
+typedef uint32_t vkt_pick_type(struct vkt *t, uint32_t bits, void *arg);
+struct vkt_buffer_memory {
+	VkDeviceMemory memory;
+	uint32_t type;
+	void *map;
+};
+VkBuffer vkt_buffer_in(struct vkt *t, VkDeviceSize size,
+		       VkBufferUsageFlags usage, vkt_pick_type *pick, void *arg,
+		       bool map, struct vkt_buffer_memory *out);
 /* A host-visible, coherent buffer of @size bytes, bound and mapped. */
 VkBuffer vkt_host_buffer(struct vkt *t, VkDeviceSize size,
 			 VkBufferUsageFlags usage, VkDeviceMemory *mem,
@@ -122,24 +191,35 @@ VkBuffer vkt_host_buffer(struct vkt *t, VkDeviceSize size,
 #define VKT_PIC_H 40
 uint32_t vkt_picture(uint32_t x, uint32_t y);
 VkResult vkt_draw_picture(struct vkt *t, VkImage image);
+/*
+ * How many pixels of @image (GENERAL, released by another process to
+ * VK_QUEUE_FAMILY_EXTERNAL) differ from the picture, the first of them
+ * shown as a TAP diagnostic after @what; -1 if it could not be read.
+ */
+int vkt_picture_mismatches(struct vkt *t, VkImage image, uint32_t width,
+			   uint32_t height, const char *what);
 
 /*
- * One message of @size bytes on a Unix socket, with up to VKT_MAX_FDS
- * descriptors (SCM_RIGHTS).  vkt_send: 0 or -1.  vkt_recv: the number of
- * descriptors that came (close-on-exec), or -1 when no whole message did
- * (any descriptors with it are closed).
+ * Clear @image (TRANSFER_DST usage, RGBA8) to @clear, copy the @size
+ * texels @pixels (RGBA8, tightly packed) to @at, and hand the image over
+ * in GENERAL, released to VK_QUEUE_FAMILY_EXTERNAL; waits for the queue.
  */
-#define VKT_MAX_FDS 4
-int vkt_send(int sock, const void *msg, size_t size, const int *fds, int nfds);
-int vkt_recv(int sock, void *msg, size_t size, int *fds, int max);
+VkResult vkt_upload(struct vkt *t, VkImage image, const float clear[4],
+		    const void *pixels, VkOffset2D at, VkExtent2D size);
+/*
+ * Acquire @image (GENERAL) from VK_QUEUE_FAMILY_EXTERNAL and copy its
+ * @width x @height RGBA8 texels into @out; waits for the queue.
+ */
+VkResult vkt_read_back(struct vkt *t, VkImage image, uint32_t width,
+		       uint32_t height, void *out);
 
+/*
+ * A one-time command buffer of the pool, begun (VK_NULL_HANDLE on
+ * failure); its end, submission, wait for the queue and freeing.
+ */
 VkCommandBuffer vkt_begin(struct vkt *t);
 VkResult vkt_submit(struct vkt *t, VkCommandBuffer cb);
 
-/* Open file descriptors of this process. */
-int vkt_fd_count(void);
-/* Mappings of this process (lines of /proc/self/maps). */
-int vkt_map_count(void);
 /* Live primeshare handles (debugfs stats), or -1 when not readable. */
 long vkt_primeshare_handles(void);
 /* dma-bufs of the system (debugfs dma_buf/bufinfo), or -1. */

@@ -54,20 +54,6 @@ const char *const caps_ext[1] = {
 	VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
 };
 
-void __attribute__((format(printf, 1, 2), noreturn))
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fprintf(stderr, "gpu_share: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
 /* --- probe ------------------------------------------------------------ */
 
 /* The devices a plain instance (no layers) finds; 0 if there is one. */

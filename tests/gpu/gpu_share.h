@@ -3,7 +3,7 @@
 /*
  * gpu_share: what its parts share (gpu_share.c says what the program does).
  *
- *   gpu_share.c          main, the probe, die()
+ *   gpu_share.c          main, the probe
  *   gpu_share_objects.c  what a process holds, the socket, Vulkan objects
  *   gpu_share_setup.c    the device, its description, the memory type
  *   gpu_share_peers.c    B, the importer, and A's side of the socket
@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tap.h"
 #include "vkt.h"
 
 #define FORMAT		VK_FORMAT_R8G8B8A8_UNORM
@@ -121,22 +122,6 @@ struct gs {
 	size_t shm_size;
 };
 
-void __attribute__((format(printf, 1, 2), noreturn))
-die(const char *fmt, ...);
-
-#define VK_CHECK(call) do {						\
-	VkResult res_ = (call);						\
-	if (res_ != VK_SUCCESS)						\
-		die("%s failed: VkResult %d", #call, res_);		\
-} while (0)
-
-static inline int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static inline uint32_t pattern(uint32_t x, uint32_t y, uint32_t seed)
 {
@@ -192,8 +177,6 @@ void open_device(struct gs *g);
 VkExternalMemoryFeatureFlagsNV nv_caps(struct gs *g,
 					      VkExternalMemoryHandleTypeFlagsNV type,
 					      VkExternalImageFormatPropertiesNV *out);
-bool device_has_in(VkPhysicalDevice pd, const char *layer,
-			  const char *name);
 
 /* gpu_share_peers.c */
 int hello(struct gs *g, int sock);

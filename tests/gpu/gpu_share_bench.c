@@ -5,19 +5,6 @@
 
 /* --- bench ------------------------------------------------------------ */
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, uint32_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 enum {
 	P_EXPORT, P_SEND, P_IMPORT, P_ICREATE, P_IALLOC, P_IBIND, P_IVIEW,
 	P_READ,
@@ -70,16 +57,16 @@ static int timed_share(struct gs *g, int sock, uint32_t seed, int record,
 	int fd;
 
 	if (image_create(g, &im, true, -1, g->type, 0) != VK_SUCCESS)
-		die("no exportable image");
+		tu_die("no exportable image");
 	fill(g, &im, seed, true);
 	memset(&m, 0, sizeof(m));
 	m.op = g->khr ? OP_TIME_SHARE_KHR : OP_TIME_SHARE;
 	m.seed = seed;
 	m.memory_type = im.type;
 	m.size = im.size;
-	t0 = now_ns();
+	t0 = tu_now_ns();
 	fd = export_fd(g, &im);
-	t1 = now_ns();
+	t1 = tu_now_ns();
 	ask(sock, &m, fd);
 	image_destroy(g, &im);
 	if (m.status || m.mismatches) {
@@ -115,30 +102,30 @@ int cmd_bench(const char *self, struct gs *g, uint32_t runs)
 	choose_type(g);
 	describe(g);
 	if (g->type == UINT32_MAX)
-		die("no %s memory type for an OPAQUE_WIN32 image",
-		    g->vram ? "video (device-local, not host-visible)" : "");
+		tu_die("no %s memory type for an OPAQUE_WIN32 image",
+		       g->vram ? "video (device-local, not host-visible)" : "");
 	setup_objects(g, true);
 	open_device_khr(&hand, g->dedicated);
 	hand.type = g->type;	/* the same driver's memory types */
 	setup_objects(&hand, true);
 	sock = start_importer(self, true);
 	if (hello(g, sock))
-		die("the importer could not set up");
+		tu_die("the importer could not set up");
 
 	shm = memfd_create("gpu_share", MFD_CLOEXEC);
 	if (shm < 0 || ftruncate(shm, pixel_bytes(g)))
-		die("memfd: %s", strerror(errno));
+		tu_die("memfd: %s", strerror(errno));
 	g->shm_size = pixel_bytes(g);
 	g->shm = mmap(NULL, g->shm_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      shm, 0);
 	if (g->shm == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
+		tu_die("mmap: %s", strerror(errno));
 	memset(g->shm, 0, g->shm_size);	/* no page faults in the runs */
 	memset(&m, 0, sizeof(m));
 	m.op = OP_SHM;
 	ask(sock, &m, shm);
 	if (m.status)
-		die("the importer could not map the shared memory");
+		tu_die("the importer could not map the shared memory");
 
 	/* One run of each, not counted: first-use costs. */
 	for (uint32_t r = 0; r <= runs; r++) {
@@ -160,16 +147,16 @@ int cmd_bench(const char *self, struct gs *g, uint32_t runs)
 
 		/* The copy path. */
 		if (image_create(g, &im, false, -1, UINT32_MAX, 0) != VK_SUCCESS)
-			die("no image");
+			tu_die("no image");
 		fill(g, &im, seed, false);
 		memset(&m, 0, sizeof(m));
 		m.op = OP_TIME_COPY;
 		m.seed = seed;
-		t0 = now_ns();
+		t0 = tu_now_ns();
 		readback(g, &im);
-		t1 = now_ns();
+		t1 = tu_now_ns();
 		memcpy(g->shm, g->host.map, pixel_bytes(g));
-		t2 = now_ns();
+		t2 = tu_now_ns();
 		ask(sock, &m, -1);
 		image_destroy(g, &im);
 		if (m.status || m.mismatches) {
@@ -190,7 +177,7 @@ int cmd_bench(const char *self, struct gs *g, uint32_t runs)
 
 	/* Bandwidth: the same memory in A and in B. */
 	if (image_create(g, &im, true, -1, g->type, 0) != VK_SUCCESS)
-		die("no exportable image");
+		tu_die("no exportable image");
 	fill(g, &im, 7, false);
 	a = bandwidth(g, &im);
 	cb = vkt_begin(&g->t);
@@ -208,7 +195,7 @@ int cmd_bench(const char *self, struct gs *g, uint32_t runs)
 			m.status, m.mismatches);
 	}
 	for (int p = 0; p < P_MAX; p++)
-		med[p] = median(ph[p], runs);
+		med[p] = tu_median(ph[p], runs);
 	printf("# gpu_share bench: %ux%u RGBA8 (%.1f MB), %u runs of each path, medians\n",
 	       g->width, g->height, pixel_bytes(g) / 1e6, runs);
 	for (int p = 0; p < P_MAX; p++) {

@@ -5,23 +5,6 @@
 
 /* --- check ------------------------------------------------------------ */
 
-/* Whether the instance extensions of @layer (NULL: all) include @name. */
-static bool instance_has(const char *layer, const char *name)
-{
-	VkExtensionProperties *p;
-	uint32_t n = 0;
-	bool has;
-
-	if (vkEnumerateInstanceExtensionProperties(layer, &n, NULL) < 0)
-		return false;
-	p = calloc(n + 1, sizeof(*p));
-	if (!p || vkEnumerateInstanceExtensionProperties(layer, &n, p) < 0)
-		die("out of memory");
-	has = vkt_has_ext(p, n, name);
-	free(p);
-	return has;
-}
-
 /* The three names, listed or not, on an instance with or without us. */
 static void check_extensions(bool with_layer)
 {
@@ -36,23 +19,23 @@ static void check_extensions(bool with_layer)
 		vkt_layers_unchecked();
 	else
 		unsetenv("VK_INSTANCE_LAYERS");
-	inst = instance_has(with_layer ? VKT_LAYER : NULL,
-			    VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME);
+	inst = vkt_instance_has(with_layer ? VKT_LAYER : NULL,
+				VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME);
 	/* The explicit layer lists its device extensions under its name. */
 	if (vkt_instance(&t, VK_API_VERSION_1_1, with_layer ? caps : NULL,
 			 with_layer) != VK_SUCCESS)
-		vkt_bail("vkCreateInstance %s", how);
-	mem = device_has_in(t.pd, with_layer ? VKT_LAYER : NULL,
-			    VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME);
-	win32 = device_has_in(t.pd, with_layer ? VKT_LAYER : NULL,
-			      VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME);
+		tap_bail("vkCreateInstance %s", how);
+	mem = vkt_device_has(t.pd, with_layer ? VKT_LAYER : NULL,
+			     VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME);
+	win32 = vkt_device_has(t.pd, with_layer ? VKT_LAYER : NULL,
+			       VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME);
 	vkt_destroy(&t);
-	vkt_ok(inst == with_layer, "%s: %s %s", how,
+	tap_ok(inst == with_layer, "%s: %s %s", how,
 	       VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
 	       inst ? "listed" : "absent");
-	vkt_ok(mem == with_layer, "%s: %s %s", how,
+	tap_ok(mem == with_layer, "%s: %s %s", how,
 	       VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME, mem ? "listed" : "absent");
-	vkt_ok(win32 == with_layer, "%s: %s %s", how,
+	tap_ok(win32 == with_layer, "%s: %s %s", how,
 	       VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME,
 	       win32 ? "listed" : "absent");
 }
@@ -103,13 +86,13 @@ static void check_caps(struct gs *g)
 	bool kmt_wanted = vkt_expect_kmt();
 	VkExternalMemoryHandleTypeFlagsNV kmt_seen = 0;
 
-	vkt_diag("driver, OPAQUE_FD: features 0x%x; layer, OPAQUE_WIN32: features 0x%x, compatible 0x%x, export from imported 0x%x",
+	tap_diag("driver, OPAQUE_FD: features 0x%x; layer, OPAQUE_WIN32: features 0x%x, compatible 0x%x, export from imported 0x%x",
 		 khr.externalMemoryFeatures, f, nv.compatibleHandleTypes,
 		 nv.exportFromImportedHandleTypes);
-	vkt_ok((f & both) == both,
+	tap_ok((f & both) == both,
 	       "OPAQUE_WIN32 is exportable and importable for a %ux%u RGBA8 storage image",
 	       g->width, g->height);
-	vkt_ok(!!(f & VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT_NV) == k_exp &&
+	tap_ok(!!(f & VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT_NV) == k_exp &&
 	       !!(f & VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT_NV) == k_imp &&
 	       !!(f & VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT_NV) == k_ded,
 	       "OPAQUE_WIN32's features are the driver's OPAQUE_FD features (exportable %d, importable %d, dedicated only %d)",
@@ -118,7 +101,7 @@ static void check_caps(struct gs *g)
 		if ((bit & KMT_TYPES) && nv_caps(g, bit, &kmt))
 			kmt_seen |= bit;
 	kmt_seen |= nv.compatibleHandleTypes & KMT_TYPES;
-	vkt_ok(!!kmt_seen == kmt_wanted,
+	tap_ok(!!kmt_seen == kmt_wanted,
 	       "the KMT types are %s (%s /dev/primeshare: expected %s)",
 	       kmt_seen ? "supported" : "unsupported",
 	       access("/dev/primeshare", F_OK) ? "no" : "with",
@@ -131,25 +114,25 @@ static void report_leaks(const char *who, const struct msg *before,
 	int64_t gpu = after->gpu_bytes - before->gpu_bytes;
 	int64_t rss = after->rss_kib - before->rss_kib;
 
-	vkt_diag("%s: descriptors %" PRId64 " -> %" PRId64 ", mappings %"
+	tap_diag("%s: descriptors %" PRId64 " -> %" PRId64 ", mappings %"
 		 PRId64 " -> %" PRId64 ", GPU memory %+" PRId64
 		 " bytes, RSS %+" PRId64 " KiB", who, before->fds, after->fds,
 		 before->maps, after->maps, gpu, rss);
-	vkt_ok(after->fds == before->fds,
+	tap_ok(after->fds == before->fds,
 	       "%s: no descriptor leaked (%" PRId64 " before, %" PRId64 " after)",
 	       who, before->fds, after->fds);
-	vkt_ok(after->maps <= before->maps + 4,
+	tap_ok(after->maps <= before->maps + 4,
 	       "%s: no mapping leaked (%" PRId64 " before, %" PRId64 " after)",
 	       who, before->maps, after->maps);
 	if (before->gpu_bytes < 0)
-		vkt_skip("no VK_EXT_memory_budget", "%s: no GPU memory leaked",
+		tap_skip("no VK_EXT_memory_budget", "%s: no GPU memory leaked",
 			 who);
 	else
-		vkt_ok(gpu < (int64_t)image,
+		tap_ok(gpu < (int64_t)image,
 		       "%s: no GPU memory leaked (%+" PRId64 " bytes, one image is %" PRIu64 ")",
 		       who, gpu, (uint64_t)image);
 	/* The cycles' pixels pass through 2 host buffers of one image each. */
-	vkt_ok(rss < 16384 + (int64_t)(image / 1024),
+	tap_ok(rss < 16384 + (int64_t)(image / 1024),
 	       "%s: resident memory did not grow (%+" PRId64 " KiB)", who, rss);
 }
 
@@ -169,21 +152,21 @@ int cmd_check(const char *self, struct gs *g, uint32_t cycles)
 	describe(g);
 	vkt_validation_selftest(&g->t);
 	check_caps(g);
-	vkt_ok(g->type != UINT32_MAX,
+	tap_ok(g->type != UINT32_MAX,
 	       "an OPAQUE_WIN32 image can be made in %s",
 	       g->vram ? "device-local memory that is not host-visible (video memory)" :
 			 "device memory");
 	if (g->type == UINT32_MAX) {
 		vkt_destroy(&g->t);
-		return vkt_done();
+		return tap_done();
 	}
 	setup_objects(g, false);
 
 	sock = start_importer(self, false);
 	if (hello(g, sock))
-		vkt_bail("the importer could not set up");
+		tap_bail("the importer could not set up");
 
-	t0 = now_ns();
+	t0 = tu_now_ns();
 	for (uint32_t i = 0; i < cycles; i++) {
 		struct image im;
 
@@ -195,7 +178,7 @@ int cmd_check(const char *self, struct gs *g, uint32_t cycles)
 			stats(g, &a0);
 		}
 		if (image_create(g, &im, true, -1, g->type, 0) != VK_SUCCESS)
-			vkt_bail("cycle %u: no exportable image", i);
+			tap_bail("cycle %u: no exportable image", i);
 		fill(g, &im, i + 1, true);
 		memset(&m, 0, sizeof(m));
 		m.op = OP_SHARE;
@@ -210,13 +193,13 @@ int cmd_check(const char *self, struct gs *g, uint32_t cycles)
 			bad_cycles++;
 			bad_pixels += m.mismatches;
 			if (bad_cycles <= 3)
-				vkt_diag("cycle %u: status %d, %u pixels wrong",
+				tap_diag("cycle %u: status %d, %u pixels wrong",
 					 i, m.status, m.mismatches);
 		}
 		done++;
 	}
-	vkt_diag("%u cycles in %.3f s", done, (now_ns() - t0) / 1e9);
-	vkt_ok(done == cycles && !bad_cycles,
+	tap_diag("%u cycles in %.3f s", done, (tu_now_ns() - t0) / 1e9);
+	tap_ok(done == cycles && !bad_cycles,
 	       "%u cycles: B imported A's fd and every pixel of every image was right (%u cycles wrong, %u pixels)",
 	       cycles, bad_cycles, bad_pixels);
 
@@ -229,15 +212,15 @@ int cmd_check(const char *self, struct gs *g, uint32_t cycles)
 	report_leaks("B (importer)", &b0, &b1, pixel_bytes(g));
 
 	rc = finish_importer(sock, &m);
-	vkt_ok(rc == 0, "B exited with status 0 (%d)", rc);
+	tap_ok(rc == 0, "B exited with status 0 (%d)", rc);
 	teardown_objects(g);
 	vkt_destroy(&g->t);
 	vkt_check_validation("A (exporter)");
 	if (vkt_validation_active())
-		vkt_ok(m.errors == 0, "B (importer): no validation errors (%u)",
+		tap_ok(m.errors == 0, "B (importer): no validation errors (%u)",
 		       m.errors);
 	else
-		vkt_skip("VK_LAYER_KHRONOS_validation not installed",
+		tap_skip("VK_LAYER_KHRONOS_validation not installed",
 			 "B (importer): no validation errors");
-	return vkt_done();
+	return tap_done();
 }

@@ -49,8 +49,8 @@ static int64_t gpu_bytes(struct gs *g)
 
 void stats(struct gs *g, struct msg *m)
 {
-	m->fds = vkt_fd_count();
-	m->maps = vkt_map_count();
+	m->fds = tu_fd_count();
+	m->maps = tu_map_count();
 	m->gpu_bytes = gpu_bytes(g);
 	m->rss_kib = rss_kib();
 	m->errors = vkt_validation_errors;
@@ -60,14 +60,14 @@ void stats(struct gs *g, struct msg *m)
 
 int send_msg(int sock, const struct msg *m, int fd)
 {
-	return vkt_send(sock, m, sizeof(*m), &fd, fd >= 0);
+	return tu_send(sock, m, sizeof(*m), &fd, fd >= 0);
 }
 
 /* The message, and the descriptor that came with it (or -1) in *fd. */
 int recv_msg(int sock, struct msg *m, int *fd)
 {
 	*fd = -1;
-	return vkt_recv(sock, m, sizeof(*m), fd, 1) < 0 ? -1 : 0;
+	return tu_recv(sock, m, sizeof(*m), fd, 1) < 0 ? -1 : 0;
 }
 
 /* --- Vulkan objects -------------------------------------------------- */
@@ -118,50 +118,47 @@ static uint32_t image_memory_type(struct gs *g, uint32_t bits)
 	return local != UINT32_MAX ? local : any;
 }
 
+struct buffer_want {
+	struct gs *g;
+	bool host, cached;
+};
+
+/* Host: visible and cached (or coherent), else visible; device: as images. */
+static uint32_t buffer_type(struct vkt *t, uint32_t bits, void *arg)
+{
+	const struct buffer_want *w = arg;
+	uint32_t type;
+
+	if (!w->host)
+		return image_memory_type(w->g, bits);
+	type = vkt_memory_type(t, bits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
+				(w->cached ? VK_MEMORY_PROPERTY_HOST_CACHED_BIT :
+				 VK_MEMORY_PROPERTY_HOST_COHERENT_BIT));
+	if (type == UINT32_MAX)
+		type = vkt_memory_type(t, bits,
+				       VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
+	return type;
+}
+
 static void buffer_create(struct gs *g, struct buffer *b, VkDeviceSize size,
 			  VkBufferUsageFlags usage, bool host, bool cached)
 {
-	VkBufferCreateInfo bci = {
-		.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-		.size = size,
-		.usage = usage,
-		.sharingMode = VK_SHARING_MODE_EXCLUSIVE,
-	};
-	VkMemoryAllocateInfo mai = {
-		.sType = VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO,
-	};
+	struct buffer_want want = { g, host, cached };
+	struct vkt_buffer_memory bm;
 	VkPhysicalDeviceMemoryProperties mp;
-	VkMemoryRequirements mr;
-	VkMemoryPropertyFlags want;
-	uint32_t type = UINT32_MAX;
 
 	memset(b, 0, sizeof(*b));
 	b->size = size;
-	VK_CHECK(vkCreateBuffer(g->t.device, &bci, NULL, &b->buffer));
-	vkGetBufferMemoryRequirements(g->t.device, b->buffer, &mr);
-	if (host) {
-		want = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
-		       (cached ? VK_MEMORY_PROPERTY_HOST_CACHED_BIT :
-				 VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
-		type = vkt_memory_type(&g->t, mr.memoryTypeBits, want);
-		if (type == UINT32_MAX)
-			type = vkt_memory_type(&g->t, mr.memoryTypeBits,
-					       VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT);
-	} else {
-		type = image_memory_type(g, mr.memoryTypeBits);
-	}
-	if (type == UINT32_MAX)
-		die("no memory type for a %s buffer", host ? "host" : "device");
+	b->buffer = vkt_buffer_in(&g->t, size, usage, buffer_type, &want,
+				  host, &bm);
+	if (!b->buffer)
+		tu_die("no %s buffer of %" PRIu64 " bytes",
+		       host ? "host" : "device", (uint64_t)size);
+	b->memory = bm.memory;
+	b->map = bm.map;
 	vkGetPhysicalDeviceMemoryProperties(g->t.pd, &mp);
-	b->coherent = mp.memoryTypes[type].propertyFlags &
+	b->coherent = mp.memoryTypes[bm.type].propertyFlags &
 		      VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
-	mai.allocationSize = mr.size;
-	mai.memoryTypeIndex = type;
-	VK_CHECK(vkAllocateMemory(g->t.device, &mai, NULL, &b->memory));
-	VK_CHECK(vkBindBufferMemory(g->t.device, b->buffer, b->memory, 0));
-	if (host)
-		VK_CHECK(vkMapMemory(g->t.device, b->memory, 0, VK_WHOLE_SIZE,
-				     0, &b->map));
 }
 
 static void buffer_destroy(struct gs *g, struct buffer *b)
@@ -185,9 +182,9 @@ void buffer_sync(struct gs *g, struct buffer *b, bool flush)
 	if (b->coherent)
 		return;
 	if (flush)
-		VK_CHECK(vkFlushMappedMemoryRanges(g->t.device, 1, &r));
+		VKT_CHECK(vkFlushMappedMemoryRanges(g->t.device, 1, &r));
 	else
-		VK_CHECK(vkInvalidateMappedMemoryRanges(g->t.device, 1, &r));
+		VKT_CHECK(vkInvalidateMappedMemoryRanges(g->t.device, 1, &r));
 }
 
 /*
@@ -260,7 +257,7 @@ VkResult image_create(struct gs *g, struct image *im, bool external,
 	};
 	bool dedicated = external && g->dedicated;
 	VkMemoryRequirements mr;
-	int64_t t0 = now_ns(), t1, t2, t3;
+	int64_t t0 = tu_now_ns(), t1, t2, t3;
 	VkResult res;
 
 	memset(im, 0, sizeof(*im));
@@ -271,7 +268,7 @@ VkResult image_create(struct gs *g, struct image *im, bool external,
 		if (dedicated)
 			ext.pNext = &ded_image;
 	}
-	VK_CHECK(vkCreateImage(g->t.device, &ici, NULL, &im->image));
+	VKT_CHECK(vkCreateImage(g->t.device, &ici, NULL, &im->image));
 	vkGetImageMemoryRequirements(g->t.device, im->image, &mr);
 	if (type == UINT32_MAX)
 		type = image_memory_type(g, mr.memoryTypeBits);
@@ -304,24 +301,24 @@ VkResult image_create(struct gs *g, struct image *im, bool external,
 		im->image = VK_NULL_HANDLE;
 		return VK_ERROR_INVALID_EXTERNAL_HANDLE;
 	}
-	t1 = now_ns();
+	t1 = tu_now_ns();
 	res = vkAllocateMemory(g->t.device, &mai, NULL, &im->memory);
 	if (res != VK_SUCCESS) {
 		vkDestroyImage(g->t.device, im->image, NULL);
 		memset(im, 0, sizeof(*im));
 		return res;
 	}
-	t2 = now_ns();
+	t2 = tu_now_ns();
 	im->size = mai.allocationSize;
 	im->type = type;
-	VK_CHECK(vkBindImageMemory(g->t.device, im->image, im->memory, 0));
-	t3 = now_ns();
+	VKT_CHECK(vkBindImageMemory(g->t.device, im->image, im->memory, 0));
+	t3 = tu_now_ns();
 	vci.image = im->image;
-	VK_CHECK(vkCreateImageView(g->t.device, &vci, NULL, &im->view));
+	VKT_CHECK(vkCreateImageView(g->t.device, &vci, NULL, &im->view));
 	im->step[S_CREATE] = t1 - t0;
 	im->step[S_ALLOC] = t2 - t1;
 	im->step[S_BIND] = t3 - t2;
-	im->step[S_VIEW] = now_ns() - t3;
+	im->step[S_VIEW] = tu_now_ns() - t3;
 	return VK_SUCCESS;
 }
 
@@ -345,7 +342,7 @@ static VkShaderModule shader(struct gs *g, const uint32_t *code, size_t size)
 	};
 	VkShaderModule m;
 
-	VK_CHECK(vkCreateShaderModule(g->t.device, &ci, NULL, &m));
+	VKT_CHECK(vkCreateShaderModule(g->t.device, &ci, NULL, &m));
 	return m;
 }
 
@@ -363,7 +360,7 @@ static VkPipeline pipeline(struct gs *g, const uint32_t *code, size_t size)
 	};
 	VkPipeline p;
 
-	VK_CHECK(vkCreateComputePipelines(g->t.device, VK_NULL_HANDLE, 1, &ci,
+	VKT_CHECK(vkCreateComputePipelines(g->t.device, VK_NULL_HANDLE, 1, &ci,
 					  NULL, &p));
 	vkDestroyShaderModule(g->t.device, ci.stage.module, NULL);
 	return p;
@@ -419,14 +416,14 @@ void setup_objects(struct gs *g, bool bench)
 	VkQueueFamilyProperties *qfp;
 	uint32_t nq = 0, bits;
 
-	VK_CHECK(vkCreateDescriptorSetLayout(g->t.device, &sci, NULL,
+	VKT_CHECK(vkCreateDescriptorSetLayout(g->t.device, &sci, NULL,
 					     &g->set_layout));
-	VK_CHECK(vkCreatePipelineLayout(g->t.device, &lci, NULL, &g->layout));
+	VKT_CHECK(vkCreatePipelineLayout(g->t.device, &lci, NULL, &g->layout));
 	g->fill = pipeline(g, gpu_share_fill_spv, sizeof(gpu_share_fill_spv));
 	g->read = pipeline(g, gpu_share_read_spv, sizeof(gpu_share_read_spv));
-	VK_CHECK(vkCreateDescriptorPool(g->t.device, &pci, NULL, &g->dpool));
+	VKT_CHECK(vkCreateDescriptorPool(g->t.device, &pci, NULL, &g->dpool));
 	dai.descriptorPool = g->dpool;
-	VK_CHECK(vkAllocateDescriptorSets(g->t.device, &dai, &g->set));
+	VKT_CHECK(vkAllocateDescriptorSets(g->t.device, &dai, &g->set));
 	buffer_create(g, &g->sums, sums, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
 		      false, false);
 	buffer_create(g, &g->host, pixel_bytes(g),
@@ -438,19 +435,19 @@ void setup_objects(struct gs *g, bool bench)
 	buffer_create(g, &g->scratch,
 		      fmin(fmax(8.0 * pixel_bytes(g), 64 << 20), 512 << 20),
 		      VK_BUFFER_USAGE_TRANSFER_DST_BIT, false, false);
-	VK_CHECK(vkCreateQueryPool(g->t.device, &qci, NULL, &g->queries));
+	VKT_CHECK(vkCreateQueryPool(g->t.device, &qci, NULL, &g->queries));
 	vkGetPhysicalDeviceProperties(g->t.pd, &props);
 	g->ts_period = props.limits.timestampPeriod;
 	vkGetPhysicalDeviceQueueFamilyProperties(g->t.pd, &nq, NULL);
 	qfp = calloc(nq, sizeof(*qfp));
 	if (!qfp)
-		die("out of memory");
+		tu_die("out of memory");
 	vkGetPhysicalDeviceQueueFamilyProperties(g->t.pd, &nq, qfp);
 	bits = g->t.queue_family < nq ?
 	       qfp[g->t.queue_family].timestampValidBits : 0;
 	free(qfp);
 	if (!bits)
-		die("the queue family has no timestamps: no bandwidth figures");
+		tu_die("the queue family has no timestamps: no bandwidth figures");
 	g->ts_mask = bits >= 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
 }
 
@@ -545,7 +542,7 @@ static void dispatch(struct gs *g, VkCommandBuffer cb, VkPipeline p,
 
 void submit(struct gs *g, VkCommandBuffer cb)
 {
-	VK_CHECK(vkt_submit(&g->t, cb));
+	VKT_CHECK(vkt_submit(&g->t, cb));
 }
 
 /* Release @im, written by a compute shader, to VK_QUEUE_FAMILY_EXTERNAL. */
@@ -722,7 +719,7 @@ double bandwidth(struct gs *g, struct image *im)
 				     1, &mb, 0, NULL, 0, NULL);
 	}
 	submit(g, cb);
-	VK_CHECK(vkGetQueryPoolResults(g->t.device, g->queries, 0,
+	VKT_CHECK(vkGetQueryPoolResults(g->t.device, g->queries, 0,
 				       2 * BW_PASSES, sizeof(ts), ts,
 				       sizeof(uint64_t),
 				       VK_QUERY_RESULT_64_BIT |

@@ -40,18 +40,18 @@ static void b_time_share(struct gs *g, struct msg *m, int fd)
 	VkCommandBuffer cb;
 	struct image im;
 
-	m->t[T_RECV] = now_ns();
+	m->t[T_RECV] = tu_now_ns();
 	m->t[T_COPIED] = m->t[T_RECV];
 	m->status = import(g, &im, fd, m);
 	if (m->status)
 		return;
-	m->t[T_BOUND] = now_ns();
+	m->t[T_BOUND] = tu_now_ns();
 	memcpy(m->step, im.step, sizeof(m->step));
 	cb = vkt_begin(&g->t);
 	acquire(g, cb, &im);
 	first_read(g, cb, &im);
 	submit(g, cb);
-	m->t[T_READ] = now_ns();
+	m->t[T_READ] = tu_now_ns();
 	m->mismatches = verify(g, &im, m->seed);
 	image_destroy(g, &im);
 }
@@ -65,19 +65,19 @@ static void b_time_copy(struct gs *g, struct msg *m)
 	VkCommandBuffer cb;
 	struct image im;
 
-	m->t[T_RECV] = now_ns();
+	m->t[T_RECV] = tu_now_ns();
 	if (!g->shm) {
 		m->status = -EINVAL;
 		return;
 	}
 	memcpy(g->host.map, g->shm, pixel_bytes(g));
 	buffer_sync(g, &g->host, true);
-	m->t[T_COPIED] = now_ns();
+	m->t[T_COPIED] = tu_now_ns();
 	if (image_create(g, &im, false, -1, UINT32_MAX, 0) != VK_SUCCESS) {
 		m->status = -ENOMEM;
 		return;
 	}
-	m->t[T_BOUND] = now_ns();
+	m->t[T_BOUND] = tu_now_ns();
 	cb = vkt_begin(&g->t);
 	barrier(cb, im.image, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, 0,
 		VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_WRITE_BIT,
@@ -94,7 +94,7 @@ static void b_time_copy(struct gs *g, struct msg *m)
 		VK_QUEUE_FAMILY_IGNORED);
 	first_read(g, cb, &im);
 	submit(g, cb);
-	m->t[T_READ] = now_ns();
+	m->t[T_READ] = tu_now_ns();
 	m->mismatches = verify(g, &im, m->seed);
 	image_destroy(g, &im);
 }
@@ -129,7 +129,7 @@ int importer(int sock, bool bench)
 	int fd;
 
 	if (recv_msg(sock, &m, &fd) || m.op != OP_HELLO)
-		die("importer: no hello");
+		tu_die("importer: no hello");
 	if (fd >= 0)
 		close(fd);
 	g.width = m.width;
@@ -149,7 +149,7 @@ int importer(int sock, bool bench)
 		   memcmp(mine.driver_uuid, m.driver_uuid, VK_UUID_SIZE) ?
 		   -ENODEV : 0;
 	if (send_msg(sock, &m, -1))
-		die("importer: send: %s", strerror(errno));
+		tu_die("importer: send: %s", strerror(errno));
 
 	while (!recv_msg(sock, &m, &fd)) {
 		bool takes_fd = m.op == OP_SHARE || m.op == OP_TIME_SHARE ||
@@ -212,9 +212,9 @@ int importer(int sock, bool bench)
 		}
 		stats(&g, &m);
 		if (send_msg(sock, &m, -1))
-			die("importer: send: %s", strerror(errno));
+			tu_die("importer: send: %s", strerror(errno));
 	}
-	die("importer: the exporter went away");
+	tu_die("importer: the exporter went away");
 }
 
 /* --- A, the exporter ------------------------------------------------- */
@@ -228,11 +228,11 @@ int start_importer(const char *self, bool bench)
 	char arg[16];
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
-		die("socketpair: %s", strerror(errno));
+		tu_die("socketpair: %s", strerror(errno));
 	fflush(stdout);
 	b_pid = fork();
 	if (b_pid < 0)
-		die("fork: %s", strerror(errno));
+		tu_die("fork: %s", strerror(errno));
 	if (!b_pid) {
 		int fd = dup(sv[1]);	/* without FD_CLOEXEC */
 
@@ -254,11 +254,11 @@ void ask(int sock, struct msg *m, int fd)
 	int none;
 
 	if (send_msg(sock, m, fd))
-		die("send to the importer: %s", strerror(errno));
+		tu_die("send to the importer: %s", strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	if (recv_msg(sock, m, &none))
-		die("the importer did not answer (op %u)", op);
+		tu_die("the importer did not answer (op %u)", op);
 	if (none >= 0)
 		close(none);
 }
@@ -274,10 +274,10 @@ int export_fd(struct gs *g, struct image *im)
 	int fd = -1;
 
 	if (g->khr) {
-		VK_CHECK(g->get_fd(g->t.device, &info, &fd));
+		VKT_CHECK(g->get_fd(g->t.device, &info, &fd));
 		return fd;
 	}
-	VK_CHECK(g->get_handle(g->t.device, im->memory, OPAQUE, &h));
+	VKT_CHECK(g->get_handle(g->t.device, im->memory, OPAQUE, &h));
 	return PRIMESHARE_FD_FROM_HANDLE(h);
 }
 

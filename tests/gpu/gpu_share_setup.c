@@ -6,26 +6,9 @@
 /* --- setup ----------------------------------------------------------- */
 
 /* Whether the driver (@layer NULL) or layer @layer lists device extension @name. */
-bool device_has_in(VkPhysicalDevice pd, const char *layer,
-			  const char *name)
-{
-	VkExtensionProperties *p;
-	uint32_t n = 0;
-	bool has;
-
-	if (vkEnumerateDeviceExtensionProperties(pd, layer, &n, NULL) < 0)
-		return false;
-	p = calloc(n + 1, sizeof(*p));
-	if (!p || vkEnumerateDeviceExtensionProperties(pd, layer, &n, p) < 0)
-		die("out of memory");
-	has = vkt_has_ext(p, n, name);
-	free(p);
-	return has;
-}
-
 static bool device_has(VkPhysicalDevice pd, const char *name)
 {
-	return device_has_in(pd, NULL, name);
+	return vkt_device_has(pd, NULL, name);
 }
 
 /*
@@ -43,7 +26,7 @@ VkExternalMemoryFeatureFlagsNV nv_caps(struct gs *g,
 	VkExternalImageFormatPropertiesNV p = { 0 };
 
 	if (!get)
-		die("vkGetPhysicalDeviceExternalImageFormatPropertiesNV is missing: is the layer there?");
+		tu_die("vkGetPhysicalDeviceExternalImageFormatPropertiesNV is missing: is the layer there?");
 	if (get(g->t.pd, FORMAT, VK_IMAGE_TYPE_2D, VK_IMAGE_TILING_OPTIMAL,
 		USAGE, 0, type, &p) != VK_SUCCESS)
 		memset(&p, 0, sizeof(p));
@@ -63,14 +46,14 @@ void open_device(struct gs *g)
 
 	res = vkt_instance(&g->t, VK_API_VERSION_1_1, caps_ext, 1);
 	if (res != VK_SUCCESS)
-		die("vkCreateInstance with %s: VkResult %d (is the layer on VK_LAYER_PATH?)",
-		    caps_ext[0], res);
+		tu_die("vkCreateInstance with %s: VkResult %d (is the layer on VK_LAYER_PATH?)",
+		       caps_ext[0], res);
 	g->dedicated = nv_caps(g, OPAQUE, NULL) &
 		       VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT_NV;
 	if (g->dedicated) {
 		if (!device_has(g->t.pd, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME))
-			die("the driver wants dedicated allocations for OPAQUE_WIN32 but has no %s",
-			    VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME);
+			tu_die("the driver wants dedicated allocations for OPAQUE_WIN32 but has no %s",
+			       VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME);
 		exts[n++] = VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME;
 	}
 	g->budget = device_has(g->t.pd, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
@@ -78,12 +61,12 @@ void open_device(struct gs *g)
 		exts[n++] = VK_EXT_MEMORY_BUDGET_EXTENSION_NAME;
 	res = vkt_device(&g->t, exts, n);
 	if (res != VK_SUCCESS)
-		die("vkCreateDevice with the NV extensions: VkResult %d", res);
+		tu_die("vkCreateDevice with the NV extensions: VkResult %d", res);
 	g->get_handle = (PFN_vkGetMemoryWin32HandleNV)
 		vkGetDeviceProcAddr(g->t.device, "vkGetMemoryWin32HandleNV");
 	if (!g->get_handle)
-		die("vkGetMemoryWin32HandleNV is missing with %s enabled",
-		    VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME);
+		tu_die("vkGetMemoryWin32HandleNV is missing with %s enabled",
+		       VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME);
 }
 
 /*
@@ -107,16 +90,16 @@ void open_device_khr(struct gs *g, bool dedicated)
 		free(layers);
 	}
 	if (res != VK_SUCCESS)
-		die("vkCreateInstance without layers: VkResult %d", res);
+		tu_die("vkCreateInstance without layers: VkResult %d", res);
 	res = vkt_device(&g->t, exts, 1);
 	if (res != VK_SUCCESS)
-		die("vkCreateDevice with %s: VkResult %d", exts[0], res);
+		tu_die("vkCreateDevice with %s: VkResult %d", exts[0], res);
 	g->khr = true;
 	g->dedicated = dedicated;
 	g->get_fd = (PFN_vkGetMemoryFdKHR)vkGetDeviceProcAddr(g->t.device,
 							     "vkGetMemoryFdKHR");
 	if (!g->get_fd)
-		die("vkGetMemoryFdKHR is missing with %s enabled", exts[0]);
+		tu_die("vkGetMemoryFdKHR is missing with %s enabled", exts[0]);
 }
 
 /* "# device: ..." lines: what this run ran on. */
@@ -135,18 +118,18 @@ void describe(struct gs *g)
 
 	vkGetPhysicalDeviceProperties2(g->t.pd, &p);
 	vkGetPhysicalDeviceMemoryProperties(g->t.pd, &mp);
-	vkt_diag("device: %s", pp->deviceName);
-	vkt_diag("driver: %s %s (Vulkan %u.%u.%u)", drv.driverName,
+	tap_diag("device: %s", pp->deviceName);
+	tap_diag("driver: %s %s (Vulkan %u.%u.%u)", drv.driverName,
 		 drv.driverInfo, VK_API_VERSION_MAJOR(pp->apiVersion),
 		 VK_API_VERSION_MINOR(pp->apiVersion),
 		 VK_API_VERSION_PATCH(pp->apiVersion));
 	for (uint32_t i = 0; i < mp.memoryHeapCount; i++)
-		vkt_diag("memory heap %u: %.1f GiB%s", i,
+		tap_diag("memory heap %u: %.1f GiB%s", i,
 			 mp.memoryHeaps[i].size / 1073741824.0,
 			 mp.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT ?
 			 ", DEVICE_LOCAL" : "");
 	if (g->type != UINT32_MAX)
-		vkt_diag("shared images: %ux%u RGBA8, memory type %u (%s) of heap %u%s",
+		tap_diag("shared images: %ux%u RGBA8, memory type %u (%s) of heap %u%s",
 			 g->width, g->height, g->type,
 			 memory_flags(mp.memoryTypes[g->type].propertyFlags,
 				      flags, sizeof(flags)),

@@ -14,13 +14,13 @@ noinst_PROGRAMS += tests/gpu/gpu_share
 tests_gpu_gpu_share_SOURCES = tests/gpu/gpu_share.h tests/gpu/gpu_share.c \
 	tests/gpu/gpu_share_objects.c tests/gpu/gpu_share_setup.c \
 	tests/gpu/gpu_share_peers.c tests/gpu/gpu_share_check.c \
-	tests/gpu/gpu_share_bench.c $(test_vulkan_common)
+	tests/gpu/gpu_share_bench.c
 nodist_tests_gpu_gpu_share_SOURCES = tests/gpu/gpu_share_fill.h \
 	tests/gpu/gpu_share_read.h
 tests_gpu_gpu_share_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/tests/gpu \
 	$(test_common_cppflags)
 tests_gpu_gpu_share_CFLAGS = $(AM_CFLAGS) $(VULKAN_CFLAGS)
-tests_gpu_gpu_share_LDADD = $(VULKAN_LIBS) -lm
+tests_gpu_gpu_share_LDADD = $(test_common_lib) $(VULKAN_LIBS) -lm
 BUILT_SOURCES += tests/gpu/gpu_share_fill.h tests/gpu/gpu_share_read.h
 CLEANFILES += tests/gpu/gpu_share_fill.h tests/gpu/gpu_share_read.h
 

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tap.h"
 #include "vkt.h"
 
 static const VkFormat formats[] = {
@@ -198,7 +199,7 @@ static void grid(struct vkt *t, VkExternalMemoryHandleTypeFlagBits khr_type)
 		      nv.externalMemoryFeatures || nv.compatibleHandleTypes ||
 		      nv.exportFromImportedHandleTypes))) {
 			if (!zero_bad++)
-				vkt_diag("type 0 differs: %s: %d vs %d",
+				tap_diag("type 0 differs: %s: %d vs %d",
 					 combo_text(&c), nres, pres);
 		}
 
@@ -247,31 +248,31 @@ static void grid(struct vkt *t, VkExternalMemoryHandleTypeFlagBits khr_type)
 				bad = nres != VK_ERROR_FORMAT_NOT_SUPPORTED;
 			}
 			if (bad && fd && !fd_bad++)
-				vkt_diag("type 0x%x differs: %s: %d (KHR %d) features 0x%x compat 0x%x from 0x%x",
+				tap_diag("type 0x%x differs: %s: %d (KHR %d) features 0x%x compat 0x%x from 0x%x",
 					 bit, combo_text(&c), nres, kres,
 					 nv.externalMemoryFeatures,
 					 nv.compatibleHandleTypes,
 					 nv.exportFromImportedHandleTypes);
 			if (bad && !fd && !kmt_bad++)
-				vkt_diag("type 0x%x differs: %s: %d", bit,
+				tap_diag("type 0x%x differs: %s: %d", bit,
 					 combo_text(&c), nres);
 		}
 	}
 
-	vkt_ok(!zero_bad,
+	tap_ok(!zero_bad,
 	       "handle type 0: identical to vkGetPhysicalDeviceImageFormatProperties (%u of %u combinations differ)",
 	       zero_bad, total);
-	vkt_ok(!fd_bad,
+	tap_ok(!fd_bad,
 	       "OPAQUE_WIN32 and D3D11_IMAGE: the driver's KHR answer for handle type 0x%x, translated (%u differ)",
 	       khr_type, fd_bad);
-	vkt_diag("%u of %u combinations shareable, %u exportable, %u dedicated-only",
+	tap_diag("%u of %u combinations shareable, %u exportable, %u dedicated-only",
 		 supported, total, exportable, dedicated);
 	if (kmt_types)
-		vkt_ok(!kmt_bad,
+		tap_ok(!kmt_bad,
 		       "KMT types: the same answer as the fd types, with /dev/primeshare (%u differ)",
 		       kmt_bad);
 	else
-		vkt_ok(!kmt_bad,
+		tap_ok(!kmt_bad,
 		       "KMT types: unsupported without /dev/primeshare or a dma-buf backend (%u differ)",
 		       kmt_bad);
 }
@@ -285,7 +286,7 @@ static void several_bits(struct vkt *t)
 		     VK_IMAGE_TILING_OPTIMAL, VK_IMAGE_USAGE_TRANSFER_DST_BIT, 0,
 		     VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV |
 		     VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_BIT_NV, &nv);
-	vkt_ok(res == VK_ERROR_FORMAT_NOT_SUPPORTED,
+	tap_ok(res == VK_ERROR_FORMAT_NOT_SUPPORTED,
 	       "more than one handle type bit: refused (VUID-07721) (%d)", res);
 }
 
@@ -331,7 +332,7 @@ static void dedicated_agrees(struct vkt *t)
 
 	res = vkt_device(t, exts, 2);
 	if (res != VK_SUCCESS) {
-		vkt_ok(false, "device with the NV extensions (%d)", res);
+		tap_ok(false, "device with the NV extensions (%d)", res);
 		return;
 	}
 	get_handle = (PFN_vkGetMemoryWin32HandleNV)
@@ -381,7 +382,7 @@ static void dedicated_agrees(struct vkt *t)
 		if (!!dr.requiresDedicatedAllocation == dedicated_only)
 			agree++;
 		else
-			vkt_diag("format %d: DEDICATED_ONLY %d, driver requires dedicated %d",
+			tap_diag("format %d: DEDICATED_ONLY %d, driver requires dedicated %d",
 				 cases[i].format, dedicated_only,
 				 dr.requiresDedicatedAllocation);
 		mai.allocationSize = mr.memoryRequirements.size;
@@ -408,10 +409,10 @@ static void dedicated_agrees(struct vkt *t)
 		}
 		vkDestroyImage(t->device, image, NULL);
 	}
-	vkt_ok(checked > 0 && agree == checked,
+	tap_ok(checked > 0 && agree == checked,
 	       "DEDICATED_ONLY agrees with the driver's requirement (%u of %u images)",
 	       agree, checked);
-	vkt_ok(checked > 0 && exported == checked,
+	tap_ok(checked > 0 && exported == checked,
 	       "every image reported EXPORTABLE was allocated, bound and exported with each of the types 0x%x (%u of %u)",
 	       FD_TYPES | (kmt_types ? KMT_TYPES : 0), exported, checked);
 }
@@ -484,7 +485,7 @@ static void backend_override(const char *expected)
 		bool want_kmt = kmt_types && i >= 2 && possible;
 		VkResult res = override_answer(names[i], &fd, &kmt);
 
-		vkt_ok(res == VK_SUCCESS && !!fd == possible &&
+		tap_ok(res == VK_SUCCESS && !!fd == possible &&
 		       !!kmt == want_kmt,
 		       "PRIMESHARE_LAYER_BACKEND=%s: OPAQUE_WIN32 %s, OPAQUE_WIN32_KMT %s (%d, features 0x%x, 0x%x)",
 		       names[i], possible ? "supported" : "unsupported",
@@ -506,12 +507,12 @@ int main(void)
 	vkt_check_backend();
 	res = vkt_instance(&t, VK_API_VERSION_1_1, caps, 1);
 	if (res != VK_SUCCESS)
-		vkt_bail("instance with VK_NV_external_memory_capabilities: %d", res);
+		tap_bail("instance with VK_NV_external_memory_capabilities: %d", res);
 	get_nv = (PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV)
 		vkGetInstanceProcAddr(t.instance,
 			"vkGetPhysicalDeviceExternalImageFormatPropertiesNV");
 	if (!get_nv)
-		vkt_bail("no vkGetPhysicalDeviceExternalImageFormatPropertiesNV");
+		tap_bail("no vkGetPhysicalDeviceExternalImageFormatPropertiesNV");
 
 	if (!strcmp(backend, "opaque-fd"))
 		khr_type = VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD_BIT;
@@ -531,5 +532,5 @@ int main(void)
 	vkt_destroy(&t);
 	backend_override(backend);
 	vkt_check_validation("capability queries");
-	return vkt_done();
+	return tap_done();
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tap.h"
 #include "vkt.h"
 
 /* An sType from a future extension (number 1000), unknown to everybody. */
@@ -70,7 +71,7 @@ static void chains(VkBaseOutStructure *ifront, VkBaseOutStructure *front,
 
 	ifront->pNext = (VkBaseOutStructure *)&nv_image;
 	res = make_image(ifront, &image);
-	vkt_ok(res == VK_SUCCESS,
+	tap_ok(res == VK_SUCCESS,
 	       "%s in front of VkExternalMemoryImageCreateInfoNV: vkCreateImage succeeds (%d)",
 	       what, res);
 	if (res != VK_SUCCESS)
@@ -81,14 +82,14 @@ static void chains(VkBaseOutStructure *ifront, VkBaseOutStructure *front,
 
 	front->pNext = (VkBaseOutStructure *)&nv_export;
 	res = vkAllocateMemory(t.device, &mai, NULL, &exported);
-	vkt_ok(res == VK_SUCCESS,
+	tap_ok(res == VK_SUCCESS,
 	       "%s in front of VkExportMemoryAllocateInfoNV: vkAllocateMemory succeeds (%d)",
 	       what, res);
 	if (res == VK_SUCCESS)
 		res = get_handle(t.device, exported,
 				 VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
 				 &h);
-	vkt_ok(res == VK_SUCCESS && PRIMESHARE_FD_FROM_HANDLE(h) >= 0,
+	tap_ok(res == VK_SUCCESS && PRIMESHARE_FD_FROM_HANDLE(h) >= 0,
 	       "%s: that memory is exportable: vkGetMemoryWin32HandleNV gives a descriptor (%d)",
 	       what, res);
 
@@ -96,14 +97,14 @@ static void chains(VkBaseOutStructure *ifront, VkBaseOutStructure *front,
 		nv_import.handle = h;
 		front->pNext = (VkBaseOutStructure *)&nv_import;
 		res = vkAllocateMemory(t.device, &mai, NULL, &imported);
-		vkt_ok(res == VK_SUCCESS,
+		tap_ok(res == VK_SUCCESS,
 		       "%s in front of VkImportMemoryWin32HandleInfoNV: the import succeeds (%d)",
 		       what, res);
 		if (res != VK_SUCCESS)
 			close(PRIMESHARE_FD_FROM_HANDLE(h));
 		else
 			res = vkBindImageMemory(t.device, image, imported, 0);
-		vkt_ok(res == VK_SUCCESS,
+		tap_ok(res == VK_SUCCESS,
 		       "%s: the NV image binds to the imported memory (%d)",
 		       what, res);
 	}
@@ -135,11 +136,11 @@ static void session(bool validated)
 		vkt_layers_unchecked();
 	res = vkt_nv_open(&t, VK_API_VERSION_1_2, exts, 2);
 	if (res != VK_SUCCESS)
-		vkt_bail("instance and device with the NV extensions: %d", res);
+		tap_bail("instance and device with the NV extensions: %d", res);
 	get_handle = (PFN_vkGetMemoryWin32HandleNV)
 		vkGetDeviceProcAddr(t.device, "vkGetMemoryWin32HandleNV");
 	if (!get_handle)
-		vkt_bail("no vkGetMemoryWin32HandleNV");
+		tap_bail("no vkGetMemoryWin32HandleNV");
 
 	if (validated)
 		chains((VkBaseOutStructure *)&stencil,
@@ -157,5 +158,5 @@ int main(void)
 	session(false);
 	session(true);
 	vkt_check_validation("registry structures in front of NV ones");
-	return vkt_done();
+	return tap_done();
 }

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tap.h"
 #include "vkt.h"
 
 #define W 64
@@ -325,7 +326,7 @@ static void open_side(struct vkt *t, const char *who)
 	VkResult res = vkt_nv_open(t, VK_API_VERSION_1_1, exts, above ? 2 : 3);
 
 	if (res != VK_SUCCESS)
-		vkt_bail("%s: instance and device: %d", who, res);
+		tap_bail("%s: instance and device: %d", who, res);
 }
 
 /*
@@ -339,7 +340,7 @@ static void validation_first(void)
 	char first[8192] = "", last[8192] = "", *copy, *dir, *save;
 
 	if (!path || !ours[0] || !ours[1])
-		vkt_bail("run through corpus-above.test (layer-env.sh)");
+		tap_bail("run through corpus-above.test (layer-env.sh)");
 	copy = strdup(path);
 	for (dir = strtok_r(copy, ":", &save); dir;
 	     dir = strtok_r(NULL, ":", &save)) {
@@ -378,7 +379,7 @@ int main(int argc, char **argv)
 	open_side(&b, "importer");
 	get_handle_a = (PFN_vkGetMemoryWin32HandleNV)
 		vkGetDeviceProcAddr(a.device, "vkGetMemoryWin32HandleNV");
-	vkt_ok(above ? !get_handle_a : get_handle_a != NULL,
+	tap_ok(above ? !get_handle_a : get_handle_a != NULL,
 	       "%s: vkGetMemoryWin32HandleNV %s", where,
 	       above ? "is hidden by the Linux validation layer above (win32 parts not run)" :
 		       "is there");
@@ -386,17 +387,17 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < VKT_ARRAY_SIZE(all_types); i++)
 		if (kind_of(all_types[i], &kinds[nkinds]))
 			nkinds++;
-	vkt_ok(nkinds > 0, "%s: %u handle types exportable and importable here",
+	tap_ok(nkinds > 0, "%s: %u handle types exportable and importable here",
 	       where, nkinds);
 	for (unsigned int i = 0; i < nkinds; i++) {
 		const struct kind *k = &kinds[i];
 
-		vkt_ok(!share_image(k),
+		tap_ok(!share_image(k),
 		       "%s: type 0x%x: an NV image%s %s", where, k->type,
 		       k->dedicated ? " (dedicated)" : "",
 		       above ? "on exportable memory" :
 			       "exported by one instance, imported by another");
-		vkt_ok(!share_plain(k, true),
+		tap_ok(!share_plain(k, true),
 		       "%s: type 0x%x: a plain image and a buffer on exportable memory%s",
 		       where, k->type, above ? "" :
 		       k->type == VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_KMT_BIT_NV ?
@@ -411,11 +412,11 @@ int main(int argc, char **argv)
 		pthread_join(th[i], &r);
 		bad += (uintptr_t)r;
 	}
-	vkt_ok(!bad, "%s: %d threads, %d cycles each of every share at once (%lu failed)",
+	tap_ok(!bad, "%s: %d threads, %d cycles each of every share at once (%lu failed)",
 	       where, THREADS, CYCLES, (unsigned long)bad);
 	vkt_destroy(&b);
 	vkt_destroy(&a);
 	vkt_check_validation(above ? "the corpus, validation above" :
 			     "the corpus, validation below");
-	return vkt_done();
+	return tap_done();
 }

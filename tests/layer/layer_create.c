@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tap.h"
 #include "vkt.h"
 
 static const char *const nv_caps[] = {
@@ -77,12 +78,12 @@ static void hidden_instance_commands(struct vkt *t, const char *api)
 	so = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
 	gipa = so ? (PFN_vkGetInstanceProcAddr)dlsym(so, "vkGetInstanceProcAddr") :
 		    NULL;
-	vkt_ok(gipa != NULL, "api %s: the layer's vkGetInstanceProcAddr (%s)",
+	tap_ok(gipa != NULL, "api %s: the layer's vkGetInstanceProcAddr (%s)",
 	       api, path);
 	for (size_t i = 0; gipa && i < VKT_ARRAY_SIZE(layer_only_instance_commands); i++) {
 		const char *name = layer_only_instance_commands[i];
 
-		vkt_ok(!gipa(t->instance, name),
+		tap_ok(!gipa(t->instance, name),
 		       "api %s: the layer's %s is NULL: the application did not enable its extension (LLP_LAYER_18)",
 		       api, name);
 	}
@@ -96,7 +97,7 @@ static void hidden_commands(struct vkt *d, const char *api)
 	for (size_t i = 0; i < VKT_ARRAY_SIZE(layer_only_device_commands); i++) {
 		const char *name = layer_only_device_commands[i];
 
-		vkt_ok(!vkGetDeviceProcAddr(d->device, name),
+		tap_ok(!vkGetDeviceProcAddr(d->device, name),
 		       "api %s: %s is NULL: the application did not enable its extension (LLP_LAYER_18)",
 		       api, name);
 	}
@@ -110,13 +111,13 @@ static void device_pointers(struct vkt *t, const char *api)
 	/* A device without the NV extensions. */
 	d = *t;
 	res = vkt_device(&d, NULL, 0);
-	vkt_ok(res == VK_SUCCESS, "api %s: device without NV extensions (%d)",
+	tap_ok(res == VK_SUCCESS, "api %s: device without NV extensions (%d)",
 	       api, res);
 	if (res == VK_SUCCESS) {
-		vkt_ok(!vkGetDeviceProcAddr(d.device, "vkGetMemoryWin32HandleNV"),
+		tap_ok(!vkGetDeviceProcAddr(d.device, "vkGetMemoryWin32HandleNV"),
 		       "api %s: vkGetMemoryWin32HandleNV is NULL on that device",
 		       api);
-		vkt_ok(vkGetDeviceProcAddr(d.device, "vkAllocateMemory") != NULL,
+		tap_ok(vkGetDeviceProcAddr(d.device, "vkAllocateMemory") != NULL,
 		       "api %s: vkAllocateMemory is there", api);
 		vkDestroyCommandPool(d.device, d.pool, NULL);
 		vkDestroyDevice(d.device, NULL);
@@ -125,10 +126,10 @@ static void device_pointers(struct vkt *t, const char *api)
 	/* VK_NV_external_memory alone. */
 	d = *t;
 	res = vkt_device(&d, nv_memory, 1);
-	vkt_ok(res == VK_SUCCESS, "api %s: device with VK_NV_external_memory (%d)",
+	tap_ok(res == VK_SUCCESS, "api %s: device with VK_NV_external_memory (%d)",
 	       api, res);
 	if (res == VK_SUCCESS) {
-		vkt_ok(!vkGetDeviceProcAddr(d.device, "vkGetMemoryWin32HandleNV"),
+		tap_ok(!vkGetDeviceProcAddr(d.device, "vkGetMemoryWin32HandleNV"),
 		       "api %s: vkGetMemoryWin32HandleNV still NULL without the win32 extension",
 		       api);
 		vkDestroyCommandPool(d.device, d.pool, NULL);
@@ -145,11 +146,11 @@ static void device_pointers(struct vkt *t, const char *api)
 	}
 	d = *t;
 	res = vkt_device(&d, nv_memory_fd, 2);
-	vkt_ok(res == VK_SUCCESS,
+	tap_ok(res == VK_SUCCESS,
 	       "api %s: device with VK_NV_external_memory and VK_KHR_external_memory_fd (%d)",
 	       api, res);
 	if (res == VK_SUCCESS) {
-		vkt_ok(vkGetDeviceProcAddr(d.device, "vkGetMemoryFdKHR") &&
+		tap_ok(vkGetDeviceProcAddr(d.device, "vkGetMemoryFdKHR") &&
 		       vkGetDeviceProcAddr(d.device, "vkGetMemoryFdPropertiesKHR"),
 		       "api %s: vkGetMemoryFdKHR and vkGetMemoryFdPropertiesKHR are there when the application enables VK_KHR_external_memory_fd",
 		       api);
@@ -160,11 +161,11 @@ static void device_pointers(struct vkt *t, const char *api)
 	/* Both. */
 	d = *t;
 	res = vkt_device(&d, nv_both, 2);
-	vkt_ok(res == VK_SUCCESS,
+	tap_ok(res == VK_SUCCESS,
 	       "api %s: device with VK_NV_external_memory and VK_NV_external_memory_win32 (%d)",
 	       api, res);
 	if (res == VK_SUCCESS) {
-		vkt_ok(vkGetDeviceProcAddr(d.device, "vkGetMemoryWin32HandleNV") != NULL,
+		tap_ok(vkGetDeviceProcAddr(d.device, "vkGetMemoryWin32HandleNV") != NULL,
 		       "api %s: vkGetMemoryWin32HandleNV is there once enabled",
 		       api);
 		vkDestroyCommandPool(d.device, d.pool, NULL);
@@ -174,7 +175,7 @@ static void device_pointers(struct vkt *t, const char *api)
 	/* The win32 extension without the one it depends on. */
 	d = *t;
 	res = vkt_device(&d, nv_win32_only, 1);
-	vkt_ok(res != VK_SUCCESS,
+	tap_ok(res != VK_SUCCESS,
 	       "api %s: VK_NV_external_memory_win32 alone is refused (%d)",
 	       api, res);
 	if (res == VK_SUCCESS)
@@ -189,15 +190,15 @@ static void with_api(uint32_t api_version)
 
 	/* An instance without VK_NV_external_memory_capabilities. */
 	res = vkt_instance(&t, api_version, NULL, 0);
-	vkt_ok(res == VK_SUCCESS, "api %s: instance without NV extensions (%d)",
+	tap_ok(res == VK_SUCCESS, "api %s: instance without NV extensions (%d)",
 	       api, res);
 	if (res == VK_SUCCESS) {
-		vkt_ok(!vkGetInstanceProcAddr(t.instance,
+		tap_ok(!vkGetInstanceProcAddr(t.instance,
 			"vkGetPhysicalDeviceExternalImageFormatPropertiesNV"),
 		       "api %s: vkGetPhysicalDeviceExternalImageFormatPropertiesNV is NULL",
 		       api);
 		res = vkt_device(&t, nv_memory, 1);
-		vkt_ok(res != VK_SUCCESS,
+		tap_ok(res != VK_SUCCESS,
 		       "api %s: VK_NV_external_memory refused without the capabilities extension (%d)",
 		       api, res);
 		if (res == VK_SUCCESS)
@@ -207,12 +208,12 @@ static void with_api(uint32_t api_version)
 	}
 
 	res = vkt_instance(&t, api_version, nv_caps, 1);
-	vkt_ok(res == VK_SUCCESS,
+	tap_ok(res == VK_SUCCESS,
 	       "api %s: instance with VK_NV_external_memory_capabilities (%d)",
 	       api, res);
 	if (res != VK_SUCCESS)
 		return;
-	vkt_ok(vkGetInstanceProcAddr(t.instance,
+	tap_ok(vkGetInstanceProcAddr(t.instance,
 		"vkGetPhysicalDeviceExternalImageFormatPropertiesNV") != NULL,
 	       "api %s: vkGetPhysicalDeviceExternalImageFormatPropertiesNV is there",
 	       api);
@@ -231,5 +232,5 @@ int main(void)
 	with_api(VK_API_VERSION_1_1);
 	with_api(VK_API_VERSION_1_3);
 	vkt_check_validation("instance and device creation");
-	return vkt_done();
+	return tap_done();
 }

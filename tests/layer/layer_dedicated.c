@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tap.h"
 #include "vkt.h"
 
 static struct vkt t;
@@ -37,7 +38,7 @@ static VkImage image(bool dedicated, bool nv_external)
 	VkImage img = VK_NULL_HANDLE;
 
 	if (vkCreateImage(t.device, &ici, NULL, &img) != VK_SUCCESS)
-		vkt_bail("vkCreateImage");
+		tap_bail("vkCreateImage");
 	return img;
 }
 
@@ -50,7 +51,7 @@ static VkBuffer buffer(bool dedicated)
 	VkBuffer buf = vkt_buffer(&t, 65536, &ded);
 
 	if (!buf)
-		vkt_bail("vkCreateBuffer");
+		tap_bail("vkCreateBuffer");
 	return buf;
 }
 
@@ -94,7 +95,7 @@ static bool device_with(const char *const *exts, uint32_t n)
 {
 	VkResult res = vkt_device(&t, exts, n);
 
-	vkt_ok(res == VK_SUCCESS, "a device with %s%s (%d)",
+	tap_ok(res == VK_SUCCESS, "a device with %s%s (%d)",
 	       exts[n - 1], n > 1 ? " and the NV external memory extensions" : "",
 	       res);
 	return res == VK_SUCCESS;
@@ -124,7 +125,7 @@ static void valid_use(void)
 		     &ma);
 	if (res == VK_SUCCESS)
 		res = vkBindImageMemory(t.device, a, ma, 0);
-	vkt_ok(res == VK_SUCCESS,
+	tap_ok(res == VK_SUCCESS,
 	       "a dedicated NV image binds to its dedicated, exportable memory (%d)",
 	       res);
 	if (res == VK_SUCCESS && get_handle)
@@ -136,7 +137,7 @@ static void valid_use(void)
 			     false, h, &mb);
 	if (res == VK_SUCCESS)
 		res = vkBindImageMemory(t.device, b, mb, 0);
-	vkt_ok(res == VK_SUCCESS,
+	tap_ok(res == VK_SUCCESS,
 	       "its handle imports as memory dedicated to a second image, which binds (%d)",
 	       res);
 
@@ -145,7 +146,7 @@ static void valid_use(void)
 		     NULL, &mbuf);
 	if (res == VK_SUCCESS)
 		res = vkBindBufferMemory(t.device, buf, mbuf, 0);
-	vkt_ok(res == VK_SUCCESS,
+	tap_ok(res == VK_SUCCESS,
 	       "a dedicated buffer binds to its dedicated memory (%d)", res);
 	vkDestroyImage(t.device, a, NULL);
 	vkDestroyImage(t.device, b, NULL);
@@ -168,19 +169,19 @@ static void rules(void)
 	vkGetBufferMemoryRequirements(t.device, dbuf, &br);
 
 	res = memory(mr.size, mr.memoryTypeBits, ded, dbuf, false, NULL, &m);
-	vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
+	tap_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
 	       "memory dedicated to an image and a buffer at once: refused (00649) (%d)",
 	       res);
 	vkFreeMemory(t.device, m, NULL);
 	res = memory(mr.size, mr.memoryTypeBits, plain, VK_NULL_HANDLE, false,
 		     NULL, &m);
-	vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
+	tap_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
 	       "memory dedicated to an image not created dedicated: refused (00650) (%d)",
 	       res);
 	vkFreeMemory(t.device, m, NULL);
 	res = memory(mr.size * 2, mr.memoryTypeBits, ded, VK_NULL_HANDLE, false,
 		     NULL, &m);
-	vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
+	tap_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
 	       "dedicated memory of another size than the image's: refused (00652) (%d)",
 	       res);
 	vkFreeMemory(t.device, m, NULL);
@@ -190,28 +191,28 @@ static void rules(void)
 		     false, NULL, &other);
 	if (res == VK_SUCCESS)
 		res = vkBindImageMemory(t.device, ded, other, 0);
-	vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
+	tap_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
 	       "a dedicated image bound to ordinary memory: refused (01050) (%d)",
 	       res);
 	res = memory(mr.size, mr.memoryTypeBits, ded, VK_NULL_HANDLE, false,
 		     NULL, &m);
 	if (res == VK_SUCCESS)
 		res = vkBindImageMemory(t.device, plain, m, 0);
-	vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
+	tap_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
 	       "another image bound to memory dedicated to an image: refused (01051) (%d)",
 	       res);
 	res = vkBindBufferMemory(t.device, dbuf, other, 0);
-	vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
+	tap_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
 	       "a dedicated buffer bound to ordinary memory: refused (01038) (%d)",
 	       res);
 	twin = image(true, false);
 	res = vkBindImageMemory(t.device, twin, m, 0);
-	vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
+	tap_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
 	       "a dedicated image of identical parameters bound to another's dedicated memory: refused, which KHR dedicated allocation below could not take (%d)",
 	       res);
 	vkDestroyImage(t.device, twin, NULL);
 	res = vkBindImageMemory(t.device, ded, m, 0);
-	vkt_ok(res == VK_SUCCESS,
+	tap_ok(res == VK_SUCCESS,
 	       "... and the dedicated image still binds to its own memory (%d)",
 	       res);
 	vkDestroyImage(t.device, ded, NULL);
@@ -243,11 +244,11 @@ int main(void)
 	vkt_layers(true);
 	res = vkt_instance(&t, VK_API_VERSION_1_1, caps, 1);
 	if (res != VK_SUCCESS)
-		vkt_bail("instance: %d", res);
+		tap_bail("instance: %d", res);
 	if (vkEnumerateDeviceExtensionProperties(t.pd, VKT_LAYER, &n, props) >= 0)
 		listed = vkt_has_ext(props, n,
 				     VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME);
-	vkt_ok(listed, "the layer lists VK_NV_dedicated_allocation");
+	tap_ok(listed, "the layer lists VK_NV_dedicated_allocation");
 	if (device_with(all, 3)) {
 		valid_use();
 		rules();
@@ -259,5 +260,5 @@ int main(void)
 	}
 	vkt_destroy(&t);
 	vkt_check_validation("NV dedicated allocation");
-	return vkt_done();
+	return tap_done();
 }

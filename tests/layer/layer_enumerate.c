@@ -15,49 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tap.h"
 #include "vkt.h"
 
-static VkExtensionProperties *instance_exts(const char *layer, uint32_t *n,
-					    VkResult *res)
-{
-	VkExtensionProperties *p;
-
-	*n = 0;
-	*res = vkEnumerateInstanceExtensionProperties(layer, n, NULL);
-	if (*res != VK_SUCCESS)
-		return NULL;
-	p = calloc(*n + 1, sizeof(*p));
-	*res = vkEnumerateInstanceExtensionProperties(layer, n, p);
-	return p;
-}
-
-static VkExtensionProperties *device_exts(VkPhysicalDevice pd,
-					  const char *layer, uint32_t *n,
-					  VkResult *res)
-{
-	VkExtensionProperties *p;
-
-	*n = 0;
-	*res = vkEnumerateDeviceExtensionProperties(pd, layer, n, NULL);
-	if (*res != VK_SUCCESS)
-		return NULL;
-	p = calloc(*n + 1, sizeof(*p));
-	*res = vkEnumerateDeviceExtensionProperties(pd, layer, n, p);
-	return p;
-}
-
-static bool has_layer(const char *name)
-{
-	VkLayerProperties p[64];
-	uint32_t n = VKT_ARRAY_SIZE(p);
-
-	if (vkEnumerateInstanceLayerProperties(&n, p) < 0)
-		return false;
-	for (uint32_t i = 0; i < n; i++)
-		if (!strcmp(p[i].layerName, name))
-			return true;
-	return false;
-}
 
 static uint32_t driver_device_ext_count;
 
@@ -72,15 +32,15 @@ static void without_layer(void)
 	VkResult res;
 
 	vkt_layers(false);
-	p = instance_exts(NULL, &n, &res);
-	vkt_ok(res == VK_SUCCESS &&
+	p = vkt_extensions(VK_NULL_HANDLE, NULL, &n, &res);
+	tap_ok(res == VK_SUCCESS &&
 	       !vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME),
 	       "without the layer: no VK_NV_external_memory_capabilities (%u instance extensions)",
 	       n);
 	free(p);
 
 	res = vkt_instance(&t, VK_API_VERSION_1_1, caps, 1);
-	vkt_ok(res == VK_ERROR_EXTENSION_NOT_PRESENT,
+	tap_ok(res == VK_ERROR_EXTENSION_NOT_PRESENT,
 	       "without the layer: enabling it fails with VK_ERROR_EXTENSION_NOT_PRESENT (%d)",
 	       res);
 	if (res == VK_SUCCESS)
@@ -88,14 +48,14 @@ static void without_layer(void)
 
 	res = vkt_instance(&t, VK_API_VERSION_1_1, NULL, 0);
 	if (res != VK_SUCCESS)
-		vkt_bail("no Vulkan instance without the layer: %d", res);
-	p = device_exts(t.pd, NULL, &n, &res);
-	vkt_ok(res == VK_SUCCESS &&
+		tap_bail("no Vulkan instance without the layer: %d", res);
+	p = vkt_extensions(t.pd, NULL, &n, &res);
+	tap_ok(res == VK_SUCCESS &&
 	       !vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME) &&
 	       !vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME),
 	       "without the layer: the driver has no NV external memory (%u device extensions)",
 	       n);
-	vkt_diag("driver: VK_KHR_external_memory_fd %s, VK_EXT_external_memory_dma_buf %s, VK_EXT_external_memory_host %s",
+	tap_diag("driver: VK_KHR_external_memory_fd %s, VK_EXT_external_memory_dma_buf %s, VK_EXT_external_memory_host %s",
 		 vkt_has_ext(p, n, VK_KHR_EXTERNAL_MEMORY_FD_EXTENSION_NAME) ? "yes" : "no",
 		 vkt_has_ext(p, n, VK_EXT_EXTERNAL_MEMORY_DMA_BUF_EXTENSION_NAME) ? "yes" : "no",
 		 vkt_has_ext(p, n, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME) ? "yes" : "no");
@@ -103,7 +63,7 @@ static void without_layer(void)
 	free(p);
 	/* The loader answers for a layer it knows, enabled or not. */
 	res = vkEnumerateDeviceExtensionProperties(t.pd, VKT_LAYER, &n, NULL);
-	vkt_ok(res == VK_SUCCESS && n == 3,
+	tap_ok(res == VK_SUCCESS && n == 3,
 	       "without the layer enabled: a query for its name still lists its 3 device extensions from the manifest (%d, %u)",
 	       res, n);
 	vkt_destroy(&t);
@@ -120,10 +80,10 @@ static void with_layer(void)
 	VkResult res;
 
 	vkt_layers(true);
-	vkt_ok(has_layer(VKT_LAYER), "the explicit manifest is found");
+	tap_ok(vkt_has_layer(VKT_LAYER), "the explicit manifest is found");
 
-	p = instance_exts(VKT_LAYER, &n, &res);
-	vkt_ok(res == VK_SUCCESS && n == 1 &&
+	p = vkt_extensions(VK_NULL_HANDLE, VKT_LAYER, &n, &res);
+	tap_ok(res == VK_SUCCESS && n == 1 &&
 	       !strcmp(p[0].extensionName,
 		       VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME) &&
 	       p[0].specVersion == VK_NV_EXTERNAL_MEMORY_CAPABILITIES_SPEC_VERSION,
@@ -134,9 +94,9 @@ static void with_layer(void)
 	/* Without the capabilities extension the device ones cannot be enabled. */
 	res = vkt_instance(&t, VK_API_VERSION_1_1, NULL, 0);
 	if (res != VK_SUCCESS)
-		vkt_bail("no Vulkan instance with the layer: %d", res);
-	p = device_exts(t.pd, VKT_LAYER, &n, &res);
-	vkt_ok(res == VK_SUCCESS && n == 1 &&
+		tap_bail("no Vulkan instance with the layer: %d", res);
+	p = vkt_extensions(t.pd, VKT_LAYER, &n, &res);
+	tap_ok(res == VK_SUCCESS && n == 1 &&
 	       vkt_has_ext(p, n, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME),
 	       "instance without VK_NV_external_memory_capabilities: the layer lists only VK_NV_dedicated_allocation, which needs nothing else (%u)",
 	       n);
@@ -145,9 +105,9 @@ static void with_layer(void)
 
 	res = vkt_instance(&t, VK_API_VERSION_1_1, caps, 1);
 	if (res != VK_SUCCESS)
-		vkt_bail("no Vulkan instance with the layer: %d", res);
-	p = device_exts(t.pd, VKT_LAYER, &n, &res);
-	vkt_ok(res == VK_SUCCESS && n == 3 &&
+		tap_bail("no Vulkan instance with the layer: %d", res);
+	p = vkt_extensions(t.pd, VKT_LAYER, &n, &res);
+	tap_ok(res == VK_SUCCESS && n == 3 &&
 	       vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME) &&
 	       vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME) &&
 	       vkt_has_ext(p, n, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME),
@@ -157,13 +117,13 @@ static void with_layer(void)
 
 	n = 1;
 	res = vkEnumerateDeviceExtensionProperties(t.pd, VKT_LAYER, &n, &one);
-	vkt_ok(res == VK_INCOMPLETE && n == 1,
+	tap_ok(res == VK_INCOMPLETE && n == 1,
 	       "a short buffer for the layer's list gives VK_INCOMPLETE (%d, %u)",
 	       res, n);
 
 	/* LLP_LAYER_16: a query not naming the layer is the driver's. */
-	p = device_exts(t.pd, NULL, &n, &res);
-	vkt_ok(res == VK_SUCCESS &&
+	p = vkt_extensions(t.pd, NULL, &n, &res);
+	tap_ok(res == VK_SUCCESS &&
 	       !vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME) &&
 	       !vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME) &&
 	       n == driver_device_ext_count,
@@ -171,8 +131,8 @@ static void with_layer(void)
 	       n, driver_device_ext_count);
 	free(p);
 
-	p = instance_exts(NULL, &n, &res);
-	vkt_ok(res == VK_SUCCESS,
+	p = vkt_extensions(VK_NULL_HANDLE, NULL, &n, &res);
+	tap_ok(res == VK_SUCCESS,
 	       "the loader's own instance list (the layer explicit: %s)",
 	       vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME) ?
 	       "listed" : "listed under the layer only");
@@ -203,7 +163,7 @@ static void implicit(void)
 	bool ok;
 
 	if (!env_dir || !*env_dir) {
-		vkt_skip("LAYER_ENV_DIR not set (run through enumerate.test)",
+		tap_skip("LAYER_ENV_DIR not set (run through enumerate.test)",
 			 "implicit layer");
 		return;
 	}
@@ -220,16 +180,16 @@ static void implicit(void)
 	unsetenv("VK_LOADER_LAYERS_DISABLE");
 
 	vkt_layers(false);
-	p = instance_exts(NULL, &n, &res);
-	vkt_ok(res == VK_SUCCESS &&
+	p = vkt_extensions(VK_NULL_HANDLE, NULL, &n, &res);
+	tap_ok(res == VK_SUCCESS &&
 	       vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME),
 	       "implicit: the loader lists VK_NV_external_memory_capabilities");
 	free(p);
 	res = vkt_instance(&t, VK_API_VERSION_1_1, NULL, 0);
-	vkt_ok(res == VK_SUCCESS, "implicit: an instance (%d)", res);
+	tap_ok(res == VK_SUCCESS, "implicit: an instance (%d)", res);
 	if (res == VK_SUCCESS) {
-		p = device_exts(t.pd, NULL, &n, &res);
-		vkt_ok(res == VK_SUCCESS &&
+		p = vkt_extensions(t.pd, NULL, &n, &res);
+		tap_ok(res == VK_SUCCESS &&
 		       vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME) &&
 		       vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME),
 		       "implicit: the loader lists both NV device extensions, from the manifest, on any instance");
@@ -239,7 +199,7 @@ static void implicit(void)
 
 	/* Implicit, the layer does the work, not just the listing. */
 	res = vkt_instance(&t, VK_API_VERSION_1_1, caps, 1);
-	vkt_ok(res == VK_SUCCESS,
+	tap_ok(res == VK_SUCCESS,
 	       "implicit: an instance with VK_NV_external_memory_capabilities (%d)",
 	       res);
 	if (res == VK_SUCCESS) {
@@ -254,12 +214,12 @@ static void implicit(void)
 				VK_IMAGE_USAGE_TRANSFER_SRC_BIT, 0,
 				VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
 				&nv) : VK_ERROR_EXTENSION_NOT_PRESENT;
-		vkt_ok(res == VK_SUCCESS && (nv.externalMemoryFeatures &
+		tap_ok(res == VK_SUCCESS && (nv.externalMemoryFeatures &
 			VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT_NV),
 		       "implicit: the layer answers the NV capability query itself (%d, features 0x%x)",
 		       res, nv.externalMemoryFeatures);
 		res = vkt_device(&t, nv_exts, 2);
-		vkt_ok(res == VK_SUCCESS &&
+		tap_ok(res == VK_SUCCESS &&
 		       vkGetDeviceProcAddr(t.device, "vkGetMemoryWin32HandleNV"),
 		       "implicit: a device with both NV extensions and vkGetMemoryWin32HandleNV (%d)",
 		       res);
@@ -267,18 +227,18 @@ static void implicit(void)
 	}
 
 	setenv("PRIMESHARE_LAYER_DISABLE", "1", 1);
-	p = instance_exts(NULL, &n, &res);
+	p = vkt_extensions(VK_NULL_HANDLE, NULL, &n, &res);
 	ok = res == VK_SUCCESS &&
 	     !vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME);
 	free(p);
 	res = vkt_instance(&t, VK_API_VERSION_1_1, NULL, 0);
 	if (res == VK_SUCCESS) {
-		p = device_exts(t.pd, NULL, &n, &res);
+		p = vkt_extensions(t.pd, NULL, &n, &res);
 		ok = ok && !vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME);
 		free(p);
 		vkt_destroy(&t);
 	}
-	vkt_ok(ok, "implicit: PRIMESHARE_LAYER_DISABLE=1 turns it off");
+	tap_ok(ok, "implicit: PRIMESHARE_LAYER_DISABLE=1 turns it off");
 	unsetenv("PRIMESHARE_LAYER_DISABLE");
 
 	/* Back to layer-env.sh's isolation. */
@@ -296,5 +256,5 @@ int main(void)
 	with_layer();
 	implicit();
 	vkt_check_validation("enumeration");
-	return vkt_done();
+	return tap_done();
 }

@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tap.h"
 #include "vkt.h"
 
 #define W 64
@@ -48,7 +49,7 @@ static VkImage make_image(void)
 	VkImage image = VK_NULL_HANDLE;
 
 	if (vkCreateImage(t.device, &ici, NULL, &image) != VK_SUCCESS)
-		vkt_bail("vkCreateImage with VkExternalMemoryImageCreateInfoNV");
+		tap_bail("vkCreateImage with VkExternalMemoryImageCreateInfoNV");
 	return image;
 }
 
@@ -134,31 +135,31 @@ static void forbidden_chains(VkMemoryRequirements *mr, uint32_t type)
 			if (res == VK_SUCCESS)
 				vkFreeMemory(t.device, mem, NULL);
 		}
-		vkt_ok(res == cases[i].want, "%s (%d)", cases[i].what, res);
+		tap_ok(res == cases[i].want, "%s (%d)", cases[i].what, res);
 	}
 
 	mai.pNext = NULL;
 	if (vkAllocateMemory(t.device, &mai, NULL, &plain) != VK_SUCCESS)
-		vkt_bail("plain vkAllocateMemory");
+		tap_bail("plain vkAllocateMemory");
 	res = get_handle(t.device, plain,
 			 VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV, &h);
-	vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
+	tap_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
 	       "handle: memory allocated without export refused (01326) (%d)",
 	       res);
 	vkFreeMemory(t.device, plain, NULL);
 
 	mai.pNext = &nv_export;
 	if (vkAllocateMemory(t.device, &mai, NULL, &mem) != VK_SUCCESS)
-		vkt_bail("exportable vkAllocateMemory");
+		tap_bail("exportable vkAllocateMemory");
 	res = get_handle(t.device, mem,
 			 VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_BIT_NV, &h);
-	vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
+	tap_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
 	       "handle: a type not in the export's handleTypes refused (01326) (%d)",
 	       res);
 	res = get_handle(t.device, mem,
 			 VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV |
 			 VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_BIT_NV, &h);
-	vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
+	tap_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
 	       "handle: two handle types at once refused (%d)", res);
 	vkFreeMemory(t.device, mem, NULL);
 }
@@ -320,7 +321,7 @@ static void same_process(VkMemoryRequirements *mr, uint32_t type)
 			    VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV |
 			    VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_BIT_NV,
 			    &ma);
-	vkt_ok(res == VK_SUCCESS,
+	tap_ok(res == VK_SUCCESS,
 	       "export: memory with VkExportMemoryAllocateInfoNV (OPAQUE_WIN32 | D3D11_IMAGE) and VkExportMemoryWin32HandleInfoNV (%d)",
 	       res);
 	if (res != VK_SUCCESS)
@@ -329,30 +330,30 @@ static void same_process(VkMemoryRequirements *mr, uint32_t type)
 	res = get_handle(t.device, ma,
 			 VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV, &h);
 	fd = PRIMESHARE_FD_FROM_HANDLE(h);
-	vkt_ok(res == VK_SUCCESS && fd > 2,
+	tap_ok(res == VK_SUCCESS && fd > 2,
 	       "export: vkGetMemoryWin32HandleNV(OPAQUE_WIN32) gives a file descriptor (%d, fd %d)",
 	       res, fd);
 	res = import_memory(mr, type, h, &mb);
-	vkt_ok(res == VK_SUCCESS,
+	tap_ok(res == VK_SUCCESS,
 	       "import: VkImportMemoryWin32HandleInfoNV of that handle (%d)", res);
 	if (res != VK_SUCCESS) {
 		close(fd);
 		vkFreeMemory(t.device, ma, NULL);
 		return;
 	}
-	vkt_ok(fcntl(fd, F_GETFD) < 0,
+	tap_ok(fcntl(fd, F_GETFD) < 0,
 	       "import: the driver took ownership of the descriptor");
 	vkBindImageMemory(t.device, b, mb, 0);
 	clear_and_read(a, b, pixels);
 	for (int i = 0; i < W * H; i++)
 		if (pixels[i] != 0xff0080ffu)
 			wrong++;
-	vkt_ok(!wrong, "a GPU clear through the exporter's image reads back through the importer's (%d of %d pixels wrong, first 0x%08x)",
+	tap_ok(!wrong, "a GPU clear through the exporter's image reads back through the importer's (%d of %d pixels wrong, first 0x%08x)",
 	       wrong, W * H, pixels[0]);
 
 	res = get_handle(t.device, ma,
 			 VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_BIT_NV, &h);
-	vkt_ok(res == VK_SUCCESS && PRIMESHARE_FD_FROM_HANDLE(h) >= 0,
+	tap_ok(res == VK_SUCCESS && PRIMESHARE_FD_FROM_HANDLE(h) >= 0,
 	       "export: D3D11_IMAGE gives a descriptor too (%d)", res);
 	if (res == VK_SUCCESS)
 		close(PRIMESHARE_FD_FROM_HANDLE(h));
@@ -380,7 +381,7 @@ static void kmt_same_process(VkMemoryRequirements *mr, uint32_t type)
 	VkResult res;
 
 	if (!kmt) {
-		vkt_skip("no KMT types here", "KMT: one handle per memory, an import, the rules");
+		tap_skip("no KMT types here", "KMT: one handle per memory, an import, the rules");
 		return;
 	}
 	res = export_memory(mr, type,
@@ -388,37 +389,37 @@ static void kmt_same_process(VkMemoryRequirements *mr, uint32_t type)
 			    VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_KMT_BIT_NV,
 			    &ma);
 	if (res != VK_SUCCESS) {
-		vkt_ok(false, "KMT: exportable memory (%d)", res);
+		tap_ok(false, "KMT: exportable memory (%d)", res);
 		return;
 	}
 	res = get_handle(t.device, ma,
 			 VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_KMT_BIT_NV, &h1);
 	get_handle(t.device, ma,
 		   VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_KMT_BIT_NV, &h2);
-	vkt_ok(res == VK_SUCCESS && h1 && h1 == h2,
+	tap_ok(res == VK_SUCCESS && h1 && h1 == h2,
 	       "KMT: vkGetMemoryWin32HandleNV gives one handle per memory (%d, 0x%llx, 0x%llx)",
 	       res, (unsigned long long)PRIMESHARE_GLOBAL_FROM_HANDLE(h1),
 	       (unsigned long long)PRIMESHARE_GLOBAL_FROM_HANDLE(h2));
 	res = get_handle(t.device, ma,
 			 VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_KMT_BIT_NV, &h3);
-	vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
+	tap_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
 	       "KMT: D3D11_IMAGE_KMT of memory that holds no image refused (%d)",
 	       res);
 	imp.handle = h1;
 	res = vkAllocateMemory(t.device, &mai, NULL, &mb);
-	vkt_ok(res == VK_SUCCESS, "KMT: import in the same process (%d)", res);
+	tap_ok(res == VK_SUCCESS, "KMT: import in the same process (%d)", res);
 	if (res == VK_SUCCESS)
 		vkFreeMemory(t.device, mb, NULL);
 	vkFreeMemory(t.device, ma, NULL);
 	res = vkAllocateMemory(t.device, &mai, NULL, &mb);
-	vkt_ok(res == VK_ERROR_INVALID_EXTERNAL_HANDLE,
+	tap_ok(res == VK_ERROR_INVALID_EXTERNAL_HANDLE,
 	       "KMT: the handle ended with vkFreeMemory: import refused (%d)",
 	       res);
 	if (res == VK_SUCCESS)
 		vkFreeMemory(t.device, mb, NULL);
 	imp.handle = NULL;
 	res = vkAllocateMemory(t.device, &mai, NULL, &mb);
-	vkt_ok(res == VK_ERROR_INVALID_EXTERNAL_HANDLE,
+	tap_ok(res == VK_ERROR_INVALID_EXTERNAL_HANDLE,
 	       "KMT: import of handle 0 refused (%d)", res);
 	if (res == VK_SUCCESS)
 		vkFreeMemory(t.device, mb, NULL);
@@ -432,8 +433,8 @@ struct residue {
 
 static void residue(struct residue *r)
 {
-	r->fds = vkt_fd_count();
-	r->maps = vkt_map_count();
+	r->fds = tu_fd_count();
+	r->maps = tu_map_count();
 	r->handles = vkt_primeshare_handles();
 	r->dmabufs = vkt_dmabuf_count();
 }
@@ -488,16 +489,16 @@ static void cycles(VkMemoryRequirements *mr, uint32_t type, unsigned int n,
 		done++;
 	}
 	residue(&after);
-	vkt_ok(done == n, "%s: %u export and import cycles (%u done)", name, n,
+	tap_ok(done == n, "%s: %u export and import cycles (%u done)", name, n,
 	       done);
-	vkt_ok(after.fds == before.fds && after.maps == before.maps,
+	tap_ok(after.fds == before.fds && after.maps == before.maps,
 	       "%s: no file descriptor or mapping left behind (fds %d, %d; mappings %d, %d)",
 	       name, before.fds, after.fds, before.maps, after.maps);
 	if (before.dmabufs < 0)
-		vkt_skip("no debugfs dma_buf/bufinfo here",
+		tap_skip("no debugfs dma_buf/bufinfo here",
 			 "%s: no dma-buf left behind", name);
 	else
-		vkt_ok(after.dmabufs == before.dmabufs &&
+		tap_ok(after.dmabufs == before.dmabufs &&
 		       (strcmp(vkt_expected_backend(), "opaque-fd") ?
 			peak_dmabufs > before.dmabufs : true),
 		       "%s: no dma-buf left behind (%ld before, %ld after, %ld while shared)",
@@ -505,10 +506,10 @@ static void cycles(VkMemoryRequirements *mr, uint32_t type, unsigned int n,
 	if (!is_kmt)
 		return;
 	if (before.handles < 0) {
-		vkt_ok(false, "%s: debugfs primeshare/stats is not readable", name);
+		tap_ok(false, "%s: debugfs primeshare/stats is not readable", name);
 		return;
 	}
-	vkt_ok(after.handles == before.handles && peak == before.handles + 1,
+	tap_ok(after.handles == before.handles && peak == before.handles + 1,
 	       "%s: primeshare handles back to %ld (%ld after, %ld while shared)",
 	       name, before.handles, after.handles, peak);
 }
@@ -568,36 +569,24 @@ static void release_twice(void)
 	_exit(vkt_validation_errors ? 3 : 0);
 }
 
+static void handover_child(void *arg)
+{
+	(void)arg;
+	setenv("PRIMESHARE_LAYER_DEBUG", "1", 1);
+	release_twice();
+}
+
 static void handover_warning(void)
 {
 	char out[16384], *p;
-	int pipefd[2], status, warnings = 0;
-	size_t len = 0;
-	ssize_t n;
-	pid_t pid;
+	int status, warnings = 0;
 
-	if (pipe(pipefd))
-		vkt_bail("pipe");
-	fflush(stdout);
-	pid = fork();
-	if (!pid) {
-		close(pipefd[0]);
-		dup2(pipefd[1], 2);
-		if (!freopen("/dev/null", "w", stdout))
-			_exit(4);
-		setenv("PRIMESHARE_LAYER_DEBUG", "1", 1);
-		release_twice();
-	}
-	close(pipefd[1]);
-	while (len < sizeof(out) - 1 &&
-	       (n = read(pipefd[0], out + len, sizeof(out) - 1 - len)) > 0)
-		len += n;
-	out[len] = 0;
-	close(pipefd[0]);
-	waitpid(pid, &status, 0);
+	if (tu_capture_stderr(handover_child, NULL, out, sizeof(out),
+			      &status) < 0)
+		tap_bail("running a child process");
 	for (p = out; (p = strstr(p, "handed over in layout")); p++)
 		warnings++;
-	vkt_ok(WIFEXITED(status) && !WEXITSTATUS(status) && warnings == 1,
+	tap_ok(WIFEXITED(status) && !WEXITSTATUS(status) && warnings == 1,
 	       "PRIMESHARE_LAYER_DEBUG=1: one warning for the release in TRANSFER_SRC, none for GENERAL (%d, status %d)",
 	       warnings, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
@@ -622,14 +611,14 @@ int main(void)
 	handover_warning();
 	res = vkt_instance(&t, VK_API_VERSION_1_1, caps, 1);
 	if (res != VK_SUCCESS)
-		vkt_bail("instance: %d", res);
+		tap_bail("instance: %d", res);
 	res = vkt_device(&t, exts, 2);
 	if (res != VK_SUCCESS)
-		vkt_bail("device: %d", res);
+		tap_bail("device: %d", res);
 	get_handle = (PFN_vkGetMemoryWin32HandleNV)
 		vkGetDeviceProcAddr(t.device, "vkGetMemoryWin32HandleNV");
 	if (!get_handle)
-		vkt_bail("no vkGetMemoryWin32HandleNV");
+		tap_bail("no vkGetMemoryWin32HandleNV");
 
 	image = make_image();
 	vkGetImageMemoryRequirements(t.device, image, &mr);
@@ -650,5 +639,5 @@ int main(void)
 		       "OPAQUE_WIN32_KMT");
 	vkt_destroy(&t);
 	vkt_check_validation("export and import");
-	return vkt_done();
+	return tap_done();
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tap.h"
 #include "vkt.h"
 
 #define FAKE "VK_LAYER_PRIMESHARE_test_native_nv"
@@ -26,7 +27,6 @@ static const char *const exts[] = {
 static void run(bool native)
 {
 	const char *who = native ? "native driver" : "no native driver";
-	PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV get;
 	PFN_vkGetMemoryWin32HandleNV get_handle;
 	VkExternalImageFormatPropertiesNV nv;
 	HANDLE h = NULL;
@@ -36,23 +36,19 @@ static void run(bool native)
 	vkt_layers_with(true, native ? FAKE : NULL);
 	res = vkt_instance(&t, VK_API_VERSION_1_1, caps, 1);
 	if (res != VK_SUCCESS) {
-		vkt_ok(false, "%s: instance (%d)", who, res);
+		tap_ok(false, "%s: instance (%d)", who, res);
 		return;
 	}
-	get = (PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV)
-		vkGetInstanceProcAddr(t.instance,
-			"vkGetPhysicalDeviceExternalImageFormatPropertiesNV");
-	memset(&nv, 0, sizeof(nv));
-	res = get(t.pd, VK_FORMAT_R8G8B8A8_UNORM, VK_IMAGE_TYPE_2D,
-		  VK_IMAGE_TILING_OPTIMAL, VK_IMAGE_USAGE_TRANSFER_SRC_BIT, 0,
-		  VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV, &nv);
+	res = vkt_nv_caps(&t, VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+			  VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
+			  &nv);
 	if (native)
-		vkt_ok(res == VK_SUCCESS &&
+		tap_ok(res == VK_SUCCESS &&
 		       nv.imageFormatProperties.maxArrayLayers == 77,
 		       "%s: the capability query reaches the driver (maxArrayLayers %u)",
 		       who, nv.imageFormatProperties.maxArrayLayers);
 	else
-		vkt_ok(res == VK_SUCCESS &&
+		tap_ok(res == VK_SUCCESS &&
 		       nv.imageFormatProperties.maxArrayLayers != 77 &&
 		       (nv.externalMemoryFeatures &
 			VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT_NV),
@@ -60,7 +56,7 @@ static void run(bool native)
 		       who, nv.imageFormatProperties.maxArrayLayers);
 
 	res = vkt_device(&t, exts, 2);
-	vkt_ok(res == VK_SUCCESS, "%s: device with both NV extensions (%d)",
+	tap_ok(res == VK_SUCCESS, "%s: device with both NV extensions (%d)",
 	       who, res);
 	if (res == VK_SUCCESS) {
 		get_handle = (PFN_vkGetMemoryWin32HandleNV)
@@ -70,7 +66,7 @@ static void run(bool native)
 			res = get_handle ? get_handle(t.device, VK_NULL_HANDLE,
 				VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
 				&h) : VK_ERROR_EXTENSION_NOT_PRESENT;
-			vkt_ok(res == VK_SUCCESS && h == (HANDLE)(intptr_t)0x5ec7e7,
+			tap_ok(res == VK_SUCCESS && h == (HANDLE)(intptr_t)0x5ec7e7,
 			       "%s: vkGetMemoryWin32HandleNV is the driver's (%p)",
 			       who, h);
 			/* The same through the instance's dispatch. */
@@ -81,29 +77,16 @@ static void run(bool native)
 			res = get_handle ? get_handle(t.device, VK_NULL_HANDLE,
 				VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
 				&h) : VK_ERROR_EXTENSION_NOT_PRESENT;
-			vkt_ok(res == VK_SUCCESS && h == (HANDLE)(intptr_t)0x5ec7e7,
+			tap_ok(res == VK_SUCCESS && h == (HANDLE)(intptr_t)0x5ec7e7,
 			       "%s: vkGetMemoryWin32HandleNV from vkGetInstanceProcAddr reaches the driver (%p)",
 			       who, h);
 		} else {
-			vkt_ok(get_handle != NULL,
+			tap_ok(get_handle != NULL,
 			       "%s: vkGetMemoryWin32HandleNV is the layer's",
 			       who);
 		}
 	}
 	vkt_destroy(&t);
-}
-
-static bool has_layer(const char *name)
-{
-	VkLayerProperties p[64];
-	uint32_t n = VKT_ARRAY_SIZE(p);
-
-	if (vkEnumerateInstanceLayerProperties(&n, p) < 0)
-		return false;
-	for (uint32_t i = 0; i < n; i++)
-		if (!strcmp(p[i].layerName, name))
-			return true;
-	return false;
 }
 
 /*
@@ -128,7 +111,6 @@ static void memory_only(void)
 		.pNext = &exp,
 		.allocationSize = 65536,
 	};
-	PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV get;
 	PFN_vkGetMemoryWin32HandleNV get_handle;
 	VkDeviceMemory exported = VK_NULL_HANDLE, imported = VK_NULL_HANDLE;
 	VkExternalImageFormatPropertiesNV nv;
@@ -141,22 +123,18 @@ static void memory_only(void)
 	res = vkt_instance(&t, VK_API_VERSION_1_1, caps, 1);
 	unsetenv("FAKE_NATIVE_NO_WIN32");
 	if (res != VK_SUCCESS) {
-		vkt_ok(false, "%s: instance (%d)", who, res);
+		tap_ok(false, "%s: instance (%d)", who, res);
 		return;
 	}
-	get = (PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV)
-		vkGetInstanceProcAddr(t.instance,
-			"vkGetPhysicalDeviceExternalImageFormatPropertiesNV");
-	memset(&nv, 0, sizeof(nv));
-	res = get(t.pd, VK_FORMAT_R8G8B8A8_UNORM, VK_IMAGE_TYPE_2D,
-		  VK_IMAGE_TILING_OPTIMAL, VK_IMAGE_USAGE_TRANSFER_SRC_BIT, 0,
-		  VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV, &nv);
-	vkt_ok(res == VK_SUCCESS &&
+	res = vkt_nv_caps(&t, VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+			  VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
+			  &nv);
+	tap_ok(res == VK_SUCCESS &&
 	       nv.imageFormatProperties.maxArrayLayers != 77,
 	       "%s: the layer answers the capability query, for the memory it will make (maxArrayLayers %u)",
 	       who, nv.imageFormatProperties.maxArrayLayers);
 	res = vkt_device(&t, exts, 2);
-	vkt_ok(res == VK_SUCCESS, "%s: device with both NV extensions (%d)",
+	tap_ok(res == VK_SUCCESS, "%s: device with both NV extensions (%d)",
 	       who, res);
 	if (res != VK_SUCCESS) {
 		vkt_destroy(&t);
@@ -170,7 +148,7 @@ static void memory_only(void)
 		res = get_handle ? get_handle(t.device, exported,
 			VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV, &h) :
 			VK_ERROR_EXTENSION_NOT_PRESENT;
-	vkt_ok(res == VK_SUCCESS && h != (HANDLE)(intptr_t)0x5ec7e7 &&
+	tap_ok(res == VK_SUCCESS && h != (HANDLE)(intptr_t)0x5ec7e7 &&
 	       PRIMESHARE_FD_FROM_HANDLE(h) >= 0,
 	       "%s: NV-exportable memory and the layer's vkGetMemoryWin32HandleNV (%d, %p)",
 	       who, res, h);
@@ -178,7 +156,7 @@ static void memory_only(void)
 		imp.handle = h;
 		mai.pNext = &imp;
 		res = vkAllocateMemory(t.device, &mai, NULL, &imported);
-		vkt_ok(res == VK_SUCCESS,
+		tap_ok(res == VK_SUCCESS,
 		       "%s: the handle imports, and no win32 structure reaches the driver (%d)",
 		       who, res);
 	}
@@ -189,10 +167,10 @@ static void memory_only(void)
 
 int main(void)
 {
-	vkt_ok(has_layer(FAKE), "the test layer %s is found", FAKE);
+	tap_ok(vkt_has_layer(FAKE), "the test layer %s is found", FAKE);
 	run(false);
 	run(true);
 	memory_only();
 	vkt_check_validation("stepping aside");
-	return vkt_done();
+	return tap_done();
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tap.h"
 #include "vkt.h"
 
 #define SIZE 65536u
@@ -81,7 +82,7 @@ static VkImage plain_image(void)
 
 	can_be_external = driver_external_image(&ici);
 	if (vkCreateImage(t.device, &ici, NULL, &image) != VK_SUCCESS)
-		vkt_bail("vkCreateImage of a plain image");
+		tap_bail("vkCreateImage of a plain image");
 	return image;
 }
 
@@ -90,7 +91,7 @@ static VkBuffer plain_buffer(void)
 	VkBuffer buffer = vkt_buffer(&t, SIZE, NULL);
 
 	if (!buffer)
-		vkt_bail("vkCreateBuffer of a plain buffer");
+		tap_bail("vkCreateBuffer of a plain buffer");
 	return buffer;
 }
 
@@ -138,7 +139,7 @@ static void images(void)
 		res = vkBindImageMemory(t.device, a, exported, 0);
 	if (!can_be_external) {
 		/* The driver cannot: refused, never an invalid bind below. */
-		vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
+		tap_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
 		       "a plain image the driver cannot make external of the backend's type 0x%x: binding it to NV-exportable memory is refused (VUID-vkBindImageMemory-memory-02728) (%d)",
 		       backend_type(), res);
 		vkDestroyImage(t.device, a, NULL);
@@ -146,7 +147,7 @@ static void images(void)
 		vkFreeMemory(t.device, exported, NULL);
 		return;
 	}
-	vkt_ok(res == VK_SUCCESS,
+	tap_ok(res == VK_SUCCESS,
 	       "a plain image binds to NV-exportable memory (%d)", res);
 	if (res == VK_SUCCESS)
 		res = get_handle(t.device, exported,
@@ -156,7 +157,7 @@ static void images(void)
 		res = shared_memory(&mr, &h, &imported);
 	if (res == VK_SUCCESS)
 		res = vkBindImageMemory(t.device, b, imported, 0);
-	vkt_ok(res == VK_SUCCESS,
+	tap_ok(res == VK_SUCCESS,
 	       "a plain image binds to memory imported by VkImportMemoryWin32HandleInfoNV (%d)",
 	       res);
 	vkDestroyImage(t.device, a, NULL);
@@ -183,7 +184,7 @@ static bool same_bytes(VkBuffer from, VkBuffer to)
 	host = vkt_host_buffer(&t, SIZE, VK_BUFFER_USAGE_TRANSFER_DST_BIT,
 			       &host_mem, (void **)&map);
 	if (!host)
-		vkt_bail("a host buffer");
+		tap_bail("a host buffer");
 	memset(map, 0, SIZE);
 	cb = vkt_begin(&t);
 	vkCmdFillBuffer(cb, from, 0, SIZE, 0x5eedf00du);
@@ -192,7 +193,7 @@ static bool same_bytes(VkBuffer from, VkBuffer to)
 			     0, NULL, 0, NULL);
 	vkCmdCopyBuffer(cb, to, host, 1, &copy);
 	if (vkt_submit(&t, cb) != VK_SUCCESS)
-		vkt_bail("the copy");
+		tap_bail("the copy");
 	for (uint32_t i = 0; i < SIZE / 4; i++)
 		wrong += map[i] != 0x5eedf00du;
 	vkDestroyBuffer(t.device, host, NULL);
@@ -216,7 +217,7 @@ static void buffers(void)
 	res = shared_memory(&mr, NULL, &exported);
 	if (res == VK_SUCCESS)
 		res = vkBindBufferMemory(t.device, a, exported, 0);
-	vkt_ok(res == VK_SUCCESS,
+	tap_ok(res == VK_SUCCESS,
 	       "a buffer binds to NV-exportable memory (vkBindBufferMemory: %d)",
 	       res);
 	if (res == VK_SUCCESS)
@@ -228,11 +229,11 @@ static void buffers(void)
 	bind2.memory = imported;
 	if (res == VK_SUCCESS)
 		res = bind_buffer2(t.device, 1, &bind2);
-	vkt_ok(res == VK_SUCCESS,
+	tap_ok(res == VK_SUCCESS,
 	       "a buffer binds to NV-imported memory (vkBindBufferMemory2: %d)",
 	       res);
 	if (res == VK_SUCCESS)
-		vkt_ok(same_bytes(a, b),
+		tap_ok(same_bytes(a, b),
 		       "what the GPU writes through the exporter's buffer reads back through the importer's");
 	vkDestroyBuffer(t.device, a, NULL);
 	vkDestroyBuffer(t.device, b, NULL);
@@ -265,13 +266,13 @@ static void unshareable(void)
 	res = vkt_nv_open(&t, VK_API_VERSION_1_1, exts, 2);
 	unsetenv("FAKE_NO_EXTERNAL_IMAGES");
 	if (res != VK_SUCCESS)
-		vkt_bail("instance and device over the test layer: %d", res);
+		tap_bail("instance and device over the test layer: %d", res);
 	image = plain_image();
 	vkGetImageMemoryRequirements(t.device, image, &mr);
 	res = shared_memory(&mr, NULL, &exported);
 	if (res == VK_SUCCESS)
 		res = vkBindImageMemory(t.device, image, exported, 0);
-	vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
+	tap_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
 	       "a driver that cannot make the image external: binding it to NV-exportable memory is refused (VUID-vkBindImageMemory-memory-02728) (%d)",
 	       res);
 	mai.allocationSize = mr.size;
@@ -279,7 +280,7 @@ static void unshareable(void)
 	res = vkAllocateMemory(t.device, &mai, NULL, &plain);
 	if (res == VK_SUCCESS)
 		res = vkBindImageMemory(t.device, image, plain, 0);
-	vkt_ok(res == VK_SUCCESS,
+	tap_ok(res == VK_SUCCESS,
 	       "... and binding it to ordinary memory works (%d)", res);
 	vkDestroyImage(t.device, image, NULL);
 	vkFreeMemory(t.device, plain, NULL);
@@ -298,17 +299,17 @@ int main(void)
 	vkt_layers(true);
 	res = vkt_nv_open(&t, VK_API_VERSION_1_1, exts, 2);
 	if (res != VK_SUCCESS)
-		vkt_bail("instance and device with the NV extensions: %d", res);
+		tap_bail("instance and device with the NV extensions: %d", res);
 	get_handle = (PFN_vkGetMemoryWin32HandleNV)
 		vkGetDeviceProcAddr(t.device, "vkGetMemoryWin32HandleNV");
 	bind_buffer2 = (PFN_vkBindBufferMemory2)
 		vkGetDeviceProcAddr(t.device, "vkBindBufferMemory2");
 	if (!get_handle || !bind_buffer2)
-		vkt_bail("no vkGetMemoryWin32HandleNV or vkBindBufferMemory2");
+		tap_bail("no vkGetMemoryWin32HandleNV or vkBindBufferMemory2");
 	images();
 	buffers();
 	vkt_destroy(&t);
 	unshareable();
 	vkt_check_validation("plain images and buffers on shared memory");
-	return vkt_done();
+	return tap_done();
 }

@@ -18,6 +18,7 @@
 
 #include <xf86drm.h>
 
+#include "tap.h"
 #include "vkt.h"
 
 /* vgem's primary node, opened, or -1. */
@@ -77,17 +78,17 @@ int main(void)
 	vkt_layers(true);
 	res = vkt_nv_open(&t, VK_API_VERSION_1_1, exts, 2);
 	if (res != VK_SUCCESS)
-		vkt_bail("instance and device with the NV extensions: %d", res);
+		tap_bail("instance and device with the NV extensions: %d", res);
 	mai.memoryTypeIndex = vkt_memory_type(&t, ~0u, 0);
 	res = vkAllocateMemory(t.device, &mai, NULL, &mem);
-	vkt_ok(res == VK_SUCCESS,
+	tap_ok(res == VK_SUCCESS,
 	       "prime: exportable memory, a dumb buffer of the layer's DRM node (%d)",
 	       res);
 
 	fd = open_vgem(path, sizeof(path));
 	if (fd < 0)
-		vkt_bail("no vgem primary node in /dev/dri");
-	vkt_ok(drmIsMaster(fd),
+		tap_bail("no vgem primary node in /dev/dri");
+	tap_ok(drmIsMaster(fd),
 	       "prime: with the layer's node open, %s opened here becomes DRM master: the layer holds no master role",
 	       path);
 	close(fd);
@@ -95,5 +96,5 @@ int main(void)
 	vkFreeMemory(t.device, mem, NULL);
 	vkt_destroy(&t);
 	vkt_check_validation("the prime backend's node");
-	return vkt_done();
+	return tap_done();
 }

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tap.h"
 #include "vkt.h"
 
 #define W 96
@@ -97,7 +98,7 @@ static int exporter(int sock)
 	msg.width = W;
 	msg.height = H;
 	msg.status = 0;
-	if (vkt_send(sock, &msg, sizeof(msg), fds, 2))
+	if (tu_send(sock, &msg, sizeof(msg), fds, 2))
 		return 2;
 	close(fds[0]);
 	close(fds[1]);
@@ -108,7 +109,7 @@ static int exporter(int sock)
 	return vkt_validation_errors ? 3 : 0;
 
 fail:
-	vkt_send(sock, &msg, sizeof(msg), NULL, 0);
+	tu_send(sock, &msg, sizeof(msg), NULL, 0);
 	return 1;
 }
 
@@ -127,72 +128,34 @@ static int import_and_compare(struct vkt *t, const struct share_msg *msg,
 		.allocationSize = msg->size,
 		.memoryTypeIndex = msg->memory_type,
 	};
-	VkImageSubresourceRange range = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 };
-	VkImageMemoryBarrier acquire = {
-		.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-		.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT,
-		.oldLayout = VK_IMAGE_LAYOUT_GENERAL,
-		.newLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
-		.srcQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL,
-		.dstQueueFamilyIndex = t->queue_family,
-		.subresourceRange = range,
-	};
-	VkBufferImageCopy copy = {
-		.imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
-		.imageExtent = { W, H, 1 },
-	};
 	VkMemoryRequirements mr;
-	VkDeviceMemory mem, bmem;
-	VkCommandBuffer cb;
-	VkBuffer buf;
-	uint32_t *px;
+	VkDeviceMemory mem;
 	VkImage image;
-	int wrong = 0;
+	int wrong;
 	VkResult res;
 
 	image = make_image(t);
 	vkGetImageMemoryRequirements(t->device, image, &mr);
-	vkt_ok(mr.size == msg->size &&
+	tap_ok(mr.size == msg->size &&
 	       (mr.memoryTypeBits & (1u << msg->memory_type)),
 	       "%s: the importer's image needs the exporter's size and memory type",
 	       what);
 	res = vkAllocateMemory(t->device, &mai, NULL, &mem);
-	vkt_ok(res == VK_SUCCESS, "%s: VkImportMemoryWin32HandleInfoNV (%d)",
+	tap_ok(res == VK_SUCCESS, "%s: VkImportMemoryWin32HandleInfoNV (%d)",
 	       what, res);
 	if (res != VK_SUCCESS) {
 		close(fd);
 		vkDestroyImage(t->device, image, NULL);
 		return -1;
 	}
-	vkt_ok(fcntl(fd, F_GETFD) < 0, "%s: the import took the descriptor",
+	tap_ok(fcntl(fd, F_GETFD) < 0, "%s: the import took the descriptor",
 	       what);
 	vkBindImageMemory(t->device, image, mem, 0);
 
-	buf = vkt_host_buffer(t, W * H * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-			      &bmem, (void **)&px);
-	memset(px, 0, W * H * 4);
-	cb = vkt_begin(t);
-	acquire.image = image;
-	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
-			     VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0,
-			     NULL, 1, &acquire);
-	vkCmdCopyImageToBuffer(cb, image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
-			       buf, 1, &copy);
-	res = vkt_submit(t, cb);
-	for (uint32_t y = 0; y < H; y++) {
-		for (uint32_t x = 0; x < W; x++) {
-			if (px[y * W + x] != vkt_picture(x, y) && !wrong++)
-				vkt_diag("%s: pixel (%u,%u) is 0x%08x, not 0x%08x",
-					 what, x, y, px[y * W + x],
-					 vkt_picture(x, y));
-		}
-	}
-	vkt_ok(res == VK_SUCCESS && !wrong,
-	       "%s: every pixel as the exporter drew it (%d of %d wrong)",
+	wrong = vkt_picture_mismatches(t, image, W, H, what);
+	tap_ok(!wrong, "%s: every pixel as the exporter drew it (%d of %d wrong)",
 	       what, wrong, W * H);
 
-	vkDestroyBuffer(t->device, buf, NULL);
-	vkFreeMemory(t->device, bmem, NULL);
 	vkDestroyImage(t->device, image, NULL);
 	vkFreeMemory(t->device, mem, NULL);
 	return wrong;
@@ -202,43 +165,38 @@ int main(void)
 {
 	struct share_msg msg;
 	struct vkt t;
-	int sv[2], fds[2] = { -1, -1 }, n, status;
+	int sock, fds[2] = { -1, -1 }, n, status;
 	pid_t pid;
 
 	/* Fork before any Vulkan call: the two sides share nothing. */
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
-		vkt_bail("socketpair");
-	fflush(stdout);
-	pid = fork();
+	pid = tu_fork_socket(&sock);
 	if (pid < 0)
-		vkt_bail("fork");
+		tap_bail("socketpair or fork");
 	if (!pid) {
-		close(sv[0]);
 		/* The child speaks no TAP: its stdout is not the plan's. */
 		if (!freopen("/dev/null", "w", stdout))
 			_exit(4);
-		_exit(exporter(sv[1]));
+		_exit(exporter(sock));
 	}
-	close(sv[1]);
 
-	n = vkt_recv(sv[0], &msg, sizeof(msg), fds, 2);
-	vkt_ok(n == 2 && msg.status == 0,
+	n = tu_recv(sock, &msg, sizeof(msg), fds, 2);
+	tap_ok(n == 2 && msg.status == 0,
 	       "the exporting process sent two OPAQUE_WIN32 handles over SCM_RIGHTS (%d)",
 	       n);
 	waitpid(pid, &status, 0);
-	vkt_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	       "the exporting process finished cleanly, with no validation errors (status %d)",
 	       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	if (n != 2 || msg.status)
-		return vkt_done();
+		return tap_done();
 
 	vkt_layers(true);
 	if (vkt_instance(&t, VK_API_VERSION_1_1, caps, 1) != VK_SUCCESS ||
 	    vkt_device(&t, exts, 2) != VK_SUCCESS)
-		vkt_bail("the importing side has no device");
+		tap_bail("the importing side has no device");
 	import_and_compare(&t, &msg, fds[0], "first import, after the exporter exited");
 	import_and_compare(&t, &msg, fds[1], "second import of the same memory");
 	vkt_destroy(&t);
 	vkt_check_validation("two-process round trip (importer)");
-	return vkt_done();
+	return tap_done();
 }

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "primeshare.h"
+#include "tap.h"
 #include "vkt.h"
 
 #define W 96
@@ -142,7 +143,7 @@ static int exporter(int sock, VkExternalMemoryHandleTypeFlagsNV type)
 	msg.memory_type = mai.memoryTypeIndex;
 	msg.validation_errors = vkt_validation_errors;
 	msg.status = 0;
-	if (vkt_send(sock, &msg, sizeof(msg), fds, nfds))
+	if (tu_send(sock, &msg, sizeof(msg), fds, nfds))
 		return 2;
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);
@@ -152,7 +153,7 @@ static int exporter(int sock, VkExternalMemoryHandleTypeFlagsNV type)
 	return 0;
 
 fail:
-	vkt_send(sock, &msg, sizeof(msg), NULL, 0);
+	tu_send(sock, &msg, sizeof(msg), NULL, 0);
 	return 1;
 }
 
@@ -163,34 +164,29 @@ static const char *self_exe;
 /* Start A for @type, not as a child of this process; its socket end. */
 static int start_exporter(VkExternalMemoryHandleTypeFlagsNV type)
 {
-	int sv[2], status;
+	int sock, status;
 	pid_t pid;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
-		vkt_bail("socketpair");
-	fflush(stdout);
-	pid = fork();
+	pid = tu_fork_socket(&sock);
 	if (pid < 0)
-		vkt_bail("fork");
+		tap_bail("socketpair or fork");
 	if (!pid) {
 		char arg_type[16], arg_fd[16];
 
-		close(sv[0]);
 		if (fork())
 			_exit(0);
 		/* A: a grandchild, adopted by init once its parent is gone. */
-		fcntl(sv[1], F_SETFD, 0);
+		fcntl(sock, F_SETFD, 0);
 		snprintf(arg_type, sizeof(arg_type), "%u", type);
-		snprintf(arg_fd, sizeof(arg_fd), "%d", sv[1]);
+		snprintf(arg_fd, sizeof(arg_fd), "%d", sock);
 		if (type == VK_EXTERNAL_MEMORY_HANDLE_TYPE_D3D11_IMAGE_KMT_BIT_NV)
 			setenv("PRIMESHARE_LAYER_MODE", "0440", 1);
 		execl(self_exe, self_exe, "--export", arg_type, arg_fd,
 		      (char *)NULL);
 		_exit(127);
 	}
-	close(sv[1]);
 	waitpid(pid, &status, 0);
-	return sv[0];
+	return sock;
 }
 
 static pid_t parent_of(pid_t pid)
@@ -220,53 +216,6 @@ static bool wait_exit(int pidfd)
 	if (pidfd < 0)
 		return true;	/* already gone when asked */
 	return poll(&p, 1, 60000) == 1;
-}
-
-/* Copy @image out and count the pixels that differ. */
-static int compare(struct vkt *t, VkImage image)
-{
-	VkImageSubresourceRange range = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 };
-	VkImageMemoryBarrier acquire = {
-		.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-		.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT,
-		.oldLayout = VK_IMAGE_LAYOUT_GENERAL,
-		.newLayout = VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
-		.srcQueueFamilyIndex = VK_QUEUE_FAMILY_EXTERNAL,
-		.dstQueueFamilyIndex = t->queue_family,
-		.image = image,
-		.subresourceRange = range,
-	};
-	VkBufferImageCopy copy = {
-		.imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
-		.imageExtent = { W, H, 1 },
-	};
-	VkDeviceMemory bmem;
-	VkCommandBuffer cb;
-	VkBuffer buf;
-	uint32_t *px;
-	int wrong = 0;
-
-	buf = vkt_host_buffer(t, W * H * 4, VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-			      &bmem, (void **)&px);
-	memset(px, 0, W * H * 4);
-	cb = vkt_begin(t);
-	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
-			     VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0, NULL, 0,
-			     NULL, 1, &acquire);
-	vkCmdCopyImageToBuffer(cb, image, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
-			       buf, 1, &copy);
-	if (vkt_submit(t, cb) != VK_SUCCESS)
-		wrong = -1;
-	for (uint32_t y = 0; y < H && wrong >= 0; y++) {
-		for (uint32_t x = 0; x < W; x++) {
-			if (px[y * W + x] != vkt_picture(x, y) && !wrong++)
-				vkt_diag("pixel (%u,%u) is 0x%08x, not 0x%08x",
-					 x, y, px[y * W + x], vkt_picture(x, y));
-		}
-	}
-	vkDestroyBuffer(t->device, buf, NULL);
-	vkFreeMemory(t->device, bmem, NULL);
-	return wrong;
 }
 
 struct import {
@@ -317,9 +266,12 @@ static void release(struct vkt *t, struct import *im)
 static void check_pixels(struct vkt *t, struct import *im, const char *what)
 {
 	VkResult res = vkBindImageMemory(t->device, im->image, im->memory, 0);
-	int wrong = res == VK_SUCCESS ? compare(t, im->image) : -1;
+	int wrong = -1;
 
-	vkt_ok(res == VK_SUCCESS && wrong == 0,
+	if (res == VK_SUCCESS)
+		wrong = vkt_picture_mismatches(t, im->image, W, H, what);
+
+	tap_ok(res == VK_SUCCESS && wrong == 0,
 	       "%s: every pixel as the exporter drew it (bind %d, %d of %d wrong)",
 	       what, res, wrong, W * H);
 	release(t, im);
@@ -333,14 +285,14 @@ static void check_fd_kind(int fd, const char *name)
 
 	vkt_fd_kind(fd, kind, sizeof(kind));
 	if (!strcmp(backend, "opaque-fd"))
-		vkt_ok(!*kind, "%s: the descriptor is the driver's opaque fd, not a dma-buf (%s)",
+		tap_ok(!*kind, "%s: the descriptor is the driver's opaque fd, not a dma-buf (%s)",
 		       name, *kind ? kind : "no exp_name");
 	else if (!strcmp(backend, "prime"))
-		vkt_ok(*kind && strcmp(kind, "udmabuf"),
+		tap_ok(*kind && strcmp(kind, "udmabuf"),
 		       "%s: the descriptor is a DRM PRIME dma-buf (exporter %s)",
 		       name, *kind ? kind : "none");
 	else
-		vkt_ok(*kind, "%s: the descriptor is a dma-buf of the driver (exporter %s)",
+		tap_ok(*kind, "%s: the descriptor is a dma-buf of the driver (exporter %s)",
 		       name, *kind ? kind : "none");
 }
 
@@ -352,21 +304,21 @@ static void share_fd(struct vkt *t, int sock, int pidfd,
 	struct import im;
 	VkResult res;
 
-	vkt_ok(nfds == 2, "%s: two descriptors came over SCM_RIGHTS (%d)",
+	tap_ok(nfds == 2, "%s: two descriptors came over SCM_RIGHTS (%d)",
 	       name, nfds);
 	if (nfds != 2)
 		return;
 	check_fd_kind(fds[0], name);
 	/* Let A go, and import only once it is gone. */
 	if (write(sock, "g", 1) != 1 || !wait_exit(pidfd))
-		vkt_diag("%s: the exporter did not go", name);
+		tap_diag("%s: the exporter did not go", name);
 	for (int i = 0; i < 2; i++) {
 		snprintf(what, sizeof(what), "%s: import %d, after the exporter exited",
 			 name, i + 1);
 		im.image = make_image(t, type, W);
 		res = import(t, msg, type, PRIMESHARE_HANDLE_FROM_FD(fds[i]),
 			     VK_NULL_HANDLE, &im);
-		vkt_ok(res == VK_SUCCESS && fcntl(fds[i], F_GETFD) < 0,
+		tap_ok(res == VK_SUCCESS && fcntl(fds[i], F_GETFD) < 0,
 		       "%s: imported, the layer took the descriptor (%d)",
 		       what, res);
 		if (res != VK_SUCCESS) {
@@ -386,11 +338,11 @@ static void query_handle(struct primeshare *ps, uint64_t handle,
 	int ret = ps ? primeshare_query(ps, handle, &d) : -ENODEV;
 
 	if (ret) {
-		vkt_ok(false, "%s: primeshare_query of the handle: %s", name,
+		tap_ok(false, "%s: primeshare_query of the handle: %s", name,
 		       strerror(-ret));
 		return;
 	}
-	vkt_ok(primeshare_desc_mode(d) == mode &&
+	tap_ok(primeshare_desc_mode(d) == mode &&
 	       primeshare_desc_lifetime(d) == PRIMESHARE_LIFETIME_OWNED &&
 	       primeshare_desc_metadata_size(d) == metadata &&
 	       primeshare_desc_exporter_pid(d) == pid,
@@ -412,7 +364,7 @@ static void share_kmt(struct vkt *t, int sock, int pidfd,
 	char what[96];
 	VkResult res;
 
-	vkt_ok(msg->handle && msg->same_handle,
+	tap_ok(msg->handle && msg->same_handle,
 	       "%s: a handle, the same on each request (0x%016llx)", name,
 	       (unsigned long long)msg->handle);
 	primeshare_open(&ps);
@@ -424,7 +376,7 @@ static void share_kmt(struct vkt *t, int sock, int pidfd,
 	snprintf(what, sizeof(what), "%s: first import (dedicated)", name);
 	im.image = make_image(t, type, W);
 	res = import(t, msg, type, h, im.image, &im);
-	vkt_ok(res == VK_SUCCESS, "%s, while the exporter lives (%d)", what, res);
+	tap_ok(res == VK_SUCCESS, "%s, while the exporter lives (%d)", what, res);
 	if (res == VK_SUCCESS)
 		check_pixels(t, &im, what);
 	else
@@ -434,7 +386,7 @@ static void share_kmt(struct vkt *t, int sock, int pidfd,
 		/* An image of another size is not the exporter's. */
 		wrong.image = make_image(t, type, W / 2);
 		res = import(t, msg, type, h, wrong.image, &wrong);
-		vkt_ok(res == VK_ERROR_INVALID_EXTERNAL_HANDLE,
+		tap_ok(res == VK_ERROR_INVALID_EXTERNAL_HANDLE,
 		       "%s: memory dedicated to an image of another width refused (%d)",
 		       name, res);
 		release(t, &wrong);
@@ -444,7 +396,7 @@ static void share_kmt(struct vkt *t, int sock, int pidfd,
 	snprintf(what, sizeof(what), "%s: second import", name);
 	im.image = make_image(t, type, W);
 	res = import(t, msg, type, h, VK_NULL_HANDLE, &im);
-	vkt_ok(res == VK_SUCCESS, "%s (%d)", what, res);
+	tap_ok(res == VK_SUCCESS, "%s (%d)", what, res);
 	if (res == VK_SUCCESS && d3d11) {
 		VkBindImageMemoryInfo bind = {
 			.sType = VK_STRUCTURE_TYPE_BIND_IMAGE_MEMORY_INFO,
@@ -454,7 +406,7 @@ static void share_kmt(struct vkt *t, int sock, int pidfd,
 		wrong.image = make_image(t, type, W / 2);
 		bind.image = wrong.image;
 		res = vkBindImageMemory2(t->device, 1, &bind);
-		vkt_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
+		tap_ok(res == VK_ERROR_VALIDATION_FAILED_EXT,
 		       "%s: binding an image of another width refused (vkBindImageMemory2: %d)",
 		       name, res);
 		vkDestroyImage(t->device, wrong.image, NULL);
@@ -466,10 +418,10 @@ static void share_kmt(struct vkt *t, int sock, int pidfd,
 
 	/* A goes, and its handle with it. */
 	if (write(sock, "g", 1) != 1 || !wait_exit(pidfd))
-		vkt_diag("%s: the exporter did not go", name);
+		tap_diag("%s: the exporter did not go", name);
 	im.image = make_image(t, type, W);
 	res = import(t, msg, type, h, VK_NULL_HANDLE, &im);
-	vkt_ok(res == VK_ERROR_INVALID_EXTERNAL_HANDLE,
+	tap_ok(res == VK_ERROR_INVALID_EXTERNAL_HANDLE,
 	       "%s: import after the exporter exited refused: the owned handle ended with it (%d)",
 	       name, res);
 	release(t, &im);
@@ -483,8 +435,8 @@ static void share(struct vkt *t, VkExternalMemoryHandleTypeFlagsNV type,
 	pid_t ppid;
 
 	sock = start_exporter(type);
-	n = vkt_recv(sock, &msg, sizeof(msg), fds, 2);
-	vkt_ok(n >= 0 && msg.status == 0 && !msg.validation_errors,
+	n = tu_recv(sock, &msg, sizeof(msg), fds, 2);
+	tap_ok(n >= 0 && msg.status == 0 && !msg.validation_errors,
 	       "%s: the exporter filled, exported and sent its memory, with no validation errors (%d, status %d, %u errors)",
 	       name, n, n >= 0 ? msg.status : -1,
 	       n >= 0 ? msg.validation_errors : 0);
@@ -494,7 +446,7 @@ static void share(struct vkt *t, VkExternalMemoryHandleTypeFlagsNV type,
 	}
 	pidfd = (int)syscall(SYS_pidfd_open, (pid_t)msg.pid, 0);
 	ppid = parent_of((pid_t)msg.pid);
-	vkt_ok(ppid > 0 && ppid != getpid(),
+	tap_ok(ppid > 0 && ppid != getpid(),
 	       "%s: the exporter (pid %u) is not a child of the importer (its parent: %d)",
 	       name, msg.pid, (int)ppid);
 	if (type & KMT_TYPES)
@@ -525,22 +477,22 @@ int main(int argc, char **argv)
 	vkt_check_backend();
 	if (vkt_instance(&t, VK_API_VERSION_1_1, caps, 1) != VK_SUCCESS ||
 	    vkt_device(&t, exts, 2) != VK_SUCCESS)
-		vkt_bail("the importing side has no device");
+		tap_bail("the importing side has no device");
 	vkt_validation_selftest(&t);
-	fds_before = vkt_fd_count();
+	fds_before = tu_fd_count();
 	for (size_t i = 0; i < VKT_ARRAY_SIZE(handle_types); i++) {
 		if ((handle_types[i].type & KMT_TYPES) && !kmt) {
-			vkt_skip("no KMT types here (no /dev/primeshare or backend opaque-fd)",
+			tap_skip("no KMT types here (no /dev/primeshare or backend opaque-fd)",
 				 "%s: two-process round trip", handle_types[i].name);
 			continue;
 		}
 		share(&t, handle_types[i].type, handle_types[i].name);
 	}
-	fds_after = vkt_fd_count();
-	vkt_ok(fds_after == fds_before,
+	fds_after = tu_fd_count();
+	tap_ok(fds_after == fds_before,
 	       "the importer has no descriptor left (%d before, %d after)",
 	       fds_before, fds_after);
 	vkt_destroy(&t);
 	vkt_check_validation("two-process round trips (importer)");
-	return vkt_done();
+	return tap_done();
 }

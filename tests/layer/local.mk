@@ -79,7 +79,6 @@ tests_layer_libVkLayer_primeshare_test_native_nv_la_LDFLAGS = -module \
 	-avoid-version -shared -rpath $(abs_builddir)/tests/layer
 
 # The test programs, each run by its tests/layer/NAME.test wrapper.
-layer_test_common = $(test_vulkan_common)
 layer_test_cppflags = $(AM_CPPFLAGS) $(test_common_cppflags)
 layer_test_cflags = $(AM_CFLAGS) $(VULKAN_CFLAGS)
 
@@ -97,54 +96,54 @@ check_PROGRAMS += \
 	tests/layer/layer_share \
 	tests/layer/layer_native
 
-tests_layer_layer_enumerate_SOURCES = tests/layer/layer_enumerate.c $(layer_test_common)
+tests_layer_layer_enumerate_SOURCES = tests/layer/layer_enumerate.c
 tests_layer_layer_enumerate_CPPFLAGS = $(layer_test_cppflags)
 tests_layer_layer_enumerate_CFLAGS = $(layer_test_cflags)
-tests_layer_layer_enumerate_LDADD = $(VULKAN_LIBS)
-tests_layer_layer_create_SOURCES = tests/layer/layer_create.c $(layer_test_common)
+tests_layer_layer_enumerate_LDADD = $(test_common_lib) $(VULKAN_LIBS)
+tests_layer_layer_create_SOURCES = tests/layer/layer_create.c
 tests_layer_layer_create_CPPFLAGS = $(layer_test_cppflags)
 tests_layer_layer_create_CFLAGS = $(layer_test_cflags)
-tests_layer_layer_create_LDADD = $(VULKAN_LIBS)
-tests_layer_layer_caps_SOURCES = tests/layer/layer_caps.c $(layer_test_common)
+tests_layer_layer_create_LDADD = $(test_common_lib) $(VULKAN_LIBS)
+tests_layer_layer_caps_SOURCES = tests/layer/layer_caps.c
 tests_layer_layer_caps_CPPFLAGS = $(layer_test_cppflags)
 tests_layer_layer_caps_CFLAGS = $(layer_test_cflags)
-tests_layer_layer_caps_LDADD = $(VULKAN_LIBS)
-tests_layer_layer_memory_SOURCES = tests/layer/layer_memory.c $(layer_test_common)
+tests_layer_layer_caps_LDADD = $(test_common_lib) $(VULKAN_LIBS)
+tests_layer_layer_memory_SOURCES = tests/layer/layer_memory.c
 tests_layer_layer_memory_CPPFLAGS = $(layer_test_cppflags)
 tests_layer_layer_memory_CFLAGS = $(layer_test_cflags)
-tests_layer_layer_memory_LDADD = $(VULKAN_LIBS)
-tests_layer_layer_chain_SOURCES = tests/layer/layer_chain.c $(layer_test_common)
+tests_layer_layer_memory_LDADD = $(test_common_lib) $(VULKAN_LIBS)
+tests_layer_layer_chain_SOURCES = tests/layer/layer_chain.c
 tests_layer_layer_chain_CPPFLAGS = $(layer_test_cppflags)
 tests_layer_layer_chain_CFLAGS = $(layer_test_cflags)
-tests_layer_layer_chain_LDADD = $(VULKAN_LIBS)
-tests_layer_layer_plain_SOURCES = tests/layer/layer_plain.c $(layer_test_common)
+tests_layer_layer_chain_LDADD = $(test_common_lib) $(VULKAN_LIBS)
+tests_layer_layer_plain_SOURCES = tests/layer/layer_plain.c
 tests_layer_layer_plain_CPPFLAGS = $(layer_test_cppflags)
 tests_layer_layer_plain_CFLAGS = $(layer_test_cflags)
-tests_layer_layer_plain_LDADD = $(VULKAN_LIBS)
-tests_layer_layer_dedicated_SOURCES = tests/layer/layer_dedicated.c $(layer_test_common)
+tests_layer_layer_plain_LDADD = $(test_common_lib) $(VULKAN_LIBS)
+tests_layer_layer_dedicated_SOURCES = tests/layer/layer_dedicated.c
 tests_layer_layer_dedicated_CPPFLAGS = $(layer_test_cppflags)
 tests_layer_layer_dedicated_CFLAGS = $(layer_test_cflags)
-tests_layer_layer_dedicated_LDADD = $(VULKAN_LIBS)
-tests_layer_layer_corpus_SOURCES = tests/layer/layer_corpus.c $(layer_test_common)
+tests_layer_layer_dedicated_LDADD = $(test_common_lib) $(VULKAN_LIBS)
+tests_layer_layer_corpus_SOURCES = tests/layer/layer_corpus.c
 tests_layer_layer_corpus_CPPFLAGS = $(layer_test_cppflags)
 tests_layer_layer_corpus_CFLAGS = $(layer_test_cflags) $(PTHREAD_CFLAGS)
-tests_layer_layer_corpus_LDADD = $(VULKAN_LIBS) $(PTHREAD_LIBS)
-tests_layer_layer_prime_SOURCES = tests/layer/layer_prime.c $(layer_test_common)
+tests_layer_layer_corpus_LDADD = $(test_common_lib) $(VULKAN_LIBS) $(PTHREAD_LIBS)
+tests_layer_layer_prime_SOURCES = tests/layer/layer_prime.c
 tests_layer_layer_prime_CPPFLAGS = $(layer_test_cppflags)
 tests_layer_layer_prime_CFLAGS = $(layer_test_cflags) $(LIBDRM_CFLAGS)
-tests_layer_layer_prime_LDADD = $(VULKAN_LIBS) $(LIBDRM_LIBS)
-tests_layer_layer_roundtrip_SOURCES = tests/layer/layer_roundtrip.c $(layer_test_common)
+tests_layer_layer_prime_LDADD = $(test_common_lib) $(VULKAN_LIBS) $(LIBDRM_LIBS)
+tests_layer_layer_roundtrip_SOURCES = tests/layer/layer_roundtrip.c
 tests_layer_layer_roundtrip_CPPFLAGS = $(layer_test_cppflags)
 tests_layer_layer_roundtrip_CFLAGS = $(layer_test_cflags)
-tests_layer_layer_roundtrip_LDADD = $(VULKAN_LIBS)
-tests_layer_layer_share_SOURCES = tests/layer/layer_share.c $(layer_test_common)
+tests_layer_layer_roundtrip_LDADD = $(test_common_lib) $(VULKAN_LIBS)
+tests_layer_layer_share_SOURCES = tests/layer/layer_share.c
 tests_layer_layer_share_CPPFLAGS = $(layer_test_cppflags)
 tests_layer_layer_share_CFLAGS = $(layer_test_cflags)
-tests_layer_layer_share_LDADD = lib/libprimeshare.la $(VULKAN_LIBS)
-tests_layer_layer_native_SOURCES = tests/layer/layer_native.c $(layer_test_common)
+tests_layer_layer_share_LDADD = $(test_common_lib) lib/libprimeshare.la $(VULKAN_LIBS)
+tests_layer_layer_native_SOURCES = tests/layer/layer_native.c
 tests_layer_layer_native_CPPFLAGS = $(layer_test_cppflags)
 tests_layer_layer_native_CFLAGS = $(layer_test_cflags)
-tests_layer_layer_native_LDADD = $(VULKAN_LIBS)
+tests_layer_layer_native_LDADD = $(test_common_lib) $(VULKAN_LIBS)
 
 TESTS += $(layer_tests)
 

@@ -7,7 +7,9 @@
  * fake module of fake_ps.h; nothing here needs primeshare.ko.
  */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -18,23 +20,24 @@
 #include "primeshare.h"
 #include "fake_ps.h"
 #include "tap.h"
+#include "util.h"
 
 static void check_open_fails(const char *path, int want, const char *what)
 {
 	struct primeshare *ctx = (struct primeshare *)&ctx;
-	int before = tap_count_fds();
+	int before = tu_fd_count();
 
 	TAP_EXPECT(primeshare_open_path(&ctx, path), want,
 		   "open_path of %s fails with %s", what, strerror(-want));
-	tap_check(!ctx, "... and sets the context to NULL");
-	tap_check(tap_count_fds() == before, "... and leaks no fd");
+	tap_ok(!ctx, "... and sets the context to NULL");
+	tap_ok(tu_fd_count() == before, "... and leaks no fd");
 }
 
 static void check_open_env_fails(const char *value, int want,
 				 const char *what)
 {
 	struct primeshare *ctx = NULL;
-	int before = tap_count_fds();
+	int before = tu_fd_count();
 
 	if (value)
 		setenv("PRIMESHARE_DEVICE", value, 1);
@@ -42,8 +45,8 @@ static void check_open_env_fails(const char *value, int want,
 		unsetenv("PRIMESHARE_DEVICE");
 	TAP_EXPECT(primeshare_open(&ctx), want, "open with %s fails with %s",
 		   what, strerror(-want));
-	tap_check(!ctx && tap_count_fds() == before,
-		  "... without a context or a leaked fd");
+	tap_ok(!ctx && tu_fd_count() == before,
+	       "... without a context or a leaked fd");
 	unsetenv("PRIMESHARE_DEVICE");
 }
 
@@ -62,7 +65,7 @@ static void test_contexts(void)
 	ctx = (struct primeshare *)&ctx;
 	TAP_EXPECT(primeshare_open_path(&ctx, NULL), -EINVAL,
 		   "open_path(&ctx, NULL)");
-	tap_check(!ctx, "... sets the context to NULL");
+	tap_ok(!ctx, "... sets the context to NULL");
 
 	check_open_fails("/nonexistent/primeshare", -ENOENT, "a missing path");
 	check_open_fails("", -ENOENT, "the empty path");
@@ -109,18 +112,54 @@ static void test_contexts(void)
 
 	errno = TAP_ERRNO_SENTINEL;
 	primeshare_close(NULL);
-	tap_check(errno == TAP_ERRNO_SENTINEL, "close(NULL) does nothing");
+	tap_ok(errno == TAP_ERRNO_SENTINEL, "close(NULL) does nothing");
 	TAP_EXPECT(primeshare_fd(NULL), -EINVAL, "fd(NULL)");
 	TAP_EXPECT(primeshare_uapi_version(NULL, &major, &minor), -EINVAL,
 		   "uapi_version(NULL, ...)");
-	tap_check(major == 77 && minor == 77, "... writes nothing");
+	tap_ok(major == 77 && minor == 77, "... writes nothing");
 	TAP_EXPECT(primeshare_features(NULL), 0, "features(NULL) is 0");
 	TAP_EXPECT(primeshare_limit(NULL, PRIMESHARE_LIMIT_HANDLES), -EINVAL,
 		   "limit(NULL, ...)");
-	tap_check(primeshare_library_version() &&
-		  !strcmp(primeshare_library_version(), PACKAGE_VERSION),
-		  "library_version is " PACKAGE_VERSION);
+	tap_ok(primeshare_library_version() &&
+	       !strcmp(primeshare_library_version(), PACKAGE_VERSION),
+	       "library_version is " PACKAGE_VERSION);
 }
+
+/* Calls of primeshare_export() that must fail before reaching the module. */
+static const struct bad_export {
+	bool no_ctx, bad_fd, no_out, meta;
+	enum primeshare_lifetime lifetime;
+	unsigned int mode;
+	size_t msize;
+	int want;
+	const char *what;
+} bad_exports[] = {
+	{ .no_ctx = true, .want = -EINVAL, .what = "a NULL context" },
+	{ .no_out = true, .want = -EINVAL, .what = "a NULL handle pointer" },
+	{ .lifetime = (enum primeshare_lifetime)3, .want = -EINVAL,
+	  .what = "an unknown lifetime" },
+	{ .lifetime = (enum primeshare_lifetime)-1, .want = -EINVAL,
+	  .what = "a negative lifetime" },
+	{ .mode = 0666, .want = -EINVAL, .what = "write bits in the mode" },
+	{ .mode = 01444, .want = -EINVAL, .what = "a sticky bit in the mode" },
+	{ .msize = 8, .want = -EINVAL, .what = "NULL metadata of size 8" },
+	{ .meta = true, .msize = (size_t)UINT32_MAX + 1, .want = -E2BIG,
+	  .what = "metadata larger than 4 GiB" },
+	{ .bad_fd = true, .want = -EBADF, .what = "fd -1" },
+};
+
+/* Calls of primeshare_import() that must fail with EINVAL in the library. */
+static const struct bad_import {
+	bool no_ctx, meta, size;
+	unsigned int flags;
+	const char *what;
+} bad_imports[] = {
+	{ .no_ctx = true, .what = "a NULL context" },
+	{ .flags = 4, .what = "an unknown flag" },
+	{ .flags = ~0U, .what = "every flag bit" },
+	{ .meta = true, .what = "a metadata buffer but no size" },
+	{ .size = true, .what = "a NULL metadata buffer of size 8" },
+};
 
 static void test_session(void)
 {
@@ -146,36 +185,17 @@ static void test_session(void)
 
 	dmabuf = fake_dmabuf(4096, 1);
 
-	/* export */
-	TAP_EXPECT(primeshare_export(NULL, dmabuf, PRIMESHARE_LIFETIME_OWNED,
-				     0, NULL, 0, &h), -EINVAL,
-		   "export with a NULL context");
-	TAP_EXPECT(primeshare_export(ctx, dmabuf, PRIMESHARE_LIFETIME_OWNED,
-				     0, NULL, 0, NULL), -EINVAL,
-		   "export with a NULL handle pointer");
-	TAP_EXPECT(primeshare_export(ctx, dmabuf,
-				     (enum primeshare_lifetime)3, 0, NULL, 0,
-				     &h), -EINVAL,
-		   "export with an unknown lifetime");
-	TAP_EXPECT(primeshare_export(ctx, dmabuf,
-				     (enum primeshare_lifetime)-1, 0, NULL, 0,
-				     &h), -EINVAL,
-		   "export with a negative lifetime");
-	TAP_EXPECT(primeshare_export(ctx, dmabuf, PRIMESHARE_LIFETIME_OWNED,
-				     0666, NULL, 0, &h), -EINVAL,
-		   "export with write bits in the mode");
-	TAP_EXPECT(primeshare_export(ctx, dmabuf, PRIMESHARE_LIFETIME_OWNED,
-				     01444, NULL, 0, &h), -EINVAL,
-		   "export with a sticky bit in the mode");
-	TAP_EXPECT(primeshare_export(ctx, dmabuf, PRIMESHARE_LIFETIME_OWNED,
-				     0, NULL, 8, &h), -EINVAL,
-		   "export with NULL metadata of size 8");
-	TAP_EXPECT(primeshare_export(ctx, dmabuf, PRIMESHARE_LIFETIME_OWNED,
-				     0, meta, (size_t)UINT32_MAX + 1, &h),
-		   -E2BIG, "export with metadata larger than 4 GiB");
-	TAP_EXPECT(primeshare_export(ctx, -1, PRIMESHARE_LIFETIME_OWNED,
-				     0, NULL, 0, &h), -EBADF,
-		   "export of fd -1");
+	/* export: arguments the library refuses itself */
+	for (size_t i = 0; i < TU_ARRAY_SIZE(bad_exports); i++) {
+		const struct bad_export *e = &bad_exports[i];
+
+		TAP_EXPECT(primeshare_export(e->no_ctx ? NULL : ctx,
+					     e->bad_fd ? -1 : dmabuf,
+					     e->lifetime, e->mode,
+					     e->meta ? meta : NULL, e->msize,
+					     e->no_out ? NULL : &h),
+			   e->want, "export with %s", e->what);
+	}
 	TAP_EXPECT(fake.calls[_IOC_NR(PRIMESHARE_IOCTL_EXPORT)], 0,
 		   "none of these reached the module");
 	TAP_EXPECT(primeshare_export(ctx, 999, PRIMESHARE_LIFETIME_OWNED,
@@ -189,27 +209,25 @@ static void test_session(void)
 	TAP_EXPECT(primeshare_export(ctx, dmabuf, PRIMESHARE_LIFETIME_OWNED,
 				     0, NULL, 0, &h), -ENOSPC,
 		   "export at a handle limit: the module's ENOSPC");
-	tap_check(h == 0, "failed exports write no handle");
+	tap_ok(h == 0, "failed exports write no handle");
 	TAP_EXPECT(primeshare_export(ctx, dmabuf, PRIMESHARE_LIFETIME_OWNED,
 				     0, meta, 0, &h), 0,
 		   "export with metadata of size 0 ignores the pointer");
 
-	/* import */
-	msize = sizeof(meta);
-	TAP_EXPECT(primeshare_import(NULL, h, 0, NULL, NULL, NULL), -EINVAL,
-		   "import with a NULL context");
-	TAP_EXPECT(primeshare_import(ctx, h, 4, NULL, NULL, NULL), -EINVAL,
-		   "import with an unknown flag");
-	TAP_EXPECT(primeshare_import(ctx, h, ~0U, NULL, NULL, NULL), -EINVAL,
-		   "import with every flag bit");
-	TAP_EXPECT(primeshare_import(ctx, h, 0, meta, NULL, NULL), -EINVAL,
-		   "import with a metadata buffer but no size");
-	TAP_EXPECT(primeshare_import(ctx, h, 0, NULL, &msize, NULL), -EINVAL,
-		   "import with a NULL metadata buffer of size 8");
-	tap_check(msize == sizeof(meta), "... leaves the size alone");
+	/* import: arguments the library refuses itself */
+	for (size_t i = 0; i < TU_ARRAY_SIZE(bad_imports); i++) {
+		const struct bad_import *e = &bad_imports[i];
+
+		msize = sizeof(meta);
+		TAP_EXPECT(primeshare_import(e->no_ctx ? NULL : ctx, h,
+					     e->flags, e->meta ? meta : NULL,
+					     e->size ? &msize : NULL, NULL),
+			   -EINVAL, "import with %s", e->what);
+	}
+	tap_ok(msize == sizeof(meta), "... leaves the size alone");
 	TAP_EXPECT(fake.calls[_IOC_NR(PRIMESHARE_IOCTL_IMPORT)], 0,
 		   "none of these reached the module");
-	before = tap_count_fds();
+	before = tu_fd_count();
 	TAP_EXPECT(primeshare_import(ctx, h + 1, 0, NULL, NULL, &size),
 		   -ENOENT, "import of an unknown handle: ENOENT");
 	TAP_EXPECT(primeshare_import(ctx, 0, 0, NULL, NULL, &size),
@@ -217,8 +235,8 @@ static void test_session(void)
 	TAP_EXPECT(primeshare_import(ctx, h, PRIMESHARE_IMPORT_FLAG_HOLD,
 				     NULL, NULL, &size), -EINVAL,
 		   "import with HOLD of an owned handle: EINVAL");
-	tap_check(size == 0 && tap_count_fds() == before,
-		  "failed imports write no size and leak no fd");
+	tap_ok(size == 0 && tu_fd_count() == before,
+	       "failed imports write no size and leak no fd");
 
 	/* release, revoke */
 	TAP_EXPECT(primeshare_release(NULL, h), -EINVAL,
@@ -234,43 +252,43 @@ static void test_session(void)
 	desc = (struct primeshare_desc *)&desc;
 	TAP_EXPECT(primeshare_query(NULL, h, &desc), -EINVAL,
 		   "query with a NULL context");
-	tap_check(desc == NULL, "... sets the description to NULL");
+	tap_ok(desc == NULL, "... sets the description to NULL");
 	TAP_EXPECT(primeshare_query(ctx, h, NULL), -EINVAL,
 		   "query with a NULL description pointer");
 	desc = (struct primeshare_desc *)&desc;
 	TAP_EXPECT(primeshare_query(ctx, h + 1, &desc), -ENOENT,
 		   "query of an unknown handle: ENOENT");
-	tap_check(desc == NULL, "... sets the description to NULL");
+	tap_ok(desc == NULL, "... sets the description to NULL");
 	errno = TAP_ERRNO_SENTINEL;
 	primeshare_desc_free(NULL);
-	tap_check(errno == TAP_ERRNO_SENTINEL, "desc_free(NULL) does nothing");
-	tap_check(primeshare_desc_handle(NULL) == 0 &&
-		  primeshare_desc_size(NULL) == 0 &&
-		  primeshare_desc_mode(NULL) == 0 &&
-		  primeshare_desc_uid(NULL) == (uid_t)-1 &&
-		  primeshare_desc_gid(NULL) == (gid_t)-1 &&
-		  primeshare_desc_lifetime(NULL) ==
+	tap_ok(errno == TAP_ERRNO_SENTINEL, "desc_free(NULL) does nothing");
+	tap_ok(primeshare_desc_handle(NULL) == 0 &&
+	       primeshare_desc_size(NULL) == 0 &&
+	       primeshare_desc_mode(NULL) == 0 &&
+	       primeshare_desc_uid(NULL) == (uid_t)-1 &&
+	       primeshare_desc_gid(NULL) == (gid_t)-1 &&
+	       primeshare_desc_lifetime(NULL) ==
 			PRIMESHARE_LIFETIME_OWNED &&
-		  primeshare_desc_metadata_size(NULL) == 0 &&
-		  primeshare_desc_imports(NULL) == 0 &&
-		  primeshare_desc_holders(NULL) == 0 &&
-		  primeshare_desc_exporter_pid(NULL) == 0 &&
-		  !strcmp(primeshare_desc_exporter_comm(NULL), "") &&
-		  primeshare_desc_age_ns(NULL) == 0,
-		  "the accessors read a NULL description as zeros");
+	       primeshare_desc_metadata_size(NULL) == 0 &&
+	       primeshare_desc_imports(NULL) == 0 &&
+	       primeshare_desc_holders(NULL) == 0 &&
+	       primeshare_desc_exporter_pid(NULL) == 0 &&
+	       !strcmp(primeshare_desc_exporter_comm(NULL), "") &&
+	       primeshare_desc_age_ns(NULL) == 0,
+	       "the accessors read a NULL description as zeros");
 
 	/* iterators */
 	it = (struct primeshare_iter *)&it;
 	TAP_EXPECT(primeshare_iter_new(NULL, &it), -EINVAL,
 		   "iter_new with a NULL context");
-	tap_check(it == NULL, "... sets the iterator to NULL");
+	tap_ok(it == NULL, "... sets the iterator to NULL");
 	TAP_EXPECT(primeshare_iter_new(ctx, NULL), -EINVAL,
 		   "iter_new with a NULL iterator pointer");
 	TAP_EXPECT(primeshare_iter_next(NULL, &h), -EINVAL,
 		   "iter_next with a NULL iterator");
 	errno = TAP_ERRNO_SENTINEL;
 	primeshare_iter_free(NULL);
-	tap_check(errno == TAP_ERRNO_SENTINEL, "iter_free(NULL) does nothing");
+	tap_ok(errno == TAP_ERRNO_SENTINEL, "iter_free(NULL) does nothing");
 	if (primeshare_iter_new(ctx, &it) == 0) {
 		TAP_EXPECT(primeshare_iter_next(it, NULL), -EINVAL,
 			   "iter_next with a NULL handle pointer");
@@ -307,7 +325,7 @@ static void test_session(void)
 		it = (struct primeshare_iter *)&it;
 		TAP_EXPECT(primeshare_iter_new(bare, &it), -EOPNOTSUPP,
 			   "... iter_new: EOPNOTSUPP");
-		tap_check(it == NULL, "... sets the iterator to NULL");
+		tap_ok(it == NULL, "... sets the iterator to NULL");
 		primeshare_close(bare);
 	}
 
@@ -318,7 +336,7 @@ static void test_session(void)
 		   "drm_open with an access mode in the flags");
 	TAP_EXPECT(primeshare_drm_open("vgem", O_CREAT), -EINVAL,
 		   "drm_open with O_CREAT");
-	before = tap_count_fds();
+	before = tu_fd_count();
 	if (access("/dev/dri", F_OK)) {
 		TAP_EXPECT(primeshare_drm_open("no-such-driver", 0), -ENODEV,
 			   "drm_open of a missing driver without /dev/dri");
@@ -327,11 +345,11 @@ static void test_session(void)
 
 		errno = TAP_ERRNO_SENTINEL;
 		r = primeshare_drm_open("no-such-driver", O_NONBLOCK);
-		tap_check((r == -ENODEV || r == -EACCES || r == -EPERM) &&
-			  errno == TAP_ERRNO_SENTINEL,
-			  "drm_open of a missing driver: ENODEV (got %d)", r);
+		tap_ok((r == -ENODEV || r == -EACCES || r == -EPERM) &&
+		       errno == TAP_ERRNO_SENTINEL,
+		       "drm_open of a missing driver: ENODEV (got %d)", r);
 	}
-	tap_check(tap_count_fds() == before, "... leaks no fd");
+	tap_ok(tu_fd_count() == before, "... leaks no fd");
 
 	TAP_EXPECT(primeshare_drm_export(NULL, 0, 1, PRIMESHARE_LIFETIME_OWNED,
 					 0, NULL, 0, &h), -EINVAL,
@@ -404,12 +422,12 @@ static void test_transport(void)
 		   "recv_fd with a NULL buffer of size 4");
 	TAP_EXPECT(primeshare_recv_fd(devnull, buf, &size), -ENOTSOCK,
 		   "recv_fd on /dev/null: ENOTSOCK");
-	tap_check(size == sizeof(buf), "... leaves the size alone");
+	tap_ok(size == sizeof(buf), "... leaves the size alone");
 	TAP_EXPECT(primeshare_peer_cred(-1, &pid, NULL, NULL), -EBADF,
 		   "peer_cred on socket -1");
 	TAP_EXPECT(primeshare_peer_cred(devnull, &pid, NULL, NULL), -ENOTSOCK,
 		   "peer_cred on /dev/null: ENOTSOCK");
-	tap_check(pid == 0, "... writes nothing");
+	tap_ok(pid == 0, "... writes nothing");
 	close(devnull);
 }
 
@@ -421,12 +439,12 @@ int main(void)
 		printf("Bail out! cannot make the fake device\n");
 		return 1;
 	}
-	before = tap_count_fds();
+	before = tu_fd_count();
 	test_contexts();
 	test_session();
 	test_transport();
 	fake_teardown();
-	tap_check(tap_count_fds() == before - 2,
-		  "no fd is left open at the end");
+	tap_ok(tu_fd_count() == before - 2,
+	       "no fd is left open at the end");
 	return tap_done();
 }

@@ -16,26 +16,26 @@ TESTS += $(lib_host_tests) tests/lib/abi.test
 
 lib_test_cppflags = $(AM_CPPFLAGS) $(test_common_cppflags)
 
-tests_lib_text_SOURCES = tests/lib/text.c $(test_tap_common)
+tests_lib_text_SOURCES = tests/lib/text.c
 tests_lib_text_CPPFLAGS = $(lib_test_cppflags)
-tests_lib_text_LDADD = lib/libprimeshare.la
+tests_lib_text_LDADD = $(test_common_lib) lib/libprimeshare.la
 
-tests_lib_transport_SOURCES = tests/lib/transport.c $(test_tap_common)
+tests_lib_transport_SOURCES = tests/lib/transport.c
 tests_lib_transport_CPPFLAGS = $(lib_test_cppflags)
-tests_lib_transport_LDADD = lib/libprimeshare.la
+tests_lib_transport_LDADD = $(test_common_lib) lib/libprimeshare.la
 
-lib_fake_sources = tests/lib/fake_ps.c tests/lib/fake_ps.h $(test_tap_common)
+lib_fake_sources = tests/lib/fake_ps.c tests/lib/fake_ps.h
 tests_lib_errors_SOURCES = tests/lib/errors.c $(lib_fake_sources)
 tests_lib_errors_CPPFLAGS = $(lib_test_cppflags)
 tests_lib_errors_CFLAGS = $(AM_CFLAGS) $(LIBDRM_CFLAGS)
 tests_lib_errors_LDFLAGS = -export-dynamic
-tests_lib_errors_LDADD = lib/libprimeshare.la $(LIBDRM_LIBS)
+tests_lib_errors_LDADD = $(test_common_lib) lib/libprimeshare.la $(LIBDRM_LIBS)
 
 tests_lib_mock_SOURCES = tests/lib/mock.c $(lib_fake_sources)
 tests_lib_mock_CPPFLAGS = $(lib_test_cppflags)
 tests_lib_mock_CFLAGS = $(AM_CFLAGS) $(LIBDRM_CFLAGS)
 tests_lib_mock_LDFLAGS = -export-dynamic
-tests_lib_mock_LDADD = lib/libprimeshare.la $(LIBDRM_LIBS)
+tests_lib_mock_LDADD = $(test_common_lib) lib/libprimeshare.la $(LIBDRM_LIBS)
 
 # make check-valgrind: the C host tests under memcheck; any memory error,
 # definite or indirect leak, or failed test fails the target.  Each log is

@@ -8,6 +8,7 @@
  */
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,13 +18,14 @@
 #include "primeshare.h"
 #include "fake_ps.h"
 #include "tap.h"
+#include "util.h"
 
 #define NR(ioc) _IOC_NR(PRIMESHARE_IOCTL_##ioc)
 
 /* Open fds, less those the fakes keep for their own bookkeeping. */
 static int own_fds(void)
 {
-	return tap_count_fds() - fake_held_fds();
+	return tu_fd_count() - fake_held_fds();
 }
 
 static int read_byte(int fd, off_t off)
@@ -50,26 +52,26 @@ static void test_open(void)
 	unsetenv("PRIMESHARE_DEVICE");
 	if (!ctx)
 		return;
-	tap_check(primeshare_fd(ctx) >= 0 && cloexec(primeshare_fd(ctx)),
-		  "the session fd is close-on-exec");
+	tap_ok(primeshare_fd(ctx) >= 0 && cloexec(primeshare_fd(ctx)),
+	       "the session fd is close-on-exec");
 	TAP_EXPECT(primeshare_uapi_version(ctx, &major, &minor), 0,
 		   "uapi_version");
-	tap_check(major == PRIMESHARE_UAPI_VERSION_MAJOR && minor == 3,
-		  "... gives the module's version, minor included");
-	tap_check(primeshare_features(ctx) == fake.info.features,
-		  "features gives the module's bits");
-	tap_check(primeshare_limit(ctx, PRIMESHARE_LIMIT_METADATA_SIZE) ==
+	tap_ok(major == PRIMESHARE_UAPI_VERSION_MAJOR && minor == 3,
+	       "... gives the module's version, minor included");
+	tap_ok(primeshare_features(ctx) == fake.info.features,
+	       "features gives the module's bits");
+	tap_ok(primeshare_limit(ctx, PRIMESHARE_LIMIT_METADATA_SIZE) ==
 			  4096 &&
-		  primeshare_limit(ctx, PRIMESHARE_LIMIT_HANDLES_PER_SESSION) ==
+	       primeshare_limit(ctx, PRIMESHARE_LIMIT_HANDLES_PER_SESSION) ==
 			  4000 &&
-		  primeshare_limit(ctx, PRIMESHARE_LIMIT_HANDLES_PER_USER) ==
+	       primeshare_limit(ctx, PRIMESHARE_LIMIT_HANDLES_PER_USER) ==
 			  16000 &&
-		  primeshare_limit(ctx, PRIMESHARE_LIMIT_HANDLES) == 65000,
-		  "limit gives each of the module's limits");
+	       primeshare_limit(ctx, PRIMESHARE_LIMIT_HANDLES) == 65000,
+	       "limit gives each of the module's limits");
 	fake.info.max_handles = 1;
-	tap_check(primeshare_limit(ctx, PRIMESHARE_LIMIT_HANDLES) == 65000 &&
-		  fake.calls[NR(INFO)] == 1,
-		  "INFO is read once, at open");
+	tap_ok(primeshare_limit(ctx, PRIMESHARE_LIMIT_HANDLES) == 65000 &&
+	       fake.calls[NR(INFO)] == 1,
+	       "INFO is read once, at open");
 	primeshare_close(ctx);
 	fake_reset();
 }
@@ -89,75 +91,75 @@ static void test_handles(struct primeshare *ctx)
 	TAP_EXPECT(primeshare_export(ctx, buf, PRIMESHARE_LIFETIME_OWNED, 0,
 				     meta, sizeof(meta), &h), 0,
 		   "export (restarted after EINTR)");
-	tap_check(fake.last_export.fd == buf &&
-		  fake.last_export.flags == 0 && fake.last_export.mode == 0 &&
-		  fake.last_export.metadata_size == sizeof(meta) &&
-		  fake.last_export.metadata == (uintptr_t)meta,
-		  "... passes fd, lifetime, mode and metadata");
-	tap_check(h && fake_find(h), "... and returns the module's handle");
+	tap_ok(fake.last_export.fd == buf &&
+	       fake.last_export.flags == 0 && fake.last_export.mode == 0 &&
+	       fake.last_export.metadata_size == sizeof(meta) &&
+	       fake.last_export.metadata == (uintptr_t)meta,
+	       "... passes fd, lifetime, mode and metadata");
+	tap_ok(h && fake_find(h), "... and returns the module's handle");
 
 	TAP_EXPECT(primeshare_export(ctx, buf, PRIMESHARE_LIFETIME_REFCOUNTED,
 				     PRIMESHARE_MODE_OWNER |
 				     PRIMESHARE_MODE_GROUP,
 				     NULL, 0, &h2), 0, "export refcounted");
-	tap_check(fake.last_export.flags == PRIMESHARE_EXPORT_REFCOUNTED &&
-		  fake.last_export.mode == 0440 &&
-		  fake.last_export.metadata == 0,
-		  "... as PRIMESHARE_EXPORT_REFCOUNTED with mode 0440");
+	tap_ok(fake.last_export.flags == PRIMESHARE_EXPORT_REFCOUNTED &&
+	       fake.last_export.mode == 0440 &&
+	       fake.last_export.metadata == 0,
+	       "... as PRIMESHARE_EXPORT_REFCOUNTED with mode 0440");
 
 	/* Metadata sizes. */
 	before = own_fds();
 	msize = 10;
 	TAP_EXPECT(primeshare_import(ctx, h, 0, got, &msize, NULL), -ERANGE,
 		   "import with a 10-byte metadata buffer: ERANGE");
-	tap_check(msize == sizeof(meta) && own_fds() == before,
-		  "... gives the size needed, installs no fd");
+	tap_ok(msize == sizeof(meta) && own_fds() == before,
+	       "... gives the size needed, installs no fd");
 	msize = 0;
 	TAP_EXPECT(primeshare_import(ctx, h, 0, NULL, &msize, NULL), -ERANGE,
 		   "import with (NULL, 0) asks for the size: ERANGE");
-	tap_check(msize == sizeof(meta) && fake.last_import.metadata != 0,
-		  "... gives the size needed");
+	tap_ok(msize == sizeof(meta) && fake.last_import.metadata != 0,
+	       "... gives the size needed");
 	msize = sizeof(got);
 	memset(got, 0, sizeof(got));
 	fd = primeshare_import(ctx, h, PRIMESHARE_IMPORT_FLAG_CLOEXEC, got,
 			       &msize, &size);
-	tap_check(fd >= 0 && msize == sizeof(meta) &&
-		  !memcmp(got, meta, sizeof(meta)) && size == 8192,
-		  "import returns an fd, the metadata, its size and the buffer size");
-	tap_check(fake.last_import.flags == PRIMESHARE_IMPORT_CLOEXEC &&
-		  fake.last_import.metadata_size == sizeof(got),
-		  "... asking with CLOEXEC and the buffer's capacity");
-	tap_check(fd >= 0 && cloexec(fd) && read_byte(fd, 100) ==
-		  (unsigned char)(100 * 31 + 7),
-		  "... the fd is close-on-exec and reads the exported buffer");
+	tap_ok(fd >= 0 && msize == sizeof(meta) &&
+	       !memcmp(got, meta, sizeof(meta)) && size == 8192,
+	       "import returns an fd, the metadata, its size and the buffer size");
+	tap_ok(fake.last_import.flags == PRIMESHARE_IMPORT_CLOEXEC &&
+	       fake.last_import.metadata_size == sizeof(got),
+	       "... asking with CLOEXEC and the buffer's capacity");
+	tap_ok(fd >= 0 && cloexec(fd) && read_byte(fd, 100) ==
+	       (unsigned char)(100 * 31 + 7),
+	       "... the fd is close-on-exec and reads the exported buffer");
 	if (fd >= 0)
 		close(fd);
 	fd = primeshare_import(ctx, h, 0, NULL, NULL, NULL);
-	tap_check(fd >= 0 && !cloexec(fd) && fake.last_import.flags == 0 &&
-		  fake.last_import.metadata == 0,
-		  "import without flags or metadata size asks for no metadata");
+	tap_ok(fd >= 0 && !cloexec(fd) && fake.last_import.flags == 0 &&
+	       fake.last_import.metadata == 0,
+	       "import without flags or metadata size asks for no metadata");
 	if (fd >= 0)
 		close(fd);
 	msize = 0;
 	fd = primeshare_import(ctx, h2, PRIMESHARE_IMPORT_FLAG_HOLD, NULL,
 			       &msize, NULL);
-	tap_check(fd >= 0 && msize == 0 &&
-		  fake.last_import.flags == PRIMESHARE_IMPORT_HOLD,
-		  "import with HOLD of a handle without metadata");
+	tap_ok(fd >= 0 && msize == 0 &&
+	       fake.last_import.flags == PRIMESHARE_IMPORT_HOLD,
+	       "import with HOLD of a handle without metadata");
 	if (fd >= 0)
 		close(fd);
 	fh = fake_find(h2);
-	tap_check(fh && fh->holders == 2 && fh->imports == 1,
-		  "... adds a hold");
+	tap_ok(fh && fh->holders == 2 && fh->imports == 1,
+	       "... adds a hold");
 
 	/* Release, revoke. */
 	TAP_EXPECT(primeshare_release(ctx, h2), 0, "release drops a hold");
-	tap_check(fake.last_release.flags == 0 && fh && fh->holders == 1 &&
-		  !fh->dead, "... without flags, and the handle lives on");
+	tap_ok(fake.last_release.flags == 0 && fh && fh->holders == 1 &&
+	       !fh->dead, "... without flags, and the handle lives on");
 	TAP_EXPECT(primeshare_revoke(ctx, h2), 0, "revoke");
-	tap_check(fake.last_release.flags == PRIMESHARE_RELEASE_FORCE &&
-		  fh && fh->dead,
-		  "... is a release with PRIMESHARE_RELEASE_FORCE");
+	tap_ok(fake.last_release.flags == PRIMESHARE_RELEASE_FORCE &&
+	       fh && fh->dead,
+	       "... is a release with PRIMESHARE_RELEASE_FORCE");
 	TAP_EXPECT(primeshare_import(ctx, h2, 0, NULL, NULL, NULL), -ENOENT,
 		   "a revoked handle cannot be imported");
 
@@ -165,12 +167,12 @@ static void test_handles(struct primeshare *ctx)
 	TAP_EXPECT(primeshare_export(ctx, buf, PRIMESHARE_LIFETIME_ONESHOT,
 				     PRIMESHARE_MODE_MASK, NULL, 0, &h2), 0,
 		   "export oneshot");
-	tap_check(fake.last_export.flags == PRIMESHARE_EXPORT_ONESHOT &&
-		  fake.last_export.mode == 0444,
-		  "... as PRIMESHARE_EXPORT_ONESHOT with mode 0444");
+	tap_ok(fake.last_export.flags == PRIMESHARE_EXPORT_ONESHOT &&
+	       fake.last_export.mode == 0444,
+	       "... as PRIMESHARE_EXPORT_ONESHOT with mode 0444");
 	fd = primeshare_import(ctx, h2, PRIMESHARE_IMPORT_FLAG_CLOEXEC, NULL,
 			       NULL, NULL);
-	tap_check(fd >= 0, "a oneshot handle imports once");
+	tap_ok(fd >= 0, "a oneshot handle imports once");
 	if (fd >= 0)
 		close(fd);
 	TAP_EXPECT(primeshare_import(ctx, h2, 0, NULL, NULL, NULL), -ENOENT,
@@ -192,22 +194,22 @@ static void test_query(struct primeshare *ctx)
 	TAP_EXPECT(primeshare_query(ctx, h, &desc), 0, "query");
 	if (!desc)
 		return;
-	tap_check(primeshare_desc_handle(desc) == h &&
-		  primeshare_desc_size(desc) == 12345 &&
-		  primeshare_desc_mode(desc) == 0044 &&
-		  primeshare_desc_uid(desc) == 1234 &&
-		  primeshare_desc_gid(desc) == 5678 &&
-		  primeshare_desc_lifetime(desc) ==
+	tap_ok(primeshare_desc_handle(desc) == h &&
+	       primeshare_desc_size(desc) == 12345 &&
+	       primeshare_desc_mode(desc) == 0044 &&
+	       primeshare_desc_uid(desc) == 1234 &&
+	       primeshare_desc_gid(desc) == 5678 &&
+	       primeshare_desc_lifetime(desc) ==
 			PRIMESHARE_LIFETIME_REFCOUNTED &&
-		  primeshare_desc_metadata_size(desc) == 3 &&
-		  primeshare_desc_imports(desc) == 0 &&
-		  primeshare_desc_holders(desc) == 1 &&
-		  primeshare_desc_exporter_pid(desc) == 4321 &&
-		  primeshare_desc_age_ns(desc) == 987654321,
-		  "the description has every field of the answer");
-	tap_check(!strcmp(primeshare_desc_exporter_comm(desc),
-			  "sixteen-chars-xy"),
-		  "a 16-character exporter name comes out NUL-terminated");
+	       primeshare_desc_metadata_size(desc) == 3 &&
+	       primeshare_desc_imports(desc) == 0 &&
+	       primeshare_desc_holders(desc) == 1 &&
+	       primeshare_desc_exporter_pid(desc) == 4321 &&
+	       primeshare_desc_age_ns(desc) == 987654321,
+	       "the description has every field of the answer");
+	tap_ok(!strcmp(primeshare_desc_exporter_comm(desc),
+		       "sixteen-chars-xy"),
+	       "a 16-character exporter name comes out NUL-terminated");
 	primeshare_desc_free(desc);
 	primeshare_revoke(ctx, h);
 }
@@ -232,7 +234,7 @@ static void test_iter(struct primeshare *ctx)
 	TAP_EXPECT(primeshare_iter_new(ctx, &it), 0, "iter_new");
 	if (!it)
 		return;
-	tap_check(fake.calls[NR(LIST)] == 0, "... asks nothing yet");
+	tap_ok(fake.calls[NR(LIST)] == 0, "... asks nothing yet");
 	for (i = 1; i < n; i++) {
 		if (fake.handles[i].dead)
 			continue;
@@ -245,16 +247,16 @@ static void test_iter(struct primeshare *ctx)
 		}
 		seen++;
 	}
-	tap_check(in_order && seen == n - 3,
-		  "iter_next gives every live handle once, in order (%u)",
-		  seen);
+	tap_ok(in_order && seen == n - 3,
+	       "iter_next gives every live handle once, in order (%u)",
+	       seen);
 	TAP_EXPECT(primeshare_iter_next(it, &h), 0, "... then 0");
 	TAP_EXPECT(primeshare_iter_next(it, &h), 0, "... and 0 again");
-	tap_check(fake.last_list.count == 256 && fake.last_list.flags == 0,
-		  "LIST is asked for batches of 256");
-	tap_check(fake.calls[NR(LIST)] == 4,
-		  "600 handles take 3 batches and one empty answer (%u calls)",
-		  fake.calls[NR(LIST)]);
+	tap_ok(fake.last_list.count == 256 && fake.last_list.flags == 0,
+	       "LIST is asked for batches of 256");
+	tap_ok(fake.calls[NR(LIST)] == 4,
+	       "600 handles take 3 batches and one empty answer (%u calls)",
+	       fake.calls[NR(LIST)]);
 	primeshare_iter_free(it);
 
 	/* The error path: a LIST failure is reported, the next call resumes. */
@@ -269,8 +271,8 @@ static void test_iter(struct primeshare *ctx)
 		   "iter_next passes a LIST failure on at a batch boundary");
 	while (primeshare_iter_next(it, &h) == 1)
 		seen++;
-	tap_check(seen == n - 3, "... and resumes with nothing lost (%u)",
-		  seen);
+	tap_ok(seen == n - 3, "... and resumes with nothing lost (%u)",
+	       seen);
 	primeshare_iter_free(it);
 	fake_reset();
 }
@@ -289,11 +291,11 @@ static void test_drm(struct primeshare *ctx)
 	TAP_EXPECT(primeshare_drm_export(ctx, drm, gem,
 					 PRIMESHARE_LIFETIME_OWNED, 0, "m", 1,
 					 &h), 0, "drm_export");
-	tap_check(fake.last_handle_to_fd_flags == (DRM_CLOEXEC | DRM_RDWR),
-		  "... asks PRIME for a close-on-exec read-write dma-buf");
-	tap_check(h && fake.last_export.metadata_size == 1 &&
-		  own_fds() == before,
-		  "... exports it and closes the dma-buf fd");
+	tap_ok(fake.last_handle_to_fd_flags == (DRM_CLOEXEC | DRM_RDWR),
+	       "... asks PRIME for a close-on-exec read-write dma-buf");
+	tap_ok(h && fake.last_export.metadata_size == 1 &&
+	       own_fds() == before,
+	       "... exports it and closes the dma-buf fd");
 	TAP_EXPECT(primeshare_drm_export(ctx, drm, gem + 100,
 					 PRIMESHARE_LIFETIME_OWNED, 0, NULL, 0,
 					 &h), -ENOENT,
@@ -305,24 +307,24 @@ static void test_drm(struct primeshare *ctx)
 	TAP_EXPECT(primeshare_drm_import(ctx, drm2, hr,
 					 PRIMESHARE_IMPORT_FLAG_HOLD, &gem_a,
 					 &size), 0, "drm_import");
-	tap_check(gem_a && size == 4096 && own_fds() == before &&
-		  fake.last_import.flags ==
+	tap_ok(gem_a && size == 4096 && own_fds() == before &&
+	       fake.last_import.flags ==
 			(PRIMESHARE_IMPORT_CLOEXEC | PRIMESHARE_IMPORT_HOLD),
-		  "... gives a GEM handle and the size, closes the dma-buf fd");
+	       "... gives a GEM handle and the size, closes the dma-buf fd");
 	TAP_EXPECT(primeshare_drm_import(ctx, drm2, hr, 0, &gem_b, NULL), 0,
 		   "drm_import of the same buffer again");
 	TAP_EXPECT(primeshare_drm_import(ctx, drm, hr, 0, &gem_c, NULL), 0,
 		   "drm_import into another DRM fd");
-	tap_check(gem_a == gem_b && gem_c == gem,
-		  "one buffer has one GEM handle per DRM fd");
+	tap_ok(gem_a == gem_b && gem_c == gem,
+	       "one buffer has one GEM handle per DRM fd");
 	TAP_EXPECT(primeshare_drm_close(ctx, drm2, gem_a), 0,
 		   "drm_close of the first import");
-	tap_check(fake.gem_closes == 0 && fake_drm_live(drm2) == 1,
-		  "... keeps the GEM handle the second import uses");
+	tap_ok(fake.gem_closes == 0 && fake_drm_live(drm2) == 1,
+	       "... keeps the GEM handle the second import uses");
 	TAP_EXPECT(primeshare_drm_close(ctx, drm2, gem_b), 0,
 		   "drm_close of the second import");
-	tap_check(fake.gem_closes == 1 && fake_drm_live(drm2) == 0,
-		  "... closes the GEM handle");
+	tap_ok(fake.gem_closes == 1 && fake_drm_live(drm2) == 0,
+	       "... closes the GEM handle");
 	TAP_EXPECT(primeshare_drm_close(ctx, drm2, gem_b), -ENOENT,
 		   "a third drm_close: ENOENT");
 
@@ -333,16 +335,16 @@ static void test_drm(struct primeshare *ctx)
 					 PRIMESHARE_IMPORT_FLAG_HOLD, &gem_b,
 					 NULL), -ENOMEM,
 		   "drm_import when PRIME fails: its ENOMEM");
-	tap_check(fh && fh->holders == 2 && own_fds() == before,
-		  "... drops the hold it took and closes the dma-buf fd");
+	tap_ok(fh && fh->holders == 2 && own_fds() == before,
+	       "... drops the hold it took and closes the dma-buf fd");
 	fake.drm_fail_fd_to_handle = false;
 
 	/* Closing the context leaves the caller's GEM handles alone. */
 	TAP_EXPECT(primeshare_drm_import(ctx, drm2, hr, 0, &gem_b, NULL), 0,
 		   "drm_import once more");
 	primeshare_close(ctx);
-	tap_check(fake.gem_closes == 1 && fake_drm_live(drm2) == 1,
-		  "primeshare_close closes no GEM handle");
+	tap_ok(fake.gem_closes == 1 && fake_drm_live(drm2) == 1,
+	       "primeshare_close closes no GEM handle");
 	close(buf);
 	close(drm);
 	close(drm2);
@@ -357,7 +359,7 @@ int main(void)
 		printf("Bail out! cannot make the fake device\n");
 		return 1;
 	}
-	start = tap_count_fds();
+	start = tu_fd_count();
 	test_open();
 	if (primeshare_open_path(&ctx, fake_device_path)) {
 		printf("Bail out! cannot open the fake device\n");
@@ -367,8 +369,8 @@ int main(void)
 	test_query(ctx);
 	test_iter(ctx);
 	test_drm(ctx);	/* closes ctx */
-	tap_check(own_fds() == start,
-		  "no fd is left open at the end");
+	tap_ok(own_fds() == start,
+	       "no fd is left open at the end");
 	fake_teardown();
 	return tap_done();
 }

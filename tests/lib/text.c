@@ -12,6 +12,7 @@
 
 #include "primeshare.h"
 #include "tap.h"
+#include "util.h"
 
 /* xorshift64*: a fixed sequence, so a failure can be replayed. */
 static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
@@ -56,8 +57,8 @@ static void check_parse_fails(const char *text, const char *what)
 	TAP_EXPECT(primeshare_handle_parse(text, &h), -EINVAL,
 		   "parse rejects %s", what);
 	if (h != 42)
-		tap_check(0, "a rejected parse leaves the handle alone (%s)",
-			  what);
+		tap_ok(0, "a rejected parse leaves the handle alone (%s)",
+		       what);
 }
 
 int main(void)
@@ -78,13 +79,13 @@ int main(void)
 	good = 0;
 	for (i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
 		good += round_trip(edges[i]);
-	tap_check(good == i, "%u edge values round-trip", i);
+	tap_ok(good == i, "%u edge values round-trip", i);
 
 	good = 0;
 	for (i = 0; i < 64; i++)
 		good += round_trip(1ULL << i) + round_trip(~(1ULL << i));
-	tap_check(good == 128,
-		  "every single-bit value and its complement round-trip");
+	tap_ok(good == 128,
+	       "every single-bit value and its complement round-trip");
 
 	good = 0;
 	for (i = 0; i < 100000; i++) {
@@ -94,17 +95,17 @@ int main(void)
 			h >>= rng() % 64;
 		good += round_trip(h ? h : 1);
 	}
-	tap_check(good == i, "%u random values round-trip", i);
+	tap_ok(good == i, "%u random values round-trip", i);
 
 	ret = primeshare_handle_format(0x0123456789abcdefULL, buf, sizeof(buf));
-	tap_check(ret == 20 && !strcmp(buf, "psh-0123456789abcdef"),
-		  "format writes lowercase digits and returns the length");
+	tap_ok(ret == 20 && !strcmp(buf, "psh-0123456789abcdef"),
+	       "format writes lowercase digits and returns the length");
 	TAP_EXPECT(primeshare_handle_parse("psh-0123456789ABCDEF", &h), 0,
 		   "parse takes uppercase digits");
-	tap_check(h == 0x0123456789abcdefULL, "... with the right value");
+	tap_ok(h == 0x0123456789abcdefULL, "... with the right value");
 	TAP_EXPECT(primeshare_handle_parse("psh-aBcDeF0000000001", &h), 0,
 		   "parse takes mixed case digits");
-	tap_check(h == 0xabcdef0000000001ULL, "... with the right value");
+	tap_ok(h == 0xabcdef0000000001ULL, "... with the right value");
 
 	/* format: errors */
 	TAP_EXPECT(primeshare_handle_format(0, buf, sizeof(buf)), -EINVAL,
@@ -124,8 +125,8 @@ int main(void)
 		else
 			tap_diag("size %zu: %d", size, ret);
 	}
-	tap_check(good == PRIMESHARE_HANDLE_TEXT_SIZE,
-		  "format gives ENOSPC and writes nothing for sizes 0 to 20");
+	tap_ok(good == PRIMESHARE_HANDLE_TEXT_SIZE,
+	       "format gives ENOSPC and writes nothing for sizes 0 to 20");
 	TAP_EXPECT(primeshare_handle_format(UINT64_MAX, buf, 21), 20,
 		   "format fits a buffer of PRIMESHARE_HANDLE_TEXT_SIZE");
 
@@ -180,9 +181,9 @@ int main(void)
 				tap_diag("accepted \"%s\"", text);
 		}
 	}
-	tap_check(good == 16 * (sizeof(bad_chars) - 1),
-		  "parse rejects a bad character at each of the 16 digits (%u cases)",
-		  good);
+	tap_ok(good == 16 * (sizeof(bad_chars) - 1),
+	       "parse rejects a bad character at each of the 16 digits (%u cases)",
+	       good);
 	/* Every truncation and every prefix damage. */
 	good = 0;
 	for (i = 0; i < PRIMESHARE_HANDLE_TEXT_LEN; i++) {
@@ -195,8 +196,8 @@ int main(void)
 		text[i] ^= 0x20;
 		good += primeshare_handle_parse(text, &h) == -EINVAL;
 	}
-	tap_check(good == PRIMESHARE_HANDLE_TEXT_LEN + 4,
-		  "parse rejects every truncation and every damaged prefix character");
+	tap_ok(good == PRIMESHARE_HANDLE_TEXT_LEN + 4,
+	       "parse rejects every truncation and every damaged prefix character");
 
 	return tap_done();
 }

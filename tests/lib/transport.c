@@ -20,6 +20,7 @@
 
 #include "primeshare.h"
 #include "tap.h"
+#include "util.h"
 
 #define BUF_SIZE 65536
 
@@ -132,10 +133,10 @@ static int child(const struct sockaddr_un *addr, socklen_t len)
 static void check_recv(int sock, void *data, size_t *size, int want,
 		       const char *what)
 {
-	int before = tap_count_fds();
+	int before = tu_fd_count();
 
 	TAP_EXPECT(primeshare_recv_fd(sock, data, size), want, "%s", what);
-	tap_check(tap_count_fds() == before, "... and no fd is left open");
+	tap_ok(tu_fd_count() == before, "... and no fd is left open");
 }
 
 int main(void)
@@ -150,7 +151,7 @@ int main(void)
 	size_t size;
 	int pair[2];
 
-	start = tap_count_fds();
+	start = tu_fd_count();
 
 	/* An abstract address: nothing to clean up in the file system. */
 	snprintf(addr.sun_path + 1, sizeof(addr.sun_path) - 1,
@@ -182,8 +183,8 @@ int main(void)
 
 	TAP_EXPECT(primeshare_peer_cred(sock, &cpid, &uid, &gid), 0,
 		   "peer_cred works on the accepted socket");
-	tap_check(cpid == pid && uid == geteuid() && gid == getegid(),
-		  "... and gives the child's pid, uid and gid");
+	tap_ok(cpid == pid && uid == geteuid() && gid == getegid(),
+	       "... and gives the child's pid, uid and gid");
 	TAP_EXPECT(primeshare_peer_cred(sock, NULL, NULL, NULL), 0,
 		   "peer_cred takes NULL for every output");
 
@@ -192,30 +193,30 @@ int main(void)
 	size = sizeof(buf);
 	errno = TAP_ERRNO_SENTINEL;
 	fd = primeshare_recv_fd(sock, buf, &size);
-	tap_check(fd >= 0 && errno == TAP_ERRNO_SENTINEL,
-		  "recv_fd receives an fd (%d)", fd);
-	tap_check(size == sizeof(payload) && !memcmp(buf, payload, size),
-		  "... with the whole payload");
+	tap_ok(fd >= 0 && errno == TAP_ERRNO_SENTINEL,
+	       "recv_fd receives an fd (%d)", fd);
+	tap_ok(size == sizeof(payload) && !memcmp(buf, payload, size),
+	       "... with the whole payload");
 	flags = fd >= 0 ? fcntl(fd, F_GETFD) : 0;
-	tap_check(flags >= 0 && (flags & FD_CLOEXEC),
-		  "... and close-on-exec set");
-	tap_check(fd >= 0 && same_bytes(fd),
-		  "the receiver reads the sender's %d bytes", BUF_SIZE);
+	tap_ok(flags >= 0 && (flags & FD_CLOEXEC),
+	       "... and close-on-exec set");
+	tap_ok(fd >= 0 && same_bytes(fd),
+	       "the receiver reads the sender's %d bytes", BUF_SIZE);
 	if (fd >= 0)
 		close(fd);
 
 	/* 2, 3: no payload */
 	errno = TAP_ERRNO_SENTINEL;
 	fd = primeshare_recv_fd(sock, NULL, NULL);
-	tap_check(fd >= 0 && errno == TAP_ERRNO_SENTINEL,
-		  "a message sent without payload arrives with no buffer");
+	tap_ok(fd >= 0 && errno == TAP_ERRNO_SENTINEL,
+	       "a message sent without payload arrives with no buffer");
 	if (fd >= 0)
 		close(fd);
 	size = sizeof(buf);
 	buf[0] = 0xaa;
 	fd = primeshare_recv_fd(sock, buf, &size);
-	tap_check(fd >= 0 && size == 1 && buf[0] == 0,
-		  "... and as one zero byte to a receiver with room");
+	tap_ok(fd >= 0 && size == 1 && buf[0] == 0,
+	       "... and as one zero byte to a receiver with room");
 	if (fd >= 0)
 		close(fd);
 
@@ -234,7 +235,7 @@ int main(void)
 	size = 16;
 	check_recv(sock, buf, &size, -EMSGSIZE,
 		   "64 bytes into a 16-byte buffer: EMSGSIZE");
-	tap_check(size == 16, "... leaves the size alone");
+	tap_ok(size == 16, "... leaves the size alone");
 	size = 0;
 	check_recv(sock, NULL, &size, -EMSGSIZE,
 		   "5 bytes into no buffer: EMSGSIZE");
@@ -242,17 +243,17 @@ int main(void)
 	/* 9: and the socket still works */
 	size = sizeof(buf);
 	fd = primeshare_recv_fd(sock, buf, &size);
-	tap_check(fd >= 0 && size == sizeof(payload),
-		  "after the errors a good message still arrives");
+	tap_ok(fd >= 0 && size == sizeof(payload),
+	       "after the errors a good message still arrives");
 	if (fd >= 0)
 		close(fd);
 
 	/* The child hangs up. */
 	r = write(sock, "k", 1) == 1;
 	waitpid(pid, &status, 0);
-	tap_check(r && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		  "the child's sends and peer_cred worked (status %d)",
-		  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	tap_ok(r && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       "the child's sends and peer_cred worked (status %d)",
+	       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	size = sizeof(buf);
 	check_recv(sock, buf, &size, -ECONNRESET,
 		   "recv_fd from a peer that closed: ECONNRESET");
@@ -270,9 +271,9 @@ int main(void)
 		size = 0;
 		errno = TAP_ERRNO_SENTINEL;
 		got = primeshare_recv_fd(pair[1], NULL, &size);
-		tap_check(got >= 0 && size == 0 && same_bytes(got) &&
-			  errno == TAP_ERRNO_SENTINEL,
-			  "... arrives with the buffer and no payload");
+		tap_ok(got >= 0 && size == 0 && same_bytes(got) &&
+		       errno == TAP_ERRNO_SENTINEL,
+		       "... arrives with the buffer and no payload");
 		if (got >= 0)
 			close(got);
 		close(pair[0]);
@@ -280,6 +281,6 @@ int main(void)
 	}
 	close(fd);
 
-	tap_check(tap_count_fds() == start, "no fd is left open at the end");
+	tap_ok(tu_fd_count() == start, "no fd is left open at the end");
 	return tap_done();
 }
