@@ -20,17 +20,28 @@ static int32_t import(struct gs *g, struct image *im, int fd, struct msg *m)
 	return 0;
 }
 
-static void b_share(struct gs *g, struct msg *m, int fd)
+/* import(), then acquire the image from VK_QUEUE_FAMILY_EXTERNAL. */
+static int32_t import_acquired(struct gs *g, struct image *im, int fd,
+			       struct msg *m)
 {
 	VkCommandBuffer cb;
+	int32_t status = import(g, im, fd, m);
+
+	if (status)
+		return status;
+	cb = vkt_begin(&g->t);
+	acquire(g, cb, im);
+	submit(g, cb);
+	return 0;
+}
+
+static void b_share(struct gs *g, struct msg *m, int fd)
+{
 	struct image im;
 
-	m->status = import(g, &im, fd, m);
+	m->status = import_acquired(g, &im, fd, m);
 	if (m->status)
 		return;
-	cb = vkt_begin(&g->t);
-	acquire(g, cb, &im);
-	submit(g, cb);
 	m->mismatches = verify(g, &im, m->seed);
 	image_destroy(g, &im);
 }
@@ -101,15 +112,11 @@ static void b_time_copy(struct gs *g, struct msg *m)
 
 static void b_bandwidth(struct gs *g, struct msg *m, int fd)
 {
-	VkCommandBuffer cb;
 	struct image im, own;
 
-	m->status = import(g, &im, fd, m);
+	m->status = import_acquired(g, &im, fd, m);
 	if (m->status)
 		return;
-	cb = vkt_begin(&g->t);
-	acquire(g, cb, &im);
-	submit(g, cb);
 	m->gbps[0] = bandwidth(g, &im);
 	m->mismatches = verify(g, &im, m->seed);
 	image_destroy(g, &im);
