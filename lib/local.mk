@@ -49,17 +49,25 @@ LDCONFIG = ldconfig
 install-exec-hook: ps-remove-la ps-ldconfig
 uninstall-hook: ps-uninstall-so ps-ldconfig
 
-# No libtool archives are installed: nothing links against them, and
-# distributions remove them.  Without them libtool's uninstall no longer
+# No libtool archives are installed (of the library, nor of the layer in
+# $(vklayerexecdir)): nothing links against them, and distributions remove
+# them.  Without them libtool's uninstall no longer
 # knows the shared objects, so uninstall removes those itself.
 ps-remove-la:
 	@for la in $(notdir $(lib_LTLIBRARIES)); do \
 		rm -f '$(DESTDIR)$(libdir)'/$$la; \
 	done
+	@for la in $(notdir $(vklayerexec_LTLIBRARIES)); do \
+		rm -f '$(DESTDIR)$(vklayerexecdir)'/$$la; \
+	done
 ps-uninstall-so:
 	@for la in $(notdir $(lib_LTLIBRARIES)); do \
 		b=$${la%.la}; \
 		rm -f '$(DESTDIR)$(libdir)'/$$b.so '$(DESTDIR)$(libdir)'/$$b.so.*; \
+	done
+	@for la in $(notdir $(vklayerexec_LTLIBRARIES)); do \
+		rm -f '$(DESTDIR)$(vklayerexecdir)'/$${la%.la}.so; \
+		rmdir '$(DESTDIR)$(vklayerexecdir)' 2>/dev/null || :; \
 	done
 .PHONY: ps-remove-la ps-uninstall-so
 ps-ldconfig:

@@ -29,7 +29,12 @@ EXTRA_DIST += \
 
 if ENABLE_VULKAN_LAYER
 
-lib_LTLIBRARIES += lib/layer/libVkLayer_primeshare.la
+# The layer is a module the loader opens by the full path its manifest
+# names, not a library anything links against: it goes into a directory of
+# its own, $(libdir)/primeshare, not into the linker's search path.
+# ("exec" in the name: installed with the binaries, by install-exec.)
+vklayerexecdir = $(libdir)/primeshare
+vklayerexec_LTLIBRARIES = lib/layer/libVkLayer_primeshare.la
 include_HEADERS += include/primeshare_vulkan_nv.h
 
 # libprimeshare, built again to be linked into the layer.
@@ -88,7 +93,7 @@ lib/layer/installed-explicit/VkLayer_primeshare_nv_external_memory.json: \
 		$(srcdir)/lib/layer/VkLayer_primeshare_nv_external_memory_explicit.json.in \
 		Makefile
 	$(AM_V_GEN)$(MKDIR_P) $(@D) && $(layer_manifest_subst) \
-		-e 's|@''LAYER_LIBRARY_PATH''@|$(libdir)/libVkLayer_primeshare.so|' \
+		-e 's|@''LAYER_LIBRARY_PATH''@|$(vklayerexecdir)/libVkLayer_primeshare.so|' \
 		$(srcdir)/lib/layer/VkLayer_primeshare_nv_external_memory_explicit.json.in > $@
 
 # (The placeholders are split so that config.status leaves them alone.)
@@ -99,7 +104,7 @@ lib/layer/VkLayer_primeshare_nv_external_memory.json: \
 		$(srcdir)/lib/layer/VkLayer_primeshare_nv_external_memory.json.in \
 		Makefile
 	$(AM_V_GEN)$(MKDIR_P) $(@D) && $(layer_manifest_subst) \
-		-e 's|@''LAYER_LIBRARY_PATH''@|$(libdir)/libVkLayer_primeshare.so|' \
+		-e 's|@''LAYER_LIBRARY_PATH''@|$(vklayerexecdir)/libVkLayer_primeshare.so|' \
 		$(srcdir)/lib/layer/VkLayer_primeshare_nv_external_memory.json.in > $@
 
 # The tests' manifests name the library in the build tree.
