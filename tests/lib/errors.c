@@ -128,6 +128,7 @@ static void test_contexts(void)
 /* Calls of primeshare_export() that must fail before reaching the module. */
 static const struct bad_export {
 	bool no_ctx, bad_fd, no_out, meta;
+	bool wide;	/* needs a size_t above 32 bits */
 	enum primeshare_lifetime lifetime;
 	unsigned int mode;
 	size_t msize;
@@ -143,8 +144,8 @@ static const struct bad_export {
 	{ .mode = 0666, .want = -EINVAL, .what = "write bits in the mode" },
 	{ .mode = 01444, .want = -EINVAL, .what = "a sticky bit in the mode" },
 	{ .msize = 8, .want = -EINVAL, .what = "NULL metadata of size 8" },
-	{ .meta = true, .msize = (size_t)UINT32_MAX + 1, .want = -E2BIG,
-	  .what = "metadata larger than 4 GiB" },
+	{ .meta = true, .wide = true, .msize = (size_t)UINT64_C(0x100000000),
+	  .want = -E2BIG, .what = "metadata larger than 4 GiB" },
 	{ .bad_fd = true, .want = -EBADF, .what = "fd -1" },
 };
 
@@ -189,6 +190,11 @@ static void test_session(void)
 	for (size_t i = 0; i < TU_ARRAY_SIZE(bad_exports); i++) {
 		const struct bad_export *e = &bad_exports[i];
 
+		if (e->wide && SIZE_MAX <= UINT32_MAX) {
+			tap_skip("size_t has 32 bits", "export with %s",
+				 e->what);
+			continue;
+		}
 		TAP_EXPECT(primeshare_export(e->no_ctx ? NULL : ctx,
 					     e->bad_fd ? -1 : dmabuf,
 					     e->lifetime, e->mode,
