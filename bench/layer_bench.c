@@ -51,7 +51,6 @@
 #include "primeshare_vulkan_nv.h"
 #include "vkt.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define WIDTH		256u
 #define HEIGHT		256u
@@ -141,7 +140,7 @@ static void vk_open(struct vk *v, bool layer, bool nv)
 			VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME,
 		};
 
-		for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+		for (size_t i = 0; i < TU_ARRAY_SIZE(want); i++)
 			if (vkt_device_has(v->pd, NULL, want[i]))
 				dexts[ndext++] = want[i];
 	}
@@ -170,7 +169,7 @@ static void vk_open(struct vk *v, bool layer, bool nv)
 			vkGetDeviceProcAddr(v->dev, "vkGetMemoryWin32HandleNV");
 		if (!v->get_handle_nv)
 			tu_die("the NV commands are missing: is the layer loaded?");
-		for (size_t i = 0; i < ARRAY_SIZE(tilings) && !ok; i++) {
+		for (size_t i = 0; i < TU_ARRAY_SIZE(tilings) && !ok; i++) {
 			want.tiling = tilings[i];
 			if (!vkt_nv_shareable(v->inst, v->pd, &want, &p, why,
 					      sizeof(why)))

@@ -43,7 +43,6 @@
 #include "primeshare_vulkan_nv.h"
 #include "vkt.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The image and its picture. */
 #define WIDTH		256u
@@ -149,7 +148,7 @@ static struct rgba expected(unsigned int x, unsigned int y)
 	d = isqrt((unsigned int)(dx * dx + dy * dy));
 	if (d >= RINGS_R)
 		return paper_color;
-	return ring_colors[d / RING % ARRAY_SIZE(ring_colors)];
+	return ring_colors[d / RING % TU_ARRAY_SIZE(ring_colors)];
 }
 
 /* ------------------------------------------------------------------ */
@@ -196,7 +195,7 @@ static void create_instance(struct demo *d)
 	VkInstanceCreateInfo ci = {
 		.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
 		.pApplicationInfo = &app,
-		.enabledExtensionCount = ARRAY_SIZE(exts),
+		.enabledExtensionCount = TU_ARRAY_SIZE(exts),
 		.ppEnabledExtensionNames = exts,
 	};
 	VkPhysicalDeviceProperties props;
@@ -237,7 +236,7 @@ static void choose_tiling(struct demo *d)
 	VkExternalImageFormatPropertiesNV p;
 	char why[2][96];
 
-	for (size_t i = 0; i < ARRAY_SIZE(tilings); i++) {
+	for (size_t i = 0; i < TU_ARRAY_SIZE(tilings); i++) {
 		want.tiling = tilings[i];
 		if (!vkt_nv_shareable(d->vk.instance, d->vk.pd, &want, &p,
 				      why[i], sizeof(why[i])))

@@ -6,7 +6,6 @@
  * VK_INSTANCE_LAYERS, and what the tests expect of the environment; see
  * vkt.h.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +74,6 @@ void vkt_check_validation(const char *what)
  */
 static void vkt_probe(struct vkt *t, bool nv_caps)
 {
-	PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV nv;
 	unsigned int errors = vkt_validation_errors;
 	const char *layers = getenv("VK_INSTANCE_LAYERS");
 	VkExternalImageFormatPropertiesNV np;
@@ -91,14 +89,10 @@ static void vkt_probe(struct vkt *t, bool nv_caps)
 						 VK_IMAGE_TILING_OPTIMAL, 0, 0, &p);
 	if (vkt_validation_errors > errors)
 		vkt_live++;
-	nv = (PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV)
-		vkGetInstanceProcAddr(t->instance,
-			"vkGetPhysicalDeviceExternalImageFormatPropertiesNV");
-	if (nv_caps && nv && strstr(layers, VKT_LAYER)) {
+	if (nv_caps && strstr(layers, VKT_LAYER)) {
 		vkt_last_id[0] = 0;
-		nv(t->pd, VK_FORMAT_R8G8B8A8_UNORM, VK_IMAGE_TYPE_2D,
-		   VK_IMAGE_TILING_OPTIMAL, 0, 0,
-		   VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV, &np);
+		vkt_nv_caps(t, 0, VK_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_WIN32_BIT_NV,
+			    &np);
 		if (strstr(vkt_last_id, "ExternalImageFormatPropertiesNV"))
 			vkt_above++;
 		else if (strstr(vkt_last_id, "ImageFormatInfo2") ||
@@ -216,7 +210,7 @@ VkResult vkt_instance(struct vkt *t, uint32_t api_version,
 	VkResult res;
 
 	memset(t, 0, sizeof(*t));
-	if (n > VKT_ARRAY_SIZE(names) - 1)
+	if (n > TU_ARRAY_SIZE(names) - 1)
 		return VK_ERROR_TOO_MANY_OBJECTS;
 	names[0] = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
 	for (uint32_t i = 0; i < n; i++)
@@ -262,7 +256,6 @@ VkResult vkt_nv_open(struct vkt *t, uint32_t api_version,
 	}
 	return res;
 }
-
 
 /* The number after @key in file @path, or -1. */
 static long vkt_read_number(const char *path, const char *key)
@@ -351,7 +344,6 @@ static void vkt_backend_child(void *arg)
 	static const char *const caps[] = {
 		VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
 	};
-	PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV get;
 	VkExternalImageFormatPropertiesNV nv;
 	struct vkt t;
 
@@ -361,13 +353,7 @@ static void vkt_backend_child(void *arg)
 	vkt_layers_unchecked();
 	if (vkt_instance(&t, VK_API_VERSION_1_1, caps, 1) != VK_SUCCESS)
 		_exit(2);
-	get = (PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV)
-		vkGetInstanceProcAddr(t.instance,
-			"vkGetPhysicalDeviceExternalImageFormatPropertiesNV");
-	if (get)
-		get(t.pd, VK_FORMAT_R8G8B8A8_UNORM, VK_IMAGE_TYPE_2D,
-		    VK_IMAGE_TILING_OPTIMAL, VK_IMAGE_USAGE_TRANSFER_SRC_BIT, 0,
-		    0, &nv);
+	vkt_nv_caps(&t, VK_IMAGE_USAGE_TRANSFER_SRC_BIT, 0, &nv);
 	vkt_destroy(&t);
 }
 

@@ -15,7 +15,7 @@ VkResult vkt_device(struct vkt *t, const char *const *exts, uint32_t n)
 {
 	float priority = 1.0f;
 	VkQueueFamilyProperties qfp[8];
-	uint32_t nq = VKT_ARRAY_SIZE(qfp);
+	uint32_t nq = TU_ARRAY_SIZE(qfp);
 	VkDeviceQueueCreateInfo qci = {
 		.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
 		.queueCount = 1,
@@ -570,7 +570,7 @@ const char *vkt_result_name(VkResult res)
 #undef VKT_NAME
 	};
 
-	for (size_t i = 0; i < VKT_ARRAY_SIZE(names); i++)
+	for (size_t i = 0; i < TU_ARRAY_SIZE(names); i++)
 		if (names[i].res == res)
 			return names[i].name;
 	return "VkResult";

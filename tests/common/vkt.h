@@ -26,7 +26,6 @@
 #include "util.h"
 
 #define VKT_LAYER PRIMESHARE_VULKAN_LAYER_NAME
-#define VKT_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Messages of severity ERROR and WARNING the validation layer sent. */
 extern unsigned int vkt_validation_errors;

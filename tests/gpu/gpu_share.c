@@ -70,7 +70,7 @@ static int cmd_probe(void)
 	};
 	VkPhysicalDevice pd[8];
 	VkPhysicalDeviceProperties p;
-	uint32_t n = VKT_ARRAY_SIZE(pd);
+	uint32_t n = TU_ARRAY_SIZE(pd);
 	VkInstance inst;
 	VkResult res;
 

@@ -377,7 +377,7 @@ void setup_objects(struct gs *g, bool bench)
 	};
 	VkDescriptorSetLayoutCreateInfo sci = {
 		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-		.bindingCount = VKT_ARRAY_SIZE(bindings),
+		.bindingCount = TU_ARRAY_SIZE(bindings),
 		.pBindings = bindings,
 	};
 	VkPushConstantRange push = {
@@ -397,7 +397,7 @@ void setup_objects(struct gs *g, bool bench)
 	VkDescriptorPoolCreateInfo pci = {
 		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
 		.maxSets = 1,
-		.poolSizeCount = VKT_ARRAY_SIZE(sizes),
+		.poolSizeCount = TU_ARRAY_SIZE(sizes),
 		.pPoolSizes = sizes,
 	};
 	VkDescriptorSetAllocateInfo dai = {
@@ -501,7 +501,7 @@ static void bind_image(struct gs *g, struct image *im)
 		},
 	};
 
-	vkUpdateDescriptorSets(g->t.device, VKT_ARRAY_SIZE(w), w, 0, NULL);
+	vkUpdateDescriptorSets(g->t.device, TU_ARRAY_SIZE(w), w, 0, NULL);
 }
 
 void barrier(VkCommandBuffer cb, VkImage image,

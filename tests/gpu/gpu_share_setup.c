@@ -5,12 +5,6 @@
 
 /* --- setup ----------------------------------------------------------- */
 
-/* Whether the driver (@layer NULL) or layer @layer lists device extension @name. */
-static bool device_has(VkPhysicalDevice pd, const char *name)
-{
-	return vkt_device_has(pd, NULL, name);
-}
-
 /*
  * The NV answer for OPAQUE_WIN32 on the run's image: exportable and
  * importable, and whether the driver wants a dedicated allocation.
@@ -19,16 +13,13 @@ VkExternalMemoryFeatureFlagsNV nv_caps(struct gs *g,
 					      VkExternalMemoryHandleTypeFlagsNV type,
 					      VkExternalImageFormatPropertiesNV *out)
 {
-	PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV get =
-		(PFN_vkGetPhysicalDeviceExternalImageFormatPropertiesNV)
-		vkGetInstanceProcAddr(g->t.instance,
-			"vkGetPhysicalDeviceExternalImageFormatPropertiesNV");
-	VkExternalImageFormatPropertiesNV p = { 0 };
+	VkExternalImageFormatPropertiesNV p;
+	VkResult res = vkt_nv_caps(&g->t, USAGE, type, &p);
 
-	if (!get)
+	/* vkt_nv_caps() asks for RGBA8, FORMAT, in optimal tiling. */
+	if (res == VK_ERROR_EXTENSION_NOT_PRESENT)
 		tu_die("vkGetPhysicalDeviceExternalImageFormatPropertiesNV is missing: is the layer there?");
-	if (get(g->t.pd, FORMAT, VK_IMAGE_TYPE_2D, VK_IMAGE_TILING_OPTIMAL,
-		USAGE, 0, type, &p) != VK_SUCCESS)
+	if (res != VK_SUCCESS)
 		memset(&p, 0, sizeof(p));
 	if (out)
 		*out = p;
@@ -51,12 +42,12 @@ void open_device(struct gs *g)
 	g->dedicated = nv_caps(g, OPAQUE, NULL) &
 		       VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT_NV;
 	if (g->dedicated) {
-		if (!device_has(g->t.pd, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME))
+		if (!vkt_device_has(g->t.pd, NULL, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME))
 			tu_die("the driver wants dedicated allocations for OPAQUE_WIN32 but has no %s",
 			       VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME);
 		exts[n++] = VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME;
 	}
-	g->budget = device_has(g->t.pd, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
+	g->budget = vkt_device_has(g->t.pd, NULL, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
 	if (g->budget)
 		exts[n++] = VK_EXT_MEMORY_BUDGET_EXTENSION_NAME;
 	res = vkt_device(&g->t, exts, n);

@@ -166,9 +166,9 @@ static void grid(struct vkt *t, VkExternalMemoryHandleTypeFlagBits khr_type)
 	unsigned int total = 0, zero_bad = 0, fd_bad = 0, kmt_bad = 0;
 	unsigned int supported = 0, exportable = 0, dedicated = 0;
 
-	size_t n = VKT_ARRAY_SIZE(formats) * VKT_ARRAY_SIZE(types) *
-		   VKT_ARRAY_SIZE(tilings) * VKT_ARRAY_SIZE(usages) *
-		   VKT_ARRAY_SIZE(create_flags);
+	size_t n = TU_ARRAY_SIZE(formats) * TU_ARRAY_SIZE(types) *
+		   TU_ARRAY_SIZE(tilings) * TU_ARRAY_SIZE(usages) *
+		   TU_ARRAY_SIZE(create_flags);
 
 	for (size_t k = 0; k < n; k++) {
 		struct combo c;
@@ -178,7 +178,7 @@ static void grid(struct vkt *t, VkExternalMemoryHandleTypeFlagBits khr_type)
 		VkExternalMemoryProperties emp = { 0 };
 		VkResult pres, nres, kres;
 
-#define PICK(a) ((a)[r % VKT_ARRAY_SIZE(a)]); r /= VKT_ARRAY_SIZE(a)
+#define PICK(a) ((a)[r % TU_ARRAY_SIZE(a)]); r /= TU_ARRAY_SIZE(a)
 		c.flags = PICK(create_flags);
 		c.usage = PICK(usages);
 		c.tiling = PICK(tilings);
@@ -338,7 +338,7 @@ static void dedicated_agrees(struct vkt *t)
 	get_handle = (PFN_vkGetMemoryWin32HandleNV)
 		vkGetDeviceProcAddr(t->device, "vkGetMemoryWin32HandleNV");
 
-	for (size_t i = 0; i < VKT_ARRAY_SIZE(cases); i++) {
+	for (size_t i = 0; i < TU_ARRAY_SIZE(cases); i++) {
 		VkExternalImageFormatPropertiesNV nv;
 		VkMemoryDedicatedRequirements dr = {
 			.sType = VK_STRUCTURE_TYPE_MEMORY_DEDICATED_REQUIREMENTS,
@@ -479,7 +479,7 @@ static void backend_override(const char *expected)
 	bool dmabuf = !strcmp(expected, "dma-buf");
 	bool prime = dmabuf || !strcmp(expected, "prime");
 
-	for (size_t i = 0; i < VKT_ARRAY_SIZE(names); i++) {
+	for (size_t i = 0; i < TU_ARRAY_SIZE(names); i++) {
 		VkExternalMemoryFeatureFlagsNV fd = 0, kmt = 0;
 		bool possible = i == 1 || (i == 2 && prime) || (i == 3 && dmabuf);
 		bool want_kmt = kmt_types && i >= 2 && possible;

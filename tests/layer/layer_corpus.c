@@ -75,7 +75,7 @@ static bool kind_of(VkExternalMemoryHandleTypeFlagsNV type, struct kind *k)
 		VK_EXTERNAL_MEMORY_FEATURE_EXPORTABLE_BIT_NV |
 		VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT_NV;
 
-	for (size_t i = 0; get && i < VKT_ARRAY_SIZE(tilings); i++) {
+	for (size_t i = 0; get && i < TU_ARRAY_SIZE(tilings); i++) {
 		VkExternalImageFormatPropertiesNV p;
 
 		if (get(a.pd, VK_FORMAT_R8G8B8A8_UNORM, VK_IMAGE_TYPE_2D,
@@ -300,7 +300,7 @@ out:
 	return bad;
 }
 
-static struct kind kinds[VKT_ARRAY_SIZE(all_types)];
+static struct kind kinds[TU_ARRAY_SIZE(all_types)];
 static unsigned int nkinds;
 
 static void *worker(void *arg)
@@ -384,7 +384,7 @@ int main(int argc, char **argv)
 	       above ? "is hidden by the Linux validation layer above (win32 parts not run)" :
 		       "is there");
 
-	for (size_t i = 0; i < VKT_ARRAY_SIZE(all_types); i++)
+	for (size_t i = 0; i < TU_ARRAY_SIZE(all_types); i++)
 		if (kind_of(all_types[i], &kinds[nkinds]))
 			nkinds++;
 	tap_ok(nkinds > 0, "%s: %u handle types exportable and importable here",

@@ -80,7 +80,7 @@ static void hidden_instance_commands(struct vkt *t, const char *api)
 		    NULL;
 	tap_ok(gipa != NULL, "api %s: the layer's vkGetInstanceProcAddr (%s)",
 	       api, path);
-	for (size_t i = 0; gipa && i < VKT_ARRAY_SIZE(layer_only_instance_commands); i++) {
+	for (size_t i = 0; gipa && i < TU_ARRAY_SIZE(layer_only_instance_commands); i++) {
 		const char *name = layer_only_instance_commands[i];
 
 		tap_ok(!gipa(t->instance, name),
@@ -94,7 +94,7 @@ static void hidden_instance_commands(struct vkt *t, const char *api)
 /* On a device where the application enabled VK_NV_external_memory only. */
 static void hidden_commands(struct vkt *d, const char *api)
 {
-	for (size_t i = 0; i < VKT_ARRAY_SIZE(layer_only_device_commands); i++) {
+	for (size_t i = 0; i < TU_ARRAY_SIZE(layer_only_device_commands); i++) {
 		const char *name = layer_only_device_commands[i];
 
 		tap_ok(!vkGetDeviceProcAddr(d->device, name),

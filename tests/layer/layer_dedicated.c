@@ -237,7 +237,7 @@ int main(void)
 		VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME,
 	};
 	VkExtensionProperties props[8];
-	uint32_t n = VKT_ARRAY_SIZE(props);
+	uint32_t n = TU_ARRAY_SIZE(props);
 	bool listed = false;
 	VkResult res;
 

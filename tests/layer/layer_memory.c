@@ -122,7 +122,7 @@ static void forbidden_chains(VkMemoryRequirements *mr, uint32_t type)
 	HANDLE h;
 	VkResult res;
 
-	for (size_t i = 0; i < VKT_ARRAY_SIZE(cases); i++) {
+	for (size_t i = 0; i < TU_ARRAY_SIZE(cases); i++) {
 		if (cases[i].image) {
 			VkImageCreateInfo ici = image_info(cases[i].chain);
 
@@ -538,7 +538,7 @@ static void release_twice(void)
 	if (vkt_instance(&t, VK_API_VERSION_1_1, caps, 1) != VK_SUCCESS ||
 	    vkt_device(&t, exts, 1) != VK_SUCCESS)
 		_exit(2);
-	for (size_t i = 0; i < VKT_ARRAY_SIZE(layouts); i++) {
+	for (size_t i = 0; i < TU_ARRAY_SIZE(layouts); i++) {
 		VkImageMemoryBarrier bar = {
 			.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
 			.oldLayout = VK_IMAGE_LAYOUT_UNDEFINED,

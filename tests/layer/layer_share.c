@@ -480,7 +480,7 @@ int main(int argc, char **argv)
 		tap_bail("the importing side has no device");
 	vkt_validation_selftest(&t);
 	fds_before = tu_fd_count();
-	for (size_t i = 0; i < VKT_ARRAY_SIZE(handle_types); i++) {
+	for (size_t i = 0; i < TU_ARRAY_SIZE(handle_types); i++) {
 		if ((handle_types[i].type & KMT_TYPES) && !kmt) {
 			tap_skip("no KMT types here (no /dev/primeshare or backend opaque-fd)",
 				 "%s: two-process round trip", handle_types[i].name);
