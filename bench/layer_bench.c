@@ -180,7 +180,8 @@ static void vk_open(struct vk *v, bool layer, bool nv)
 				       VK_EXTERNAL_MEMORY_FEATURE_DEDICATED_ONLY_BIT_NV;
 		}
 		if (!ok)
-			tu_die("an RGBA8 image cannot be shared as OPAQUE_WIN32_KMT here (primeshare.ko? PRIMESHARE_LAYER_DEBUG=1 tells why)");
+			tu_die("an RGBA8 image cannot be shared as OPAQUE_WIN32_KMT here (linear tiling, the last tried: %s; primeshare.ko? PRIMESHARE_LAYER_DEBUG=1 tells why)",
+			       why);
 	} else {
 		VkPhysicalDeviceExternalMemoryHostPropertiesEXT hp = {
 			.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT,
