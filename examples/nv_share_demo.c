@@ -329,6 +329,9 @@ static void create_shared_image(struct demo *d, HANDLE handle)
 	vkGetImageMemoryRequirements(dev, d->image, &mr);
 	d->size = mr.size;
 	d->memory_type = vkt_memory_type(&d->vk, mr.memoryTypeBits, 0);
+	if (d->memory_type == UINT32_MAX)
+		tu_die("the image allows no memory type (memoryTypeBits 0x%x)",
+		       mr.memoryTypeBits);
 	mai.allocationSize = mr.size;
 	mai.memoryTypeIndex = d->memory_type;
 	mai.pNext = handle ? (void *)&imp : (void *)&exp;
