@@ -9,6 +9,9 @@
 #   make fuzz             a long fuzz campaign on one kernel
 #   make debug-kernel     build the debug kernel, or find it cached, in
 #                         debug-kernel/
+#   make deb-check        the Debian packages (debian/): built from the
+#                         release tree, linted, then installed, used and
+#                         purged in the VM on every kernel of VM_KERNELS
 #   make vm-check-debug   primeshare.ko against it, then in one boot every
 #                         VM test program and a fuzz campaign of
 #                         DEBUG_FUZZ_CALLS ioctls, a kmemleak scan after
@@ -25,6 +28,8 @@ EXTRA_DIST += \
 	scripts/vm/vm-check \
 	scripts/vm/vm-run-selftest \
 	scripts/vm/vm-debug-selftest \
+	scripts/vm/deb-check \
+	scripts/vm/deb-guest \
 	scripts/vm/build-debug-kernel \
 	scripts/vm/debug-kernel.config \
 	scripts/vm/provoke/Kbuild \
@@ -160,3 +165,11 @@ clean-debug-kernel:
 	-rm -rf '$(DEBUG_KERNEL_CACHE)'
 
 .PHONY: debug-kernel vm-check-debug clean-debug-kernel clean-debug-kernel-tests
+
+# make deb-check (scripts/vm/deb-check): the library tests it runs on the
+# installed library are the VM test program built here.
+deb-check: ps-need-module all
+	$(AM_V_at)$(SHELL) $(top_srcdir)/scripts/vm/deb-check \
+		--builddir '$(abs_top_builddir)' --kernels '$(VM_KERNELS)'
+
+.PHONY: deb-check
