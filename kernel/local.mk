@@ -13,7 +13,8 @@ kernel_sources = \
 	kernel/primeshare_main.c \
 	kernel/primeshare_handle.c \
 	kernel/primeshare_limits.c \
-	kernel/primeshare_debugfs.c
+	kernel/primeshare_debugfs.c \
+	kernel/primeshare_keyed_mutex.c
 
 EXTRA_DIST += $(kernel_sources) include/uapi/primeshare.h kernel/kbuild.sh
 

@@ -18,6 +18,7 @@
 #include <linux/xarray.h>
 
 struct dma_buf;
+struct ps_keyed_mutex;
 struct ipc_namespace;
 struct pid;
 struct user_namespace;
@@ -28,21 +29,23 @@ struct vfsmount;
  * @ref: memory reference; handles keep their exporting session's memory
  *	so that their @exporter pointer never dangles or gets reused, and
  *	hold records keep the memory of the session they belong to.
- * @lock: protects @exports.
+ * @lock: protects @exports and @km_held.
  * @exports: owned and oneshot handles this session exported and that have
  *	not ended; they end when the session closes.
  * @nr_exports: live handles of any lifetime exported by this session.
  * @holds_lock: protects @holds.
  * @holds: handle sequence number -> &struct ps_hold, the refcounted
  *	handles this session holds.
+ * @km_held: the keyed mutexes this session holds, under @lock.
  * @user_ns: the user namespace the session was opened in (pinned by the
  *	file's credentials; counted by ps_ns_session_get()).
  */
 struct ps_session {
 	struct kref ref;
 	struct user_namespace *user_ns;
-	spinlock_t lock;		/* protects exports */
+	spinlock_t lock;		/* protects exports, km_held */
 	struct list_head exports;
+	struct list_head km_held;
 	atomic_t nr_exports;
 	struct mutex holds_lock;	/* protects holds */
 	struct xarray holds;
@@ -100,6 +103,7 @@ struct ps_hold {
  * @metadata_size: length of @metadata.
  * @pid_nr: @pid in the initial pid namespace, for debugfs.
  * @metadata: the opaque blob, or NULL.
+ * @km: the keyed mutex (PRIMESHARE_EXPORT_KEYED_MUTEX), or NULL.
  * @created_ns: boot-time clock at export.
  * @comm: the exporting task's name.
  * @rcu: frees the memory after a grace period.
@@ -133,6 +137,7 @@ struct ps_handle {
 	u32 metadata_size;
 	pid_t pid_nr;
 	void *metadata;
+	struct ps_keyed_mutex *km;
 	u64 created_ns;
 	char comm[TASK_COMM_LEN];
 	struct rcu_head rcu;
@@ -147,6 +152,9 @@ struct ps_handle {
  * @exports: handles exported since load.
  * @imports: successful imports since load.
  * @ended: handles ended since load.
+ * @keyed_mutexes: live keyed mutexes.
+ * @km_acquires: keyed-mutex acquires since load.
+ * @km_abandoned: keyed mutexes abandoned since load.
  */
 struct ps_stats {
 	atomic_t handles;
@@ -156,6 +164,9 @@ struct ps_stats {
 	atomic64_t exports;
 	atomic64_t imports;
 	atomic64_t ended;
+	atomic_t keyed_mutexes;
+	atomic64_t km_acquires;
+	atomic64_t km_abandoned;
 };
 
 extern struct ps_stats ps_stats;
@@ -171,6 +182,7 @@ extern unsigned int ps_max_handles_per_user;
 extern unsigned int ps_max_metadata_bytes_per_user;
 extern unsigned int ps_max_holds_per_user;
 extern unsigned int ps_max_holds_per_handle;
+extern unsigned int ps_max_keyed_mutexes_per_user;
 extern unsigned int ps_max_handles;
 extern unsigned int ps_reserved_handles;
 
@@ -182,12 +194,14 @@ extern unsigned int ps_reserved_handles;
  * @PS_ACCT_HANDLES: live handles.
  * @PS_ACCT_METADATA: bytes of the live handles' metadata.
  * @PS_ACCT_HOLDS: hold records (one per session and refcounted handle).
+ * @PS_ACCT_KEYED_MUTEXES: keyed mutexes of live handles.
  * @PS_ACCT_NR: number of kinds.
  */
 enum ps_acct_kind {
 	PS_ACCT_HANDLES,
 	PS_ACCT_METADATA,
 	PS_ACCT_HOLDS,
+	PS_ACCT_KEYED_MUTEXES,
 	PS_ACCT_NR,
 };
 
@@ -213,6 +227,19 @@ int ps_ioctl_release(struct ps_session *sess, void __user *uarg,
 		     size_t usize);
 int ps_ioctl_query(struct ps_session *sess, void __user *uarg, size_t usize);
 int ps_ioctl_list(struct ps_session *sess, void __user *uarg, size_t usize);
+
+struct ps_handle *ps_lookup(u64 handle);
+bool ps_may_access(const struct ps_handle *obj);
+void ps_handle_put(struct ps_handle *obj);
+
+struct ps_keyed_mutex *ps_km_new(struct ps_handle *obj);
+void ps_km_free(struct ps_keyed_mutex *km);
+void ps_km_end(struct ps_keyed_mutex *km);
+void ps_km_session_close(struct ps_session *sess);
+int ps_ioctl_km_acquire(struct ps_session *sess, void __user *uarg,
+			size_t usize);
+int ps_ioctl_km_release(struct ps_session *sess, void __user *uarg,
+			size_t usize);
 
 int ps_copy_in(void *karg, size_t ksize, size_t minsize,
 	       const void __user *uarg, size_t usize);

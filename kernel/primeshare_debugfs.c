@@ -102,6 +102,12 @@ static int ps_stats_show(struct seq_file *m, void *unused)
 		   (long long)atomic64_read(&ps_stats.imports));
 	seq_printf(m, "ended_total: %lld\n",
 		   (long long)atomic64_read(&ps_stats.ended));
+	seq_printf(m, "keyed_mutexes: %d\n",
+		   atomic_read(&ps_stats.keyed_mutexes));
+	seq_printf(m, "km_acquires_total: %lld\n",
+		   (long long)atomic64_read(&ps_stats.km_acquires));
+	seq_printf(m, "km_abandoned_total: %lld\n",
+		   (long long)atomic64_read(&ps_stats.km_abandoned));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(ps_stats);

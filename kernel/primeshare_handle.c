@@ -25,7 +25,9 @@
  * references to the dma-buf and are not affected.
  *
  * Locks, outermost first: a handle's import_lock (oneshot imports), a
- * session's holds_lock, a handle's lock, a session's lock.  The limits'
+ * session's holds_lock, a handle's lock, a session's lock.  A keyed
+ * mutex's lock (primeshare_keyed_mutex.c) nests outside a session's lock
+ * and is never taken with a handle's lock held.  The limits'
  * lock (primeshare_limits.c) is a leaf: it is taken with no spinlock of
  * ours held (a holds_lock may be).
  */
@@ -279,12 +281,13 @@ static void ps_handle_free(struct kref *ref)
 	ps_ipc_ns_put(obj->ns);
 	put_pid(obj->pid);
 	kfree(obj->metadata);
+	ps_km_free(obj->km);
 	mutex_destroy(&obj->import_lock);
 	ps_session_put(obj->exporter);
 	call_rcu(&obj->rcu, ps_handle_free_rcu);
 }
 
-static void ps_handle_put(struct ps_handle *obj)
+void ps_handle_put(struct ps_handle *obj)
 {
 	kref_put(&obj->ref, ps_handle_free);
 }
@@ -293,7 +296,7 @@ static void ps_handle_put(struct ps_handle *obj)
  * Find a live handle of the caller's IPC namespace and take a reference.
  * A handle of another namespace does not exist for the caller.
  */
-static struct ps_handle *ps_lookup(u64 handle)
+struct ps_handle *ps_lookup(u64 handle)
 {
 	struct ps_handle *obj;
 	u64 seq;
@@ -336,7 +339,7 @@ static bool ps_mode_allows(const struct ps_handle *obj)
  * The capability is checked without an audit record first, so that an
  * ordinary user refused by the mode leaves none; a use of it is audited.
  */
-static bool ps_may_access(const struct ps_handle *obj)
+bool ps_may_access(const struct ps_handle *obj)
 {
 	struct user_namespace *ns = ps_ipc_user_ns();
 
@@ -363,6 +366,7 @@ static void ps_handle_amount(const struct ps_handle *obj,
 	amount[PS_ACCT_HANDLES] = 1;
 	amount[PS_ACCT_METADATA] = obj->metadata_size;
 	amount[PS_ACCT_HOLDS] = 0;
+	amount[PS_ACCT_KEYED_MUTEXES] = !!obj->km;
 }
 
 /* Give back what ps_handle_charge() took. */
@@ -374,6 +378,8 @@ static void ps_handle_uncharge(struct ps_handle *obj)
 	ps_acct_uncharge(obj->acct_ns, obj->acct_uid, amount);
 	atomic_dec(&obj->exporter->nr_exports);
 	atomic_dec(&ps_stats.handles);
+	if (obj->km)
+		atomic_dec(&ps_stats.keyed_mutexes);
 }
 
 /* Called once per handle, by the caller for whom ps_mark_dead() was true. */
@@ -385,6 +391,7 @@ static void ps_handle_end(struct ps_handle *obj)
 	spin_lock(&exp->lock);
 	list_del_init(&obj->node);
 	spin_unlock(&exp->lock);
+	ps_km_end(obj->km);
 	ps_handle_uncharge(obj);
 	atomic64_inc(&ps_stats.ended);
 	ps_handle_put(obj);
@@ -549,6 +556,7 @@ struct ps_session *ps_session_new(void)
 	kref_init(&sess->ref);
 	spin_lock_init(&sess->lock);
 	INIT_LIST_HEAD(&sess->exports);
+	INIT_LIST_HEAD(&sess->km_held);
 	mutex_init(&sess->holds_lock);
 	xa_init(&sess->holds);
 	atomic_inc(&ps_stats.sessions);
@@ -614,6 +622,7 @@ void ps_session_close(struct ps_session *sess)
 {
 	struct ps_handle *obj;
 
+	ps_km_session_close(sess);
 	ps_session_drop_holds(sess);
 
 	for (;;) {
@@ -686,6 +695,8 @@ static int ps_handle_charge(struct ps_session *sess, struct ps_handle *obj)
 		goto err_user;
 	obj->acct_ns = cred->user_ns;
 	obj->acct_uid = cred->uid;
+	if (obj->km)
+		atomic_inc(&ps_stats.keyed_mutexes);
 	/* Publishing takes the session's reference; uncharging needs it. */
 	obj->exporter = sess;
 	return 0;
@@ -732,10 +743,16 @@ static struct ps_handle *ps_handle_new(const struct primeshare_export *arg)
 				   arg->metadata_size))
 			goto err_put;
 	}
+	if (arg->flags & PRIMESHARE_EXPORT_KEYED_MUTEX) {
+		ret = -ENOMEM;
+		obj->km = ps_km_new(obj);
+		if (!obj->km)
+			goto err_put;
+	}
 	obj->metadata_size = arg->metadata_size;
 	obj->size = obj->dmabuf->size;
 	obj->mode = arg->mode ?: PRIMESHARE_MODE_DEFAULT;
-	obj->lifetime = arg->flags;
+	obj->lifetime = arg->flags & PRIMESHARE_EXPORT_LIFETIMES;
 	return obj;
 
 err_put:
@@ -750,6 +767,7 @@ err_free:
 /* Free a handle that was never published (nor charged). */
 static void ps_handle_discard(struct ps_handle *obj)
 {
+	ps_km_free(obj->km);
 	kfree(obj->metadata);
 	dma_buf_put(obj->dmabuf);
 	mutex_destroy(&obj->import_lock);
@@ -815,7 +833,11 @@ static void ps_handle_publish(struct ps_session *sess, struct ps_handle *obj,
 static int ps_export_check(const struct primeshare_export *arg)
 {
 	if ((arg->flags & ~PRIMESHARE_EXPORT_FLAGS) ||
-	    (arg->flags & PRIMESHARE_EXPORT_FLAGS) == PRIMESHARE_EXPORT_FLAGS ||
+	    (arg->flags & PRIMESHARE_EXPORT_LIFETIMES) ==
+	    PRIMESHARE_EXPORT_LIFETIMES ||
+	    /* The import that ends a oneshot handle would end its mutex. */
+	    ((arg->flags & PRIMESHARE_EXPORT_ONESHOT) &&
+	     (arg->flags & PRIMESHARE_EXPORT_KEYED_MUTEX)) ||
 	    (arg->mode & ~PRIMESHARE_MODE_MASK))
 		return -EINVAL;
 	if (arg->metadata_size > READ_ONCE(ps_max_metadata_size))
@@ -1141,7 +1163,7 @@ int ps_ioctl_query(struct ps_session *sess, void __user *uarg, size_t usize)
 	ret = ps_copy_in(&arg, sizeof(arg), sizeof(arg), uarg, usize);
 	if (ret)
 		return ret;
-	if (arg.flags || arg.__pad)
+	if (arg.flags || arg.attributes)
 		return -EINVAL;
 
 	obj = ps_lookup(arg.handle);
@@ -1168,6 +1190,7 @@ int ps_ioctl_query(struct ps_session *sess, void __user *uarg, size_t usize)
 	arg.uid = from_kuid_munged(ns, obj->uid);
 	arg.gid = from_kgid_munged(ns, obj->gid);
 	arg.lifetime = obj->lifetime;
+	arg.attributes = obj->km ? PRIMESHARE_EXPORT_KEYED_MUTEX : 0;
 	arg.metadata_size = obj->metadata_size;
 	rcu_read_lock();
 	if (pid_has_task(obj->pid, PIDTYPE_TGID))

@@ -78,6 +78,8 @@ static unsigned long ps_param_max(enum ps_acct_kind kind)
 		return READ_ONCE(ps_max_metadata_bytes_per_user);
 	case PS_ACCT_HOLDS:
 		return READ_ONCE(ps_max_holds_per_user);
+	case PS_ACCT_KEYED_MUTEXES:
+		return READ_ONCE(ps_max_keyed_mutexes_per_user);
 	default:
 		return 0;
 	}
@@ -391,26 +393,75 @@ void ps_ns_session_put(struct user_namespace *ns)
 }
 
 /*
- * Give @ns limits of its own (@max), or with @max NULL the defaults again.
- * The session making the call was opened in @ns, so @ns has a record.
+ * Give @ns limits of its own (@max), or with @max NULL the defaults again;
+ * the kinds in @keep (bits of enum ps_acct_kind) keep the limit in force,
+ * read under the same lock as the change.  The session making the call was
+ * opened in @ns, so @ns has a record.
  */
 static void ps_ns_limits_set(struct user_namespace *ns,
-			     const unsigned long *max)
+			     const unsigned long *max, unsigned int keep)
 {
+	unsigned long now[PS_ACCT_NR];
 	struct ps_ns_limits *lim;
 	int k;
 
 	spin_lock(&ps_acct_lock);
 	lim = ps_ns_limits_find(ns);
 	if (!WARN_ON_ONCE(!lim)) {
+		ps_ns_max(ns, now);
 		lim->own = max;
 		for (k = 0; k < PS_ACCT_NR; k++)
-			lim->max[k] = max ? max[k] : 0;
+			lim->max[k] = !max ? 0 : keep & BIT(k) ? now[k] : max[k];
 	}
 	spin_unlock(&ps_acct_lock);
 }
 
 #define PRIMESHARE_LIMITS_FLAGS	(PRIMESHARE_LIMITS_SET | PRIMESHARE_LIMITS_RESET)
+
+static int ps_limits_check(const struct primeshare_limits *arg,
+			   struct user_namespace *ns)
+{
+	if ((arg->flags & ~PRIMESHARE_LIMITS_FLAGS) || arg->__pad ||
+	    arg->__pad2 ||
+	    (arg->flags & PRIMESHARE_LIMITS_FLAGS) == PRIMESHARE_LIMITS_FLAGS)
+		return -EINVAL;
+	if (!(arg->flags & PRIMESHARE_LIMITS_SET) &&
+	    (arg->max_handles_per_user || arg->max_holds_per_user ||
+	     arg->max_metadata_bytes_per_user ||
+	     arg->max_keyed_mutexes_per_user))
+		return -EINVAL;
+	if ((arg->flags & PRIMESHARE_LIMITS_RESET) && ns == &init_user_ns)
+		return -EINVAL;
+	if (arg->flags && !ns_capable(ns, CAP_SYS_RESOURCE))
+		return -EPERM;
+	return 0;
+}
+
+/* SET; the kinds in @keep (a 1.1 caller's structure lacks them) stay. */
+static void ps_limits_set(struct user_namespace *ns,
+			  const struct primeshare_limits *arg, unsigned int keep)
+{
+	unsigned long max[PS_ACCT_NR];
+
+	max[PS_ACCT_HANDLES] = arg->max_handles_per_user;
+	max[PS_ACCT_HOLDS] = arg->max_holds_per_user;
+	max[PS_ACCT_METADATA] = arg->max_metadata_bytes_per_user;
+	max[PS_ACCT_KEYED_MUTEXES] = arg->max_keyed_mutexes_per_user;
+	if (ns != &init_user_ns) {
+		ps_ns_limits_set(ns, max, keep);
+		return;
+	}
+	WRITE_ONCE(ps_max_handles_per_user, arg->max_handles_per_user);
+	WRITE_ONCE(ps_max_holds_per_user, arg->max_holds_per_user);
+	WRITE_ONCE(ps_max_metadata_bytes_per_user,
+		   (unsigned int)arg->max_metadata_bytes_per_user);
+	if (!(keep & BIT(PS_ACCT_KEYED_MUTEXES)))
+		WRITE_ONCE(ps_max_keyed_mutexes_per_user,
+			   arg->max_keyed_mutexes_per_user);
+}
+
+/* 1.1's structure ended at metadata_bytes. */
+#define PS_LIMITS_SIZE_1_1 offsetofend(struct primeshare_limits, metadata_bytes)
 
 int ps_ioctl_limits(struct ps_session *sess, void __user *uarg, size_t usize)
 {
@@ -419,49 +470,27 @@ int ps_ioctl_limits(struct ps_session *sess, void __user *uarg, size_t usize)
 	struct primeshare_limits arg;
 	int ret;
 
-	ret = ps_copy_in(&arg, sizeof(arg), sizeof(arg), uarg, usize);
+	/* 1.1's size or 1.2's: a size between would split a field. */
+	if (usize > PS_LIMITS_SIZE_1_1 && usize < sizeof(arg))
+		return -EINVAL;
+	ret = ps_copy_in(&arg, sizeof(arg), PS_LIMITS_SIZE_1_1, uarg, usize);
 	if (ret)
 		return ret;
-	if ((arg.flags & ~PRIMESHARE_LIMITS_FLAGS) || arg.__pad ||
-	    (arg.flags & PRIMESHARE_LIMITS_FLAGS) == PRIMESHARE_LIMITS_FLAGS)
-		return -EINVAL;
-	if (!(arg.flags & PRIMESHARE_LIMITS_SET) &&
-	    (arg.max_handles_per_user || arg.max_holds_per_user ||
-	     arg.max_metadata_bytes_per_user))
-		return -EINVAL;
-	/* Out only: what a read returned may be passed back to SET. */
-	arg.handles = 0;
-	arg.holds = 0;
-	arg.metadata_bytes = 0;
-	if ((arg.flags & PRIMESHARE_LIMITS_RESET) && ns == &init_user_ns)
-		return -EINVAL;
-	if (arg.flags && !ns_capable(ns, CAP_SYS_RESOURCE))
-		return -EPERM;
+	ret = ps_limits_check(&arg, ns);
+	if (ret)
+		return ret;
 	/* A namespace's limits last while its sessions and charges do. */
 	if (arg.flags && sess->user_ns != ns)
 		return -EPERM;
+	if ((arg.flags & PRIMESHARE_LIMITS_SET) &&
+	    arg.max_metadata_bytes_per_user > U32_MAX)
+		return -EINVAL;
 
-	if (arg.flags & PRIMESHARE_LIMITS_SET) {
-		max[PS_ACCT_HANDLES] = arg.max_handles_per_user;
-		max[PS_ACCT_HOLDS] = arg.max_holds_per_user;
-		max[PS_ACCT_METADATA] = arg.max_metadata_bytes_per_user;
-		if (max[PS_ACCT_METADATA] != arg.max_metadata_bytes_per_user ||
-		    arg.max_metadata_bytes_per_user > U32_MAX)
-			return -EINVAL;
-		if (ns == &init_user_ns) {
-			WRITE_ONCE(ps_max_handles_per_user, arg.max_handles_per_user);
-			WRITE_ONCE(ps_max_holds_per_user, arg.max_holds_per_user);
-			WRITE_ONCE(ps_max_metadata_bytes_per_user,
-				   (unsigned int)arg.max_metadata_bytes_per_user);
-			ret = 0;
-		} else {
-			ps_ns_limits_set(ns, max);
-		}
-	} else if (arg.flags & PRIMESHARE_LIMITS_RESET) {
-		ps_ns_limits_set(ns, NULL);
-	}
-	if (ret)
-		return ret;
+	if (arg.flags & PRIMESHARE_LIMITS_SET)
+		ps_limits_set(ns, &arg, usize == PS_LIMITS_SIZE_1_1 ?
+				   BIT(PS_ACCT_KEYED_MUTEXES) : 0);
+	else if (arg.flags & PRIMESHARE_LIMITS_RESET)
+		ps_ns_limits_set(ns, NULL, 0);
 
 	spin_lock(&ps_acct_lock);
 	ps_ns_max(ns, max);
@@ -470,9 +499,12 @@ int ps_ioctl_limits(struct ps_session *sess, void __user *uarg, size_t usize)
 	arg.max_handles_per_user = max[PS_ACCT_HANDLES];
 	arg.max_holds_per_user = max[PS_ACCT_HOLDS];
 	arg.max_metadata_bytes_per_user = max[PS_ACCT_METADATA];
+	arg.max_keyed_mutexes_per_user = max[PS_ACCT_KEYED_MUTEXES];
+	/* Out only: what a read returned may be passed back to SET. */
 	arg.handles = count[PS_ACCT_HANDLES];
 	arg.holds = count[PS_ACCT_HOLDS];
 	arg.metadata_bytes = count[PS_ACCT_METADATA];
+	arg.keyed_mutexes = count[PS_ACCT_KEYED_MUTEXES];
 	return ps_copy_out(uarg, usize, &arg, sizeof(arg));
 }
 

@@ -45,6 +45,11 @@ unsigned int ps_max_holds_per_user = 65536;
 module_param_named(max_holds_per_user, ps_max_holds_per_user, uint, 0644);
 MODULE_PARM_DESC(max_holds_per_user, "Hold records (session, refcounted handle) of one user and the user namespaces it owns");
 
+unsigned int ps_max_keyed_mutexes_per_user = 16384;
+module_param_named(max_keyed_mutexes_per_user, ps_max_keyed_mutexes_per_user,
+		   uint, 0644);
+MODULE_PARM_DESC(max_keyed_mutexes_per_user, "Keyed mutexes of the live handles of one user and the user namespaces it owns");
+
 unsigned int ps_max_holds_per_handle = PS_MAX_HOLDS;
 module_param_named(max_holds_per_handle, ps_max_holds_per_handle, uint, 0644);
 MODULE_PARM_DESC(max_holds_per_handle, "Holds of one refcounted handle, summed over its sessions (at most 4294967294)");
@@ -103,7 +108,8 @@ static int ps_ioctl_info(void __user *uarg, size_t usize)
 			PRIMESHARE_FEATURE_METADATA |
 			PRIMESHARE_FEATURE_LIST |
 			PRIMESHARE_FEATURE_FORCE_RELEASE |
-			PRIMESHARE_FEATURE_LIMITS;
+			PRIMESHARE_FEATURE_LIMITS |
+			PRIMESHARE_FEATURE_KEYED_MUTEX;
 	info.max_metadata_size = READ_ONCE(ps_max_metadata_size);
 	info.max_handles_per_session = READ_ONCE(ps_max_handles_per_session);
 	info.max_handles_per_user = ps_acct_max_handles();
@@ -156,6 +162,14 @@ static long ps_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		if (dir != _IOC_DIR(PRIMESHARE_IOCTL_LIMITS))
 			return -EINVAL;
 		return ps_ioctl_limits(sess, uarg, usize);
+	case _IOC_NR(PRIMESHARE_IOCTL_KM_ACQUIRE):
+		if (dir != _IOC_DIR(PRIMESHARE_IOCTL_KM_ACQUIRE))
+			return -EINVAL;
+		return ps_ioctl_km_acquire(sess, uarg, usize);
+	case _IOC_NR(PRIMESHARE_IOCTL_KM_RELEASE):
+		if (dir != _IOC_DIR(PRIMESHARE_IOCTL_KM_RELEASE))
+			return -EINVAL;
+		return ps_ioctl_km_release(sess, uarg, usize);
 	default:
 		return -ENOTTY;
 	}

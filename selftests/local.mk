@@ -5,7 +5,7 @@
 # the host.  The harness headers come from $(KSELFTEST_DIR).
 
 selftest_names = info vgem export import access fault race matrix review \
-	limits
+	limits keyed_mutex
 # The BPF LSM test, where configure found clang, bpftool and libbpf.
 if ENABLE_BPF_LSM_TEST
 selftest_names += lsm
@@ -13,7 +13,7 @@ endif ENABLE_BPF_LSM_TEST
 # The export and import tests again as 32-bit programs: the compat path.
 # The harness casts pointers to uintmax_t when reporting, which -m32 warns
 # about in the harness itself.
-selftest_names32 = export import
+selftest_names32 = export import keyed_mutex
 
 # The ioctl fuzzer.  Its defaults are vm-check's short campaign: 200000
 # calls, at most 120 s, a random seed that it prints.  `make fuzz` runs a
@@ -42,10 +42,12 @@ noinst_PROGRAMS += \
 	selftests/primeshare/primeshare_matrix_test \
 	selftests/primeshare/primeshare_review_test \
 	selftests/primeshare/primeshare_limits_test \
+	selftests/primeshare/primeshare_keyed_mutex_test \
 	selftests/primeshare/primeshare_fuzz \
 	selftests/primeshare/primeshare_failnth_test \
 	selftests/primeshare/primeshare_export_test32 \
-	selftests/primeshare/primeshare_import_test32
+	selftests/primeshare/primeshare_import_test32 \
+	selftests/primeshare/primeshare_keyed_mutex_test32
 endif ENABLE_SELFTESTS
 
 selftest_cppflags = -I$(KSELFTEST_DIR) $(AM_CPPFLAGS) -D_GNU_SOURCE
@@ -146,6 +148,12 @@ selftests_primeshare_primeshare_limits_test_CPPFLAGS = $(selftest_cppflags)
 selftests_primeshare_primeshare_limits_test_CFLAGS = $(selftest_cflags)
 selftests_primeshare_primeshare_limits_test_LDADD = $(selftest_ldadd)
 
+selftests_primeshare_primeshare_keyed_mutex_test_SOURCES = \
+	selftests/primeshare/primeshare_keyed_mutex_test.c $(selftest_headers)
+selftests_primeshare_primeshare_keyed_mutex_test_CPPFLAGS = $(selftest_cppflags)
+selftests_primeshare_primeshare_keyed_mutex_test_CFLAGS = $(selftest_cflags)
+selftests_primeshare_primeshare_keyed_mutex_test_LDADD = $(selftest_ldadd)
+
 selftests_primeshare_primeshare_fuzz_SOURCES = \
 	selftests/primeshare/primeshare_fuzz.c $(selftest_headers)
 selftests_primeshare_primeshare_fuzz_CPPFLAGS = $(selftest_cppflags)
@@ -165,6 +173,13 @@ selftests_primeshare_primeshare_import_test32_CPPFLAGS = $(selftest_cppflags)
 selftests_primeshare_primeshare_import_test32_CFLAGS = $(selftest_cflags) -m32 -Wno-pointer-to-int-cast
 selftests_primeshare_primeshare_import_test32_LDFLAGS = -m32
 selftests_primeshare_primeshare_import_test32_LDADD = $(selftest_ldadd)
+
+selftests_primeshare_primeshare_keyed_mutex_test32_SOURCES = \
+	selftests/primeshare/primeshare_keyed_mutex_test.c $(selftest_headers)
+selftests_primeshare_primeshare_keyed_mutex_test32_CPPFLAGS = $(selftest_cppflags)
+selftests_primeshare_primeshare_keyed_mutex_test32_CFLAGS = $(selftest_cflags) -m32 -Wno-pointer-to-int-cast
+selftests_primeshare_primeshare_keyed_mutex_test32_LDFLAGS = -m32
+selftests_primeshare_primeshare_keyed_mutex_test32_LDADD = $(selftest_ldadd)
 
 EXTRA_DIST += selftests/primeshare/Makefile selftests/primeshare/config \
 	selftests/primeshare/settings

@@ -27,7 +27,7 @@
 #include <linux/types.h>
 
 #define PRIMESHARE_UAPI_VERSION_MAJOR	1
-#define PRIMESHARE_UAPI_VERSION_MINOR	1
+#define PRIMESHARE_UAPI_VERSION_MINOR	2
 
 /** PRIMESHARE_IOC_MAGIC - ioctl type byte of every primeshare ioctl */
 #define PRIMESHARE_IOC_MAGIC		0xBC
@@ -47,6 +47,11 @@
 #define PRIMESHARE_FEATURE_FORCE_RELEASE	(1ULL << 5)
 /** PRIMESHARE_FEATURE_LIMITS - PRIMESHARE_IOCTL_LIMITS works (1.1) */
 #define PRIMESHARE_FEATURE_LIMITS	(1ULL << 6)
+/**
+ * PRIMESHARE_FEATURE_KEYED_MUTEX - PRIMESHARE_EXPORT_KEYED_MUTEX and the
+ * KM_ACQUIRE and KM_RELEASE ioctls work (1.2)
+ */
+#define PRIMESHARE_FEATURE_KEYED_MUTEX	(1ULL << 7)
 
 /**
  * struct primeshare_info - version, features and limits of the module
@@ -90,8 +95,17 @@ struct primeshare_info {
 #define PRIMESHARE_EXPORT_REFCOUNTED	(1U << 0)
 /** PRIMESHARE_EXPORT_ONESHOT - the first successful import ends the handle */
 #define PRIMESHARE_EXPORT_ONESHOT	(1U << 1)
-#define PRIMESHARE_EXPORT_FLAGS		(PRIMESHARE_EXPORT_REFCOUNTED | \
+#define PRIMESHARE_EXPORT_LIFETIMES	(PRIMESHARE_EXPORT_REFCOUNTED | \
 					 PRIMESHARE_EXPORT_ONESHOT)
+/**
+ * PRIMESHARE_EXPORT_KEYED_MUTEX - the handle carries a keyed mutex, free
+ * and with key 0 at export (1.2; see struct primeshare_km_acquire).  It
+ * combines with the owned and refcounted lifetimes; a oneshot handle ends
+ * at its import, and its mutex with it, so that combination is EINVAL.
+ */
+#define PRIMESHARE_EXPORT_KEYED_MUTEX	(1U << 2)
+#define PRIMESHARE_EXPORT_FLAGS		(PRIMESHARE_EXPORT_LIFETIMES | \
+					 PRIMESHARE_EXPORT_KEYED_MUTEX)
 
 /*
  * Access mode: the read bit of a class lets that class import and query.
@@ -107,7 +121,8 @@ struct primeshare_info {
  * struct primeshare_export - make a handle for a dma-buf
  * @fd: in: a dma-buf file descriptor.  The registry takes its own
  *	reference to the dma-buf; the caller may close @fd afterwards.
- * @flags: in: PRIMESHARE_EXPORT_* lifetime flags.
+ * @flags: in: PRIMESHARE_EXPORT_* flags: the lifetime, and
+ *	PRIMESHARE_EXPORT_KEYED_MUTEX.
  * @mode: in: PRIMESHARE_MODE_* bits, or 0 for PRIMESHARE_MODE_DEFAULT.
  * @metadata_size: in: length of the metadata blob in bytes, 0 for none.
  * @metadata: in: user pointer to the blob; ignored when @metadata_size is 0.
@@ -119,14 +134,16 @@ struct primeshare_info {
  *
  * The handle counts against the caller's session, the system, and the
  * caller's real uid in its user namespace and in every namespace above it
- * (PRIMESHARE_IOCTL_LIMITS); its metadata bytes count likewise.  A
- * refcounted handle's first hold is a hold record of the caller's.
+ * (PRIMESHARE_IOCTL_LIMITS); its metadata bytes and its keyed mutex count
+ * likewise.  A refcounted handle's first hold is a hold record of the
+ * caller's.
  *
  * Errors: EBADF (@fd is not open), EINVAL (@fd is not a dma-buf, unknown
- * flags, both lifetime flags, bad mode, nonzero bytes past the end of the
- * structure the module knows), E2BIG (@metadata_size above the limit),
- * ENOSPC (a handle, metadata or hold-record limit is reached, or a 32-bit
- * kernel has issued 2^32 handles), EFAULT, ENOMEM.
+ * flags, both lifetime flags, a oneshot handle with a keyed mutex, bad
+ * mode, nonzero bytes past the end of the structure the module knows),
+ * E2BIG (@metadata_size above the limit),
+ * ENOSPC (a handle, metadata, keyed-mutex or hold-record limit is reached,
+ * or a 32-bit kernel has issued 2^32 handles), EFAULT, ENOMEM.
  */
 struct primeshare_export {
 	__s32 fd;
@@ -238,7 +255,8 @@ struct primeshare_release {
  * @holders: out: holds currently kept (refcounted handles), else 0.
  * @exporter_pid: out: the exporting process in the caller's pid
  *	namespace; 0 when it is not visible there or has exited.
- * @__pad: must be 0.
+ * @attributes: in: must be 0.  out: PRIMESHARE_EXPORT_KEYED_MUTEX when
+ *	the handle carries a keyed mutex (1.2; 0 before).
  * @age_ns: out: nanoseconds since the export (boot-time clock).
  * @exporter_comm: out: the exporting task's name at export, NUL-terminated.
  *
@@ -259,7 +277,7 @@ struct primeshare_query {
 	__u32 imports;
 	__u32 holders;
 	__s32 exporter_pid;
-	__u32 __pad;
+	__u32 attributes;
 	__u64 age_ns;
 	char exporter_comm[16];
 };
@@ -310,6 +328,14 @@ struct primeshare_list {
  * @holds: out: hold records charged to it likewise.  Ignored in.
  * @metadata_bytes: out: metadata bytes charged to it likewise.  Ignored
  *	in.
+ * @max_keyed_mutexes_per_user: in (SET) and out: keyed mutexes of the
+ *	live handles of one user, likewise (1.2).  A caller whose structure
+ *	ends before this field (1.1's 48 bytes) leaves this limit as it is on
+ *	SET.  The structure is 48 bytes or at least 64: a size between
+ *	splits a field, and is EINVAL.
+ * @__pad2: must be 0.
+ * @keyed_mutexes: out: keyed mutexes charged to the caller likewise.
+ *	Ignored in.
  *
  * Limits count per user namespace, as the kernel's own per-user limits
  * do: a charge to a user of a namespace is a charge to the namespace's
@@ -338,6 +364,90 @@ struct primeshare_limits {
 	__u64 handles;
 	__u64 holds;
 	__u64 metadata_bytes;
+	__u32 max_keyed_mutexes_per_user;
+	__u32 __pad2;
+	__u64 keyed_mutexes;
+};
+
+/**
+ * PRIMESHARE_KM_INFINITE - a timeout of struct primeshare_km_acquire that
+ * never expires
+ */
+#define PRIMESHARE_KM_INFINITE		(~0ULL)
+
+/** PRIMESHARE_KM_ACQUIRE_CLOEXEC - the fence descriptor is close-on-exec */
+#define PRIMESHARE_KM_ACQUIRE_CLOEXEC	(1U << 0)
+#define PRIMESHARE_KM_ACQUIRE_FLAGS	PRIMESHARE_KM_ACQUIRE_CLOEXEC
+
+/**
+ * struct primeshare_km_acquire - take the keyed mutex of a handle
+ * @handle: in: a handle exported with PRIMESHARE_EXPORT_KEYED_MUTEX.
+ * @key: in: the key to wait for: the mutex is taken when it is free and
+ *	its last release set this key (key 0 at export).
+ * @timeout_ns: in: how long to wait, in nanoseconds of the monotonic
+ *	clock; 0 to only try, PRIMESHARE_KM_INFINITE to wait for ever.
+ *	out: when a signal interrupts the wait (EINTR), the time that was
+ *	left, so that a restarted call (SA_RESTART) waits no longer in all
+ *	than the first one was asked to, as select(2) does; else unchanged.
+ * @flags: in: PRIMESHARE_KM_ACQUIRE_* flags.
+ * @fence_fd: out: a sync_file of the fence the last release passed in,
+ *	or -1 when it passed none or it has signalled.  The caller's work
+ *	on the buffer must wait for it, and closes it.  Written on success
+ *	only.
+ *
+ * A keyed mutex is held by a session: the one that acquired it, until it
+ * releases it.  The same access rule as import applies.  When the holding
+ * session closes (its last file descriptor is closed, as when its process
+ * dies) the mutex is abandoned, for good: every waiting and later acquire
+ * fails with ENOTRECOVERABLE, as D3D's AcquireSync returns WAIT_ABANDONED,
+ * and the buffer's contents are undefined.  When the handle ends, waiting
+ * and later calls fail with ENOENT.  Waiters are woken in no set order.
+ * A timeout past the end of the monotonic clock is an infinite one.
+ *
+ * Errors: ETIMEDOUT (the timeout passed, or it is 0 and the mutex is held
+ * or was released with another key), ENOTRECOVERABLE (the mutex is
+ * abandoned), EDEADLK (the caller's session holds the mutex already),
+ * EINTR (a signal
+ * arrived; see @timeout_ns), ENOENT (no such handle, or it ended while
+ * waiting), EACCES, EINVAL (unknown flags, nonzero bytes past the end of
+ * the structure the module knows, a handle without a keyed mutex), EMFILE,
+ * EFAULT, ENOMEM.
+ */
+struct primeshare_km_acquire {
+	__u64 handle;
+	__u64 key;
+	__u64 timeout_ns;
+	__u32 flags;
+	__s32 fence_fd;
+};
+
+/**
+ * struct primeshare_km_release - give the keyed mutex of a handle back
+ * @handle: in: the handle.
+ * @key: in: the key the mutex is released with: the acquire waiting for
+ *	it may take it.
+ * @fence_fd: in: a sync_file whose fence signals when the caller's work
+ *	on the buffer is done, or -1 for none (the work is done).  The mutex
+ *	keeps a reference to the fence (none if it has signalled), not the
+ *	descriptor, and hands it to the next acquirer; the caller closes
+ *	@fence_fd.
+ * @flags: in: must be 0.
+ *
+ * The holding session may release whatever its credentials and IPC
+ * namespace have become since it acquired: the access rule applies only
+ * to a caller whose session does not hold the mutex, to tell it why.
+ *
+ * Errors: EPERM (the caller's session does not hold the mutex), EBADF
+ * (@fence_fd is neither -1 nor open), EINVAL (@fence_fd is not a
+ * sync_file, unknown flags, nonzero bytes past the end of the structure
+ * the module knows, a handle without a keyed mutex), ENOENT, EACCES,
+ * EFAULT.
+ */
+struct primeshare_km_release {
+	__u64 handle;
+	__u64 key;
+	__s32 fence_fd;
+	__u32 flags;
 };
 
 /** PRIMESHARE_IOCTL_INFO - version, features and limits */
@@ -361,5 +471,11 @@ struct primeshare_limits {
 /** PRIMESHARE_IOCTL_LIMITS - read or set per-user limits (1.1) */
 #define PRIMESHARE_IOCTL_LIMITS \
 	_IOWR(PRIMESHARE_IOC_MAGIC, 0x06, struct primeshare_limits)
+/** PRIMESHARE_IOCTL_KM_ACQUIRE - take a handle's keyed mutex (1.2) */
+#define PRIMESHARE_IOCTL_KM_ACQUIRE \
+	_IOWR(PRIMESHARE_IOC_MAGIC, 0x07, struct primeshare_km_acquire)
+/** PRIMESHARE_IOCTL_KM_RELEASE - give a handle's keyed mutex back (1.2) */
+#define PRIMESHARE_IOCTL_KM_RELEASE \
+	_IOW(PRIMESHARE_IOC_MAGIC, 0x08, struct primeshare_km_release)
 
 #endif /* _UAPI_PRIMESHARE_H */

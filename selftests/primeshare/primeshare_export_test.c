@@ -98,7 +98,7 @@ TEST_F(ps, export_non_dmabuf_is_einval)
 
 TEST_F(ps, export_rejects_unknown_flags)
 {
-	EXPECT_EQ(-EINVAL, pst_export(self->sess, self->buf, 1U << 2, 0, NULL));
+	EXPECT_EQ(-EINVAL, pst_export(self->sess, self->buf, 1U << 3, 0, NULL));
 	EXPECT_EQ(-EINVAL, pst_export(self->sess, self->buf, 1U << 31, 0, NULL));
 }
 
@@ -369,7 +369,7 @@ TEST_F(ps, query_describes_the_handle)
 	EXPECT_EQ(0, q.imports);
 	EXPECT_EQ(0, q.holders);
 	EXPECT_EQ(getpid(), q.exporter_pid);
-	EXPECT_EQ(0, q.__pad);
+	EXPECT_EQ(0, q.attributes);
 	EXPECT_GT(q.age_ns, 0);
 	EXPECT_LT(q.age_ns, 60ULL * 1000000000ULL);
 	f = fopen("/proc/self/comm", "r");
@@ -402,9 +402,9 @@ TEST_F(ps, query_errors)
 	q.flags = 1;
 	EXPECT_EQ(-EINVAL, pst_ioctl(self->sess, PRIMESHARE_IOCTL_QUERY, &q));
 	q.flags = 0;
-	q.__pad = 1;
+	q.attributes = 1;
 	EXPECT_EQ(-EINVAL, pst_ioctl(self->sess, PRIMESHARE_IOCTL_QUERY, &q));
-	q.__pad = 0;
+	q.attributes = 0;
 	EXPECT_EQ(-EINVAL, pst_ioctl(self->sess,
 				     PST_IOC(_IOC_READ | _IOC_WRITE, 4, 16), &q));
 	EXPECT_EQ(-EINVAL, pst_ioctl(self->sess,

@@ -62,6 +62,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <sys/eventfd.h>
 #include <sys/personality.h>
 #include <sys/random.h>
@@ -73,7 +74,7 @@
 #include "kselftest.h"
 #include "ps_test.h"
 
-#define NR_IOCTLS	7
+#define NR_IOCTLS	9
 #define POOL		256	/* handles shared by all workers */
 #define NSESS		6
 #define NBUFS		8
@@ -97,13 +98,15 @@
 
 static const char *const ioctl_names[NR_IOCTLS] = {
 	"INFO", "EXPORT", "IMPORT", "RELEASE", "QUERY", "LIST", "LIMITS",
+	"KM_ACQUIRE", "KM_RELEASE",
 };
 
 static const unsigned int ioctl_cmds[NR_IOCTLS] = {
 	PRIMESHARE_IOCTL_INFO, PRIMESHARE_IOCTL_EXPORT,
 	PRIMESHARE_IOCTL_IMPORT, PRIMESHARE_IOCTL_RELEASE,
 	PRIMESHARE_IOCTL_QUERY, PRIMESHARE_IOCTL_LIST,
-	PRIMESHARE_IOCTL_LIMITS,
+	PRIMESHARE_IOCTL_LIMITS, PRIMESHARE_IOCTL_KM_ACQUIRE,
+	PRIMESHARE_IOCTL_KM_RELEASE,
 };
 
 /*
@@ -112,7 +115,7 @@ static const unsigned int ioctl_cmds[NR_IOCTLS] = {
  * module refuses imports where the fuzzer runs, so an LSM's error (EPERM)
  * from IMPORT is a failure here.
  */
-static const int allowed_errors[NR_IOCTLS][10] = {
+static const int allowed_errors[NR_IOCTLS][12] = {
 	{ EINVAL, EFAULT },
 	{ EINVAL, E2BIG, EBADF, ENOSPC, ENOMEM, EFAULT },
 	{ EINVAL, ENOENT, EACCES, ERANGE, EMFILE, ENOMEM, EFAULT, EOVERFLOW,
@@ -121,6 +124,9 @@ static const int allowed_errors[NR_IOCTLS][10] = {
 	{ EINVAL, ENOENT, EACCES, EFAULT },
 	{ EINVAL, ENOMEM, EFAULT },
 	{ EINVAL, EPERM, ENOSPC, ENOMEM, EFAULT },
+	{ EINVAL, ENOENT, EACCES, ETIMEDOUT, ENOTRECOVERABLE, EDEADLK, EINTR,
+	  EMFILE, EFAULT, ENOMEM },
+	{ EINVAL, ENOENT, EACCES, EPERM, EBADF, EFAULT },
 };
 
 /* errno values below this are counted one by one. */
@@ -183,6 +189,7 @@ static const struct param params[] = {
 	{ "max_holds_per_user", 128 },
 	{ "max_holds_per_handle", 64 },
 	{ "max_metadata_bytes_per_user", 256 << 10 },
+	{ "max_keyed_mutexes_per_user", 96 },
 };
 
 #define NPARAMS		ARRAY_SIZE(params)
@@ -440,7 +447,8 @@ static void fill_export(struct worker *w, struct primeshare_export *e)
 					  4097, 65536, 0xffffffff };
 
 	e->fd = any_fd(w);
-	e->flags = rnd(w, 3);
+	/* Both lifetimes (3 and 7) are EINVAL; 4 to 6 carry a keyed mutex. */
+	e->flags = rnd(w, 8);
 	e->mode = modes[rnd(w, 8)];
 	e->metadata_size = md_sizes[rnd(w, ARRAY_SIZE(md_sizes))];
 	if (e->metadata_size > 4096 && chance(w, 50))
@@ -486,6 +494,10 @@ static void fill_limits(struct worker *w, struct primeshare_limits *l)
 		l->max_holds_per_user = 1 + rnd(w, 100);
 	else if (r < 8)
 		l->__pad = 1 << rnd(w, 32);
+	else if (r < 9)
+		l->__pad2 = 1 << rnd(w, 32);
+	else if (r < 10)
+		l->keyed_mutexes = 1 + rnd(w, 100);
 	if (r < 50)
 		return;
 	if (r < 80) {
@@ -494,12 +506,47 @@ static void fill_limits(struct worker *w, struct primeshare_limits *l)
 		l->max_holds_per_user = counts[rnd(w, ARRAY_SIZE(counts))];
 		l->max_metadata_bytes_per_user =
 			bytes[rnd(w, ARRAY_SIZE(bytes))];
+		l->max_keyed_mutexes_per_user =
+			counts[rnd(w, ARRAY_SIZE(counts))];
 	} else if (r < 97) {
 		l->flags = PRIMESHARE_LIMITS_RESET;
 	} else {
 		l->flags = r < 99 ? PRIMESHARE_LIMITS_SET |
 				    PRIMESHARE_LIMITS_RESET : 4 << rnd(w, 28);
 	}
+}
+
+static void fill_km_acquire(struct worker *w, struct primeshare_km_acquire *a)
+{
+	a->handle = any_handle(w);
+	a->key = chance(w, 90) ? rnd(w, 3) : pst_rand(&w->rng);
+	/* Short waits only: nothing here releases on anyone's behalf. */
+	a->timeout_ns = chance(w, 80) ? 0 : rnd(w, 200000);
+	a->flags = chance(w, 95) ? rnd(w, 2) : 1U << rnd(w, 32);
+	a->fence_fd = -2;
+}
+
+static void fill_km_release(struct worker *w, struct primeshare_km_release *r)
+{
+	r->handle = any_handle(w);
+	r->key = chance(w, 90) ? rnd(w, 3) : pst_rand(&w->rng);
+	/* None, or descriptors of every kind but sync_files: EBADF, EINVAL. */
+	r->fence_fd = chance(w, 85) ? -1 : chance(w, 20) ? -2 - (int)rnd(w, 4) :
+		      any_fd(w);
+	r->flags = chance(w, 97) ? 0 : 1U << rnd(w, 32);
+}
+
+static size_t struct_size(unsigned int nr);
+
+/*
+ * The smallest size each ioctl accepts: its first published structure's.
+ * LIMITS grew in 1.2 from 48 bytes, which stay valid.
+ */
+static size_t struct_min_size(unsigned int nr)
+{
+	return nr == 6 ? offsetof(struct primeshare_limits,
+				  max_keyed_mutexes_per_user) :
+			 struct_size(nr);
 }
 
 static size_t struct_size(unsigned int nr)
@@ -512,6 +559,8 @@ static size_t struct_size(unsigned int nr)
 		sizeof(struct primeshare_query),
 		sizeof(struct primeshare_list),
 		sizeof(struct primeshare_limits),
+		sizeof(struct primeshare_km_acquire),
+		sizeof(struct primeshare_km_release),
 	};
 
 	return sizes[nr];
@@ -542,6 +591,12 @@ static void fill_valid(struct worker *w, unsigned int nr, void *buf)
 	case 6:
 		fill_limits(w, buf);
 		break;
+	case 7:
+		fill_km_acquire(w, buf);
+		break;
+	case 8:
+		fill_km_release(w, buf);
+		break;
 	}
 }
 
@@ -569,6 +624,7 @@ static void sanitize(struct worker *w, unsigned int nr, void *buf)
 		return;
 	l->max_handles_per_user = 8 + l->max_handles_per_user % 313;
 	l->max_holds_per_user = 8 + l->max_holds_per_user % 313;
+	l->max_keyed_mutexes_per_user = 8 + l->max_keyed_mutexes_per_user % 313;
 	if (l->max_metadata_bytes_per_user <= 0xffffffff)
 		l->max_metadata_bytes_per_user =
 			4096 + l->max_metadata_bytes_per_user %
@@ -644,7 +700,7 @@ static void choose_command(struct worker *w, struct call *c)
 					  ksize + rnd(w, MAX_IOC_SIZE - ksize) + 1;
 	} else if (r < 93) {
 		c->shape = SMALLER;
-		c->size = rnd(w, ksize);
+		c->size = rnd(w, struct_min_size(c->nr));
 	} else if (r < 96) {
 		c->shape = WRONG_DIR;
 		do
@@ -718,7 +774,7 @@ static void check_success(struct worker *w, struct call *c, const void *in)
 	unsigned int i;
 	int fdflags;
 
-	if (!c->writable && c->nr != 3) {
+	if (!c->writable && c->nr != 3 && c->nr != 8) {
 		if (c->nr == 2 && c->readable)
 			close(im->fd);
 		fail(w, "%s succeeded on a structure it cannot write back",
@@ -728,7 +784,7 @@ static void check_success(struct worker *w, struct call *c, const void *in)
 	switch (c->nr) {
 	case 0:
 		if (info->version_major != PRIMESHARE_UAPI_VERSION_MAJOR ||
-		    info->version_minor < 1 || info->features != 0x7f ||
+		    info->version_minor < 2 || info->features != 0xff ||
 		    info->__pad)
 			fail(w, "INFO gave version %u.%u features %#llx",
 			     info->version_major, info->version_minor,
@@ -757,7 +813,8 @@ static void check_success(struct worker *w, struct call *c, const void *in)
 	case 4:
 		if (q->handle != ((const struct primeshare_query *)in)->handle ||
 		    (q->mode & ~PRIMESHARE_MODE_MASK) || !q->mode ||
-		    q->lifetime > PRIMESHARE_EXPORT_ONESHOT || q->__pad ||
+		    q->lifetime > PRIMESHARE_EXPORT_ONESHOT ||
+		    (q->attributes & ~PRIMESHARE_EXPORT_KEYED_MUTEX) ||
 		    !memchr(q->exporter_comm, 0, sizeof(q->exporter_comm)))
 			fail(w, "QUERY gave mode %o lifetime %u", q->mode,
 			     q->lifetime);
@@ -787,12 +844,21 @@ static void check_success(struct worker *w, struct call *c, const void *in)
 	case 6:
 		/* A handle's metadata is at most 4096 bytes, at every level. */
 		if (lim->flags != lim_in->flags || lim->__pad ||
+		    lim->__pad2 ||
 		    lim->max_metadata_bytes_per_user > 0xffffffff ||
-		    lim->metadata_bytes > lim->handles * 4096)
+		    lim->metadata_bytes > lim->handles * 4096 ||
+		    lim->keyed_mutexes > lim->handles)
 			fail(w, "LIMITS %#x gave %#x, pad %u, %llu bytes for %llu handles",
 			     lim_in->flags, lim->flags, lim->__pad,
 			     (unsigned long long)lim->metadata_bytes,
 			     (unsigned long long)lim->handles);
+		break;
+	case 7:
+		/* No worker releases with a fence: there is none to get. */
+		if (((const struct primeshare_km_acquire *)c->where)->fence_fd != -1)
+			fail(w, "KM_ACQUIRE gave fence %d",
+			     ((const struct primeshare_km_acquire *)
+			      c->where)->fence_fd);
 		break;
 	}
 }
@@ -1056,11 +1122,105 @@ static void switch_uid(struct worker *w)
 		     strerror(errno));
 }
 
+/* KM_ACQUIRE of @h with @key on session @s, no waiting; 0 or the errno. */
+static int km_take(struct worker *w, int s, __u64 h, __u64 key)
+{
+	struct primeshare_km_acquire a = {
+		.handle = h, .key = key, .fence_fd = -2,
+	};
+	int err = directed(w, 7, s, &a);
+
+	/* Nothing here releases with a fence. */
+	if (!err && a.fence_fd != -1)
+		fail(w, "KM_ACQUIRE on purpose gave fence %d", a.fence_fd);
+	return err;
+}
+
+static int km_give(struct worker *w, int s, __u64 h, __u64 key)
+{
+	struct primeshare_km_release r = {
+		.handle = h, .key = key, .fence_fd = -1,
+	};
+
+	return directed(w, 8, s, &r);
+}
+
+/*
+ * Keyed mutexes on purpose, a few in a row: the worker exports a handle
+ * with one (or picks some other handle), takes the mutex from a session,
+ * finds that another session cannot take it (or is the same session),
+ * and releases it with a new key, which that key's acquire then takes.
+ * Sometimes a fresh session takes it and closes: from then on every
+ * acquire must find it abandoned.  Other workers may end the handle at
+ * any time (root forces releases), so ENOENT is always possible.
+ */
+static void km_cycles(struct worker *w)
+{
+	unsigned int n = 1 + rnd(w, 8), i;
+	struct primeshare_export e;
+	int s, s2, fresh, err;
+	__u64 h, key, next;
+
+	for (i = 0; i < n; i++) {
+		s = pick_fd(w, w->sess, NSESS);
+		if (s < 0)
+			return;
+		memset(&e, 0, sizeof(e));
+		e.fd = pick_fd(w, w->bufs, NBUFS);
+		e.flags = PRIMESHARE_EXPORT_KEYED_MUTEX |
+			  (chance(w, 30) ? PRIMESHARE_EXPORT_REFCOUNTED : 0);
+		e.mode = modes[rnd(w, 8)];
+		if (e.fd >= 0 && !directed(w, 1, s, &e)) {
+			h = e.handle;
+			remember_handle(w, h);
+			key = 0;
+		} else {
+			h = any_handle(w);
+			key = rnd(w, 3);
+		}
+
+		if (chance(w, 15)) {
+			fresh = pst_open();
+			if (fresh < 0)
+				continue;
+			err = km_take(w, fresh, h, key);
+			close(fresh);
+			if (err)
+				continue;
+			err = km_take(w, s, h, rnd(w, 3));
+			if (err != ENOTRECOVERABLE && err != ENOENT)
+				fail(w, "KM_ACQUIRE after its holder's session closed gave %s",
+				     err ? strerror(err) : "success");
+			continue;
+		}
+
+		if (km_take(w, s, h, key))
+			continue;
+		s2 = pick_fd(w, w->sess, NSESS);
+		err = km_take(w, s2, h, key);
+		if (err != ETIMEDOUT && err != EDEADLK && err != ENOENT)
+			fail(w, "KM_ACQUIRE of a held mutex gave %s",
+			     err ? strerror(err) : "success");
+		next = rnd(w, 3);
+		err = km_give(w, s, h, next);
+		if (err && err != ENOENT)
+			fail(w, "KM_RELEASE by its holder gave %s", strerror(err));
+		if (err)
+			continue;
+		err = km_take(w, s2, h, next);
+		if (!err)
+			err = km_give(w, s2, h, 0);
+		else if (err != ENOENT && err != ENOTRECOVERABLE && err != ETIMEDOUT)
+			fail(w, "KM_ACQUIRE of the key just released gave %s",
+			     strerror(err));
+	}
+}
+
 static void do_action(struct worker *w)
 {
 	int *slot, fd;
 
-	switch (rnd(w, 14)) {
+	switch (rnd(w, 15)) {
 	case 0:
 	case 1:
 		slot = free_slot(w->sess, NSESS);
@@ -1112,6 +1272,9 @@ static void do_action(struct worker *w)
 	case 11:
 		if (w->proc->persona == USERNS)
 			switch_uid(w);
+		break;
+	case 12:
+		km_cycles(w);
 		break;
 	default:
 		fd = pick_fd(w, w->imported, NIMPORTED);
@@ -1824,9 +1987,10 @@ int main(int argc, char **argv)
 	/* Sessions end when their last descriptor closes: nothing is left. */
 	pst_state_get(&after);
 	idle = !after.handles && !after.holds && !after.users &&
-	       !after.sessions;
-	ksft_print_msg("stats: handles %ld holds %ld users %ld sessions %ld\n",
-		       after.handles, after.holds, after.users, after.sessions);
+	       !after.sessions && !after.keyed_mutexes;
+	ksft_print_msg("stats: handles %ld holds %ld users %ld sessions %ld keyed mutexes %ld\n",
+		       after.handles, after.holds, after.users, after.sessions,
+		       after.keyed_mutexes);
 	ksft_test_result(idle, "live counts in debugfs are back to 0\n");
 	if (after.dmabufs != before.dmabufs || after.fds != before.fds ||
 	    after.next_fd != before.next_fd)

@@ -9,6 +9,7 @@
  * counted.  Then every error of PRIMESHARE_IOCTL_LIMITS.
  */
 #include <sched.h>
+#include <stddef.h>
 #include <sys/syscall.h>
 
 #include "kselftest_harness.h"
@@ -16,12 +17,12 @@
 
 #define OWNER_UID	3000
 #define MAP_BASE	100000
-#define NPARAMS		6
+#define NPARAMS		7
 
 static const char *const param_names[NPARAMS] = {
 	"max_handles", "reserved_handles", "max_handles_per_user",
 	"max_metadata_bytes_per_user", "max_holds_per_user",
-	"max_handles_per_session",
+	"max_handles_per_session", "max_keyed_mutexes_per_user",
 };
 
 /* What the children of a test report, in shared memory. */
@@ -486,9 +487,28 @@ TEST_F(lim, limits_ioctl_errors)
 	/* Reading needs no capability. */
 	l = (struct primeshare_limits){ 0 };
 	EXPECT_EQ(0, limits_as_user(s, &l));
-	/* A structure shorter than the first version, and a bad address. */
+	/*
+	 * A structure shorter than the first version (1.1's, which ended at
+	 * metadata_bytes), and a bad address.  1.1's size itself is fine.
+	 */
+	EXPECT_EQ(-EINVAL, pst_ioctl(s, PST_IOC(_IOC_READ | _IOC_WRITE, 0x06,
+						offsetof(struct primeshare_limits,
+							 max_keyed_mutexes_per_user) - 8),
+				     &l));
+	l = (struct primeshare_limits){ 0 };
+	EXPECT_EQ(0, pst_ioctl(s, PST_IOC(_IOC_READ | _IOC_WRITE, 0x06,
+					  offsetof(struct primeshare_limits,
+						   max_keyed_mutexes_per_user)),
+			       &l));
+	EXPECT_EQ(0, l.max_keyed_mutexes_per_user);
+	EXPECT_LT(0, l.max_handles_per_user);
+	/* Between 1.1's 48 bytes and 1.2's 64, a field would be split. */
+	l = (struct primeshare_limits){ 0 };
 	EXPECT_EQ(-EINVAL, pst_ioctl(s, PST_IOC(_IOC_READ | _IOC_WRITE, 0x06,
 						sizeof(l) - 8), &l));
+	EXPECT_EQ(-EINVAL, pst_ioctl(s, PST_IOC(_IOC_READ | _IOC_WRITE, 0x06,
+						sizeof(l) - 12), &l));
+	l = (struct primeshare_limits){ 0 };
 	EXPECT_EQ(-EFAULT, pst_ioctl(s, PRIMESHARE_IOCTL_LIMITS, NULL));
 	EXPECT_EQ(-EINVAL, pst_ioctl(s, PST_IOC(_IOC_WRITE, 0x06, sizeof(l)),
 				     &l));

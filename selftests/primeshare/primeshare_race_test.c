@@ -203,7 +203,7 @@ static void race_once(struct racer *r)
 		return;
 	}
 	if (q.handle != h || q.mode != MODE || q.lifetime > 2 ||
-	    q.size != size_of(q.lifetime) || q.__pad) {
+	    q.size != size_of(q.lifetime) || q.attributes) {
 		race_fail(r->a, "query of %llx: mode %o lifetime %u size %llu",
 			  (unsigned long long)h, q.mode, q.lifetime,
 			  (unsigned long long)q.size);

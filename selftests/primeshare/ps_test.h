@@ -17,10 +17,13 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <drm/drm.h>
 #include <drm/drm_mode.h>
+#include <drm/vgem_drm.h>
+#include <linux/dma-buf.h>
 
 /*
  * Out of tree the uAPI header is the project's include/uapi/primeshare.h;
@@ -90,6 +93,73 @@ static inline int pst_vgem_dmabuf(int drm, uint64_t size)
 	gclose.handle = create.handle;
 	ioctl(drm, DRM_IOCTL_GEM_CLOSE, &gclose);
 	return ret;
+}
+
+/*
+ * A vgem buffer of @size bytes that keeps its GEM handle, for fences on
+ * it: the DRM node, the handle and a dma-buf (read-write, close-on-exec).
+ */
+struct pst_vgem {
+	int drm;
+	__u32 gem;
+	int buf;
+};
+
+static inline int pst_vgem_new(struct pst_vgem *v, uint64_t size)
+{
+	struct drm_mode_create_dumb create = {
+		.width = 1024, .bpp = 8, .height = (size + 1023) / 1024,
+	};
+	struct drm_prime_handle prime = { 0 };
+
+	v->buf = -1;
+	v->drm = pst_open_drm("vgem");
+	if (v->drm < 0)
+		return -ENODEV;
+	if (ioctl(v->drm, DRM_IOCTL_MODE_CREATE_DUMB, &create))
+		return -errno;
+	v->gem = create.handle;
+	prime.handle = v->gem;
+	prime.flags = DRM_RDWR | DRM_CLOEXEC;
+	if (ioctl(v->drm, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime))
+		return -errno;
+	v->buf = prime.fd;
+	return 0;
+}
+
+/*
+ * An unsignalled vgem write fence on the buffer, as a sync_file from the
+ * dma-buf: *@fence_id signals it (vgem signals it itself after 10 s).
+ */
+static inline int pst_vgem_fence(struct pst_vgem *v, __u32 *fence_id)
+{
+	struct drm_vgem_fence_attach att = {
+		.handle = v->gem, .flags = VGEM_FENCE_WRITE,
+	};
+	struct dma_buf_export_sync_file exp = { .flags = DMA_BUF_SYNC_READ };
+
+	if (ioctl(v->drm, DRM_IOCTL_VGEM_FENCE_ATTACH, &att))
+		return -errno;
+	*fence_id = att.out_fence;
+	if (ioctl(v->buf, DMA_BUF_IOCTL_EXPORT_SYNC_FILE, &exp))
+		return -errno;
+	return exp.fd;
+}
+
+static inline int pst_vgem_signal(struct pst_vgem *v, __u32 fence_id)
+{
+	struct drm_vgem_fence_signal sig = { .fence = fence_id };
+
+	return pst_ioctl(v->drm, DRM_IOCTL_VGEM_FENCE_SIGNAL, &sig);
+}
+
+/* The monotonic clock in nanoseconds. */
+static inline int64_t pst_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* Number of open file descriptors of this process. */
@@ -328,6 +398,7 @@ struct pst_state {
 	long holds;
 	long users;
 	long sessions;
+	long keyed_mutexes;
 	long dmabufs;
 	int fds;
 	int next_fd;
@@ -339,6 +410,7 @@ static inline void pst_state_get(struct pst_state *st)
 	st->holds = pst_stat("holds");
 	st->users = pst_stat("users");
 	st->sessions = pst_stat("sessions");
+	st->keyed_mutexes = pst_stat("keyed_mutexes");
 	st->dmabufs = pst_dmabuf_count();
 	st->fds = pst_count_fds();
 	st->next_fd = pst_next_fd();
@@ -359,6 +431,7 @@ static inline void pst_expect_idle(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, now.holds);
 	EXPECT_EQ(0, now.users);
 	EXPECT_EQ(0, now.sessions);
+	EXPECT_EQ(0, now.keyed_mutexes);
 	EXPECT_EQ(before->dmabufs, now.dmabufs);
 	EXPECT_EQ(before->fds, now.fds);
 	EXPECT_EQ(before->next_fd, now.next_fd);

@@ -36,7 +36,8 @@ static void fake_default_info(void)
 			     PRIMESHARE_FEATURE_ONESHOT |
 			     PRIMESHARE_FEATURE_METADATA |
 			     PRIMESHARE_FEATURE_LIST |
-			     PRIMESHARE_FEATURE_FORCE_RELEASE;
+			     PRIMESHARE_FEATURE_FORCE_RELEASE |
+			     PRIMESHARE_FEATURE_KEYED_MUTEX;
 	fake.info.max_handles_per_session = 4000;
 	fake.info.max_handles_per_user = 16000;
 	fake.info.max_handles = 65000;
@@ -46,8 +47,11 @@ void fake_reset(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < fake.nhandles; i++)
+	for (i = 0; i < fake.nhandles; i++) {
 		close(fake.handles[i].fd);
+		if (fake.handles[i].km_fence >= 0)
+			close(fake.handles[i].km_fence);
+	}
 	for (i = 0; i < FAKE_MAX_GEMS; i++)
 		if (fake.gems[i].used)
 			close(fake.gems[i].fd);
@@ -124,6 +128,8 @@ int fake_held_fds(void)
 	unsigned int i;
 	int n = fake.nhandles;
 
+	for (i = 0; i < fake.nhandles; i++)
+		n += fake.handles[i].km_fence >= 0;
 	for (i = 0; i < FAKE_MAX_GEMS; i++)
 		n += fake.gems[i].used;
 	return n;
@@ -161,7 +167,8 @@ static int fake_export(struct primeshare_export *arg)
 
 	fake.last_export = *arg;
 	if ((arg->flags & ~PRIMESHARE_EXPORT_FLAGS) ||
-	    arg->flags == PRIMESHARE_EXPORT_FLAGS ||
+	    (arg->flags & PRIMESHARE_EXPORT_LIFETIMES) ==
+	    PRIMESHARE_EXPORT_LIFETIMES ||
 	    (arg->mode & ~PRIMESHARE_MODE_MASK))
 		return fail(EINVAL);
 	if (fstat(arg->fd, &st))
@@ -179,7 +186,9 @@ static int fake_export(struct primeshare_export *arg)
 	fake.nhandles++;
 	/* Spread out, never 0, never reused. */
 	h->handle = 0x9e3779b97f4a7c15ULL * fake.nhandles;
-	h->lifetime = arg->flags;
+	h->lifetime = arg->flags & PRIMESHARE_EXPORT_LIFETIMES;
+	h->km = arg->flags & PRIMESHARE_EXPORT_KEYED_MUTEX;
+	h->km_fence = -1;
 	h->mode = arg->mode ? arg->mode : PRIMESHARE_MODE_DEFAULT;
 	h->size = (uint64_t)st.st_size;
 	h->metadata_size = arg->metadata_size;
@@ -256,11 +265,12 @@ static int fake_query(struct primeshare_query *arg)
 {
 	struct fake_handle *h;
 
-	if (arg->flags || arg->__pad)
+	if (arg->flags || arg->attributes)
 		return fail(EINVAL);
 	h = fake_find_live(arg->handle);
 	if (!h)
 		return fail(ENOENT);
+	arg->attributes = h->km ? PRIMESHARE_EXPORT_KEYED_MUTEX : 0;
 	arg->mode = h->mode;
 	arg->size = h->size;
 	arg->uid = 1234;
@@ -295,6 +305,63 @@ static int fake_list(struct primeshare_list *arg)
 	return 0;
 }
 
+/* One session, no waiting: a mutex not free with the key times out. */
+static int fake_km_acquire(struct primeshare_km_acquire *arg)
+{
+	struct fake_handle *h;
+
+	fake.last_km_acquire = *arg;
+	if (arg->flags & ~PRIMESHARE_KM_ACQUIRE_FLAGS)
+		return fail(EINVAL);
+	h = fake_find_live(arg->handle);
+	if (!h)
+		return fail(ENOENT);
+	if (!h->km)
+		return fail(EINVAL);
+	if (h->km_held || h->km_key != arg->key)
+		return fail(ETIMEDOUT);
+	arg->fence_fd = -1;
+	if (h->km_fence >= 0) {
+		arg->fence_fd = fcntl(h->km_fence, F_DUPFD_CLOEXEC, 0);
+		if (arg->fence_fd < 0)
+			return -1;
+	}
+	h->km_held = true;
+	return 0;
+}
+
+/* Any descriptor stands for a sync_file (the tests use eventfds). */
+static int fake_km_release(struct primeshare_km_release *arg)
+{
+	struct fake_handle *h;
+	int fence = -1;
+
+	fake.last_km_release = *arg;
+	if (arg->flags)
+		return fail(EINVAL);
+	h = fake_find_live(arg->handle);
+	if (!h)
+		return fail(ENOENT);
+	if (!h->km)
+		return fail(EINVAL);
+	if (arg->fence_fd != -1) {
+		fence = fcntl(arg->fence_fd, F_DUPFD_CLOEXEC, 0);
+		if (fence < 0)
+			return fail(EBADF);
+	}
+	if (!h->km_held) {
+		if (fence >= 0)
+			close(fence);
+		return fail(EPERM);
+	}
+	if (h->km_fence >= 0)
+		close(h->km_fence);
+	h->km_fence = fence;
+	h->km_key = arg->key;
+	h->km_held = false;
+	return 0;
+}
+
 static int fake_ps_ioctl(unsigned long request, void *arg)
 {
 	unsigned int nr = _IOC_NR(request);
@@ -322,6 +389,10 @@ static int fake_ps_ioctl(unsigned long request, void *arg)
 		return fake_query(arg);
 	case PRIMESHARE_IOCTL_LIST:
 		return fake_list(arg);
+	case PRIMESHARE_IOCTL_KM_ACQUIRE:
+		return fake_km_acquire(arg);
+	case PRIMESHARE_IOCTL_KM_RELEASE:
+		return fake_km_release(arg);
 	}
 	return fail(ENOTTY);
 }

@@ -33,6 +33,11 @@ struct fake_handle {
 	unsigned int imports;
 	unsigned int holders;
 	bool dead;
+	/* The keyed mutex: held or free, its key, its fence (our dup or -1). */
+	bool km;
+	bool km_held;
+	uint64_t km_key;
+	int km_fence;
 };
 
 struct fake_gem {
@@ -53,11 +58,13 @@ struct fake_state {
 	bool eintr_once;
 
 	/* Calls and the last arguments seen, for the tests to check. */
-	unsigned int calls[8];
+	unsigned int calls[16];
 	struct primeshare_export last_export;
 	struct primeshare_import last_import;
 	struct primeshare_release last_release;
 	struct primeshare_list last_list;
+	struct primeshare_km_acquire last_km_acquire;
+	struct primeshare_km_release last_km_release;
 
 	struct fake_handle handles[FAKE_MAX_HANDLES];
 	unsigned int nhandles;
