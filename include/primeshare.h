@@ -54,6 +54,11 @@ extern "C" {
 #define PRIMESHARE_FEATURE_METADATA	(1ULL << 3)
 #define PRIMESHARE_FEATURE_LIST		(1ULL << 4)
 #define PRIMESHARE_FEATURE_FORCE_RELEASE	(1ULL << 5)
+#define PRIMESHARE_FEATURE_LIMITS	(1ULL << 6)
+#define PRIMESHARE_FEATURE_KEYED_MUTEX	(1ULL << 7)
+
+/** A timeout of primeshare_keyed_mutex_acquire() that never expires. */
+#define PRIMESHARE_TIMEOUT_INFINITE	UINT64_MAX
 
 /** An open session of /dev/primeshare. */
 struct primeshare;
@@ -72,6 +77,12 @@ enum primeshare_lifetime {
 	PRIMESHARE_LIFETIME_REFCOUNTED = 1,
 	/** Until the first successful import. */
 	PRIMESHARE_LIFETIME_ONESHOT = 2,
+};
+
+/** Flags of primeshare_export2(). */
+enum primeshare_export_flags {
+	/** The handle carries a keyed mutex, free and with key 0. */
+	PRIMESHARE_EXPORT_FLAG_KEYED_MUTEX = 1 << 0,
 };
 
 /** Flags of primeshare_import() and primeshare_drm_import(). */
@@ -111,11 +122,22 @@ int primeshare_export(struct primeshare *ctx, int dmabuf_fd,
 		      enum primeshare_lifetime lifetime, unsigned int mode,
 		      const void *metadata, size_t metadata_size,
 		      uint64_t *handle);
+int primeshare_export2(struct primeshare *ctx, int dmabuf_fd,
+		       enum primeshare_lifetime lifetime, unsigned int mode,
+		       unsigned int flags, const void *metadata,
+		       size_t metadata_size, uint64_t *handle);
 int primeshare_import(struct primeshare *ctx, uint64_t handle,
 		      unsigned int flags, void *metadata,
 		      size_t *metadata_size, uint64_t *size);
 int primeshare_release(struct primeshare *ctx, uint64_t handle);
 int primeshare_revoke(struct primeshare *ctx, uint64_t handle);
+
+/* Keyed mutexes (handles exported with PRIMESHARE_EXPORT_FLAG_KEYED_MUTEX) */
+int primeshare_keyed_mutex_acquire(struct primeshare *ctx, uint64_t handle,
+				   uint64_t key, uint64_t timeout_ns,
+				   int *fence_fd);
+int primeshare_keyed_mutex_release(struct primeshare *ctx, uint64_t handle,
+				   uint64_t key, int fence_fd);
 
 /* Descriptions */
 int primeshare_query(struct primeshare *ctx, uint64_t handle,
@@ -134,6 +156,7 @@ unsigned int primeshare_desc_holders(const struct primeshare_desc *desc);
 pid_t primeshare_desc_exporter_pid(const struct primeshare_desc *desc);
 const char *primeshare_desc_exporter_comm(const struct primeshare_desc *desc);
 uint64_t primeshare_desc_age_ns(const struct primeshare_desc *desc);
+int primeshare_desc_has_keyed_mutex(const struct primeshare_desc *desc);
 
 /* Enumeration */
 int primeshare_iter_new(struct primeshare *ctx, struct primeshare_iter **it);

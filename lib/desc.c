@@ -125,3 +125,9 @@ primeshare_desc_age_ns(const struct primeshare_desc *desc)
 {
 	return desc ? desc->q.age_ns : 0;
 }
+
+PRIMESHARE_API int
+primeshare_desc_has_keyed_mutex(const struct primeshare_desc *desc)
+{
+	return desc && (desc->q.attributes & PRIMESHARE_EXPORT_KEYED_MUTEX);
+}

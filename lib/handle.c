@@ -76,10 +76,11 @@ int libps_export_check(const struct primeshare *ctx,
 	return 0;
 }
 
-PRIMESHARE_API int primeshare_export(struct primeshare *ctx, int dmabuf_fd,
-				     enum primeshare_lifetime lifetime,
-				     unsigned int mode, const void *metadata,
-				     size_t metadata_size, uint64_t *handle)
+PRIMESHARE_API int primeshare_export2(struct primeshare *ctx, int dmabuf_fd,
+				      enum primeshare_lifetime lifetime,
+				      unsigned int mode, unsigned int flags,
+				      const void *metadata,
+				      size_t metadata_size, uint64_t *handle)
 {
 	LIBPS_KEEP_ERRNO;
 	struct primeshare_export arg;
@@ -89,12 +90,19 @@ PRIMESHARE_API int primeshare_export(struct primeshare *ctx, int dmabuf_fd,
 				 handle);
 	if (ret)
 		return ret;
+	if (flags & ~(unsigned int)PRIMESHARE_EXPORT_FLAG_KEYED_MUTEX)
+		return -EINVAL;
+	if ((flags & PRIMESHARE_EXPORT_FLAG_KEYED_MUTEX) &&
+	    !(ctx->info.features & PRIMESHARE_FEATURE_KEYED_MUTEX))
+		return -EOPNOTSUPP;
 	if (dmabuf_fd < 0)
 		return -EBADF;
 
 	memset(&arg, 0, sizeof(arg));
 	arg.fd = dmabuf_fd;
 	arg.flags = (uint32_t)libps_lifetime_to_flags(lifetime);
+	if (flags & PRIMESHARE_EXPORT_FLAG_KEYED_MUTEX)
+		arg.flags |= PRIMESHARE_EXPORT_KEYED_MUTEX;
 	arg.mode = mode;
 	arg.metadata_size = (uint32_t)metadata_size;
 	arg.metadata = metadata_size ? libps_ptr(metadata) : 0;
@@ -103,6 +111,15 @@ PRIMESHARE_API int primeshare_export(struct primeshare *ctx, int dmabuf_fd,
 		return ret;
 	*handle = arg.handle;
 	return 0;
+}
+
+PRIMESHARE_API int primeshare_export(struct primeshare *ctx, int dmabuf_fd,
+				     enum primeshare_lifetime lifetime,
+				     unsigned int mode, const void *metadata,
+				     size_t metadata_size, uint64_t *handle)
+{
+	return primeshare_export2(ctx, dmabuf_fd, lifetime, mode, 0, metadata,
+				  metadata_size, handle);
 }
 
 PRIMESHARE_API int primeshare_import(struct primeshare *ctx, uint64_t handle,

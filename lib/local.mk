@@ -3,7 +3,7 @@
 #
 # libprimeshare: the C library over /dev/primeshare.  Only the functions
 # of include/primeshare.h leave the shared object (-fvisibility=hidden and
-# PRIMESHARE_API), each versioned PRIMESHARE_1.0 by libprimeshare.map.
+# PRIMESHARE_API), each versioned by libprimeshare.map (PRIMESHARE_1.0, 1.1).
 
 lib_LTLIBRARIES = lib/libprimeshare.la
 include_HEADERS = include/primeshare.h
@@ -14,13 +14,14 @@ lib_libprimeshare_la_SOURCES = \
 	lib/handle.c \
 	lib/desc.c \
 	lib/iter.c \
+	lib/keyed_mutex.c \
 	lib/text.c \
 	lib/drm.c \
 	lib/transport.c
 lib_libprimeshare_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden \
 	$(LIBDRM_CFLAGS)
 lib_libprimeshare_la_LIBADD = $(LIBDRM_LIBS) $(PTHREAD_LIBS)
-lib_libprimeshare_la_LDFLAGS = -version-info 1:0:0 -no-undefined \
+lib_libprimeshare_la_LDFLAGS = -version-info 2:0:1 -no-undefined \
 	-Wl,--no-undefined \
 	-Wl,--version-script=$(srcdir)/lib/libprimeshare.map
 EXTRA_lib_libprimeshare_la_DEPENDENCIES = lib/libprimeshare.map

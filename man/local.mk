@@ -11,6 +11,7 @@ dist_man3_MANS = \
 	man/primeshare_desc_exporter_pid.3 \
 	man/primeshare_desc_free.3 \
 	man/primeshare_desc_gid.3 \
+	man/primeshare_desc_has_keyed_mutex.3 \
 	man/primeshare_desc_handle.3 \
 	man/primeshare_desc_holders.3 \
 	man/primeshare_desc_imports.3 \
@@ -24,6 +25,7 @@ dist_man3_MANS = \
 	man/primeshare_drm_import.3 \
 	man/primeshare_drm_open.3 \
 	man/primeshare_export.3 \
+	man/primeshare_export2.3 \
 	man/primeshare_fd.3 \
 	man/primeshare_features.3 \
 	man/primeshare_handle_format.3 \
@@ -32,6 +34,8 @@ dist_man3_MANS = \
 	man/primeshare_iter_free.3 \
 	man/primeshare_iter_new.3 \
 	man/primeshare_iter_next.3 \
+	man/primeshare_keyed_mutex_acquire.3 \
+	man/primeshare_keyed_mutex_release.3 \
 	man/primeshare_library_version.3 \
 	man/primeshare_limit.3 \
 	man/primeshare_open.3 \

@@ -248,6 +248,8 @@ static void print_json_desc(const struct primeshare_desc *d)
 	printf("\"imports\":%u,\"holders\":%u,\"metadata_size\":%zu,",
 	       primeshare_desc_imports(d), primeshare_desc_holders(d),
 	       primeshare_desc_metadata_size(d));
+	printf("\"keyed_mutex\":%s,",
+	       primeshare_desc_has_keyed_mutex(d) ? "true" : "false");
 	printf("\"age_ns\":%" PRIu64 ",\"exporter_pid\":%d,\"exporter_comm\":",
 	       primeshare_desc_age_ns(d), (int)primeshare_desc_exporter_pid(d));
 	json_string(primeshare_desc_exporter_comm(d));
@@ -356,6 +358,8 @@ static int cmd_info(struct primeshare *ctx, uint64_t handle, const char *text)
 		printf("imports:       %u\n", primeshare_desc_imports(d));
 		printf("holders:       %u\n", primeshare_desc_holders(d));
 		printf("metadata size: %zu\n", primeshare_desc_metadata_size(d));
+		printf("keyed mutex:   %s\n",
+		       primeshare_desc_has_keyed_mutex(d) ? "yes" : "no");
 		format_age(primeshare_desc_age_ns(d), age, sizeof(age));
 		printf("age:           %s\n", age);
 		if (primeshare_desc_exporter_pid(d) > 0)
@@ -389,6 +393,7 @@ static int cmd_release(struct primeshare *ctx, uint64_t handle,
 
 static const char *const feature_names[] = {
 	"export", "refcounted", "oneshot", "metadata", "list", "force-release",
+	"limits", "keyed-mutex",
 };
 
 /* The module's version from sysfs, or "" when the module has none. */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <xf86drm.h>
@@ -214,6 +215,142 @@ static void test_query(struct primeshare *ctx)
 	primeshare_revoke(ctx, h);
 }
 
+/*
+ * Keyed mutexes: the flags the library sends, the fence it hands over or
+ * waits for itself, and the mutex put back as it was when that wait times
+ * out.  The fake's fences are eventfds: readable once written.
+ */
+static void test_keyed_mutex(struct primeshare *ctx)
+{
+	struct primeshare_desc *desc = NULL;
+	int buf = fake_dmabuf(4096, 5), fence = -2, ev, ret;
+	struct fake_handle *fh;
+	uint64_t h = 0, plain = 0;
+	int64_t t;
+
+	TAP_EXPECT(primeshare_export2(ctx, buf, PRIMESHARE_LIFETIME_REFCOUNTED,
+				      0, PRIMESHARE_EXPORT_FLAG_KEYED_MUTEX,
+				      NULL, 0, &h), 0,
+		   "export2 with a keyed mutex");
+	tap_ok(fake.last_export.flags == (PRIMESHARE_EXPORT_REFCOUNTED |
+					  PRIMESHARE_EXPORT_KEYED_MUTEX),
+	       "it asks for the lifetime and the mutex (flags %#x)",
+	       fake.last_export.flags);
+	TAP_EXPECT(primeshare_export2(ctx, buf, PRIMESHARE_LIFETIME_OWNED, 0,
+				      2, NULL, 0, &plain), -EINVAL,
+		   "export2 with an unknown flag");
+	TAP_EXPECT(primeshare_export(ctx, buf, PRIMESHARE_LIFETIME_OWNED, 0,
+				     NULL, 0, &plain), 0,
+		   "export makes no mutex");
+	tap_ok(fake.last_export.flags == 0, "export's flags are 0");
+	close(buf);
+
+	if (!primeshare_query(ctx, h, &desc)) {
+		tap_ok(primeshare_desc_has_keyed_mutex(desc) == 1,
+		       "the description says the handle has a mutex");
+		primeshare_desc_free(desc);
+	}
+	if (!primeshare_query(ctx, plain, &desc)) {
+		tap_ok(primeshare_desc_has_keyed_mutex(desc) == 0,
+		       "and that a plain handle has none");
+		primeshare_desc_free(desc);
+	}
+	tap_ok(primeshare_desc_has_keyed_mutex(NULL) == 0,
+	       "a NULL description has no mutex");
+
+	TAP_EXPECT(primeshare_keyed_mutex_acquire(ctx, h, 0, 0, &fence), 0,
+		   "acquire key 0 of a new mutex");
+	tap_ok(fence == -1, "with no fence (%d)", fence);
+	tap_ok(fake.last_km_acquire.flags == PRIMESHARE_KM_ACQUIRE_CLOEXEC &&
+	       fake.last_km_acquire.timeout_ns == 0 &&
+	       fake.last_km_acquire.key == 0,
+	       "the acquire asks for a close-on-exec fence and no wait");
+	TAP_EXPECT(primeshare_keyed_mutex_acquire(ctx, plain, 0, 0, NULL),
+		   -EINVAL, "acquire of a handle without a mutex");
+	TAP_EXPECT(primeshare_keyed_mutex_release(ctx, h, 1, -7), -EBADF,
+		   "release with fence -7");
+	ev = eventfd(0, EFD_CLOEXEC);
+	TAP_EXPECT(primeshare_keyed_mutex_release(ctx, h, 1, ev), 0,
+		   "release with key 1 and an unsignalled fence");
+	tap_ok(fake.last_km_release.fence_fd == ev &&
+	       fake.last_km_release.key == 1,
+	       "the release passes the key and the fence");
+	TAP_EXPECT(primeshare_keyed_mutex_release(ctx, h, 1, -1), -EPERM,
+		   "release of a mutex not held");
+
+	fence = -2;
+	TAP_EXPECT(primeshare_keyed_mutex_acquire(ctx, h, 1,
+						  PRIMESHARE_TIMEOUT_INFINITE,
+						  &fence), 0,
+		   "acquire key 1, for ever");
+	tap_ok(fake.last_km_acquire.timeout_ns == PRIMESHARE_KM_INFINITE,
+	       "an infinite timeout reaches the module as one");
+	tap_ok(fence >= 0 && cloexec(fence),
+	       "the caller gets the fence, close-on-exec (%d)", fence);
+	if (fence >= 0)
+		close(fence);
+	primeshare_keyed_mutex_release(ctx, h, 1, ev);
+
+	/* No fence pointer: the library waits for the fence itself. */
+	t = tu_now_ns();
+	ret = primeshare_keyed_mutex_acquire(ctx, h, 1, 50000000, NULL);
+	t = tu_now_ns() - t;
+	TAP_EXPECT(ret, -ETIMEDOUT,
+		   "an acquire that waits for an unsignalled fence times out");
+	tap_ok(t >= 50000000, "no earlier than the timeout (%.1f ms)",
+	       t / 1e6);
+	fh = fake_find(h);
+	tap_ok(fh && !fh->km_held && fh->km_key == 1 && fh->km_fence >= 0,
+	       "and the mutex is back as it was: free, key 1, the fence kept");
+	tap_ok(fake.last_km_release.key == 1 &&
+	       fake.last_km_release.fence_fd >= 0,
+	       "given back by a release with the same key and the fence");
+
+	if (write(ev, &(uint64_t){ 1 }, 8) != 8)
+		tap_diag("cannot signal the eventfd");
+	TAP_EXPECT(primeshare_keyed_mutex_acquire(ctx, h, 1, 50000000, NULL),
+		   0, "once the fence signals, the same acquire succeeds");
+	fake.eintr_once = true;
+	TAP_EXPECT(primeshare_keyed_mutex_release(ctx, h, 0, -1), 0,
+		   "a release interrupted by a signal is made again");
+	fake.eintr_once = true;
+	TAP_EXPECT(primeshare_keyed_mutex_acquire(ctx, h, 0, 0, NULL), 0,
+		   "so is an acquire");
+	primeshare_keyed_mutex_release(ctx, h, 0, -1);
+	close(ev);
+
+	TAP_EXPECT(primeshare_keyed_mutex_acquire(NULL, h, 0, 0, NULL),
+		   -EINVAL, "acquire with a NULL context");
+	TAP_EXPECT(primeshare_keyed_mutex_release(NULL, h, 0, -1), -EINVAL,
+		   "release with a NULL context");
+	fake.info.features &= ~PRIMESHARE_FEATURE_KEYED_MUTEX;
+	{
+		struct primeshare *old = NULL;
+
+		if (!primeshare_open_path(&old, fake_device_path)) {
+			buf = fake_dmabuf(4096, 6);
+			TAP_EXPECT(primeshare_export2(old, buf,
+						      PRIMESHARE_LIFETIME_OWNED,
+						      0,
+						      PRIMESHARE_EXPORT_FLAG_KEYED_MUTEX,
+						      NULL, 0, &plain),
+				   -EOPNOTSUPP,
+				   "a module without keyed mutexes: export2");
+			TAP_EXPECT(primeshare_keyed_mutex_acquire(old, h, 0, 0,
+								  NULL),
+				   -EOPNOTSUPP, "acquire");
+			TAP_EXPECT(primeshare_keyed_mutex_release(old, h, 0,
+								  -1),
+				   -EOPNOTSUPP, "release");
+			close(buf);
+			primeshare_close(old);
+		}
+	}
+	fake.info.features |= PRIMESHARE_FEATURE_KEYED_MUTEX;
+	primeshare_revoke(ctx, h);
+	primeshare_revoke(ctx, plain);
+}
+
 static void test_iter(struct primeshare *ctx)
 {
 	struct primeshare_iter *it = NULL;
@@ -367,6 +504,7 @@ int main(void)
 	}
 	test_handles(ctx);
 	test_query(ctx);
+	test_keyed_mutex(ctx);
 	test_iter(ctx);
 	test_drm(ctx);	/* closes ctx */
 	tap_ok(own_fds() == start,

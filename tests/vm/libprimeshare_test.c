@@ -4,7 +4,9 @@
  * libprimeshare against the real module: every call, its error paths, the
  * DRM PRIME helpers on vgem and the fd transport helpers.
  */
+#include <signal.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "kselftest_harness.h"
 #include "primeshare.h"
@@ -338,6 +340,7 @@ TEST_F(lib, release_and_revoke)
 	EXPECT_EQ(-ENOENT, primeshare_release(other, handle));
 	primeshare_close(other);
 	EXPECT_EQ(0, pst_stat("holds"));
+	EXPECT_EQ(0, pst_stat("keyed_mutexes"));
 }
 
 TEST_F(lib, query_describes)
@@ -632,12 +635,160 @@ TEST_F(lib, transport_passes_a_dmabuf)
 	close(sv[0]);
 }
 
+/*
+ * Keyed mutexes through the library: keys pass a buffer between two
+ * processes, each with its own context; the count in the buffer comes
+ * out exact only if they never overlapped.
+ */
+TEST_F(lib, keyed_mutex_ping_pong)
+{
+	const int rounds = 1000;
+	struct primeshare_desc *desc;
+	uint32_t *p;
+	uint64_t h;
+	pid_t pid;
+	int i;
+
+	ASSERT_EQ(0, primeshare_export2(self->ctx, self->buf,
+					PRIMESHARE_LIFETIME_OWNED, 0,
+					PRIMESHARE_EXPORT_FLAG_KEYED_MUTEX,
+					NULL, 0, &h));
+	ASSERT_EQ(0, primeshare_query(self->ctx, h, &desc));
+	EXPECT_EQ(1, primeshare_desc_has_keyed_mutex(desc));
+	primeshare_desc_free(desc);
+	p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, self->buf, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 0;
+	pid = fork();
+	if (!pid) {
+		struct primeshare *ctx;
+
+		if (primeshare_open(&ctx))
+			_exit(1);
+		for (i = 0; i < rounds; i++) {
+			if (primeshare_keyed_mutex_acquire(ctx, h, 1,
+							   5000000000ULL, NULL))
+				_exit(2);
+			p[0]++;
+			if (primeshare_keyed_mutex_release(ctx, h, 0, -1))
+				_exit(3);
+		}
+		primeshare_close(ctx);
+		_exit(0);
+	}
+	for (i = 0; i < rounds; i++) {
+		ASSERT_EQ(0, primeshare_keyed_mutex_acquire(self->ctx, h, 0,
+							    5000000000ULL,
+							    NULL));
+		p[0]++;
+		ASSERT_EQ(0, primeshare_keyed_mutex_release(self->ctx, h, 1,
+							    -1));
+	}
+	EXPECT_EQ(0, pst_wait(pid));
+	ASSERT_EQ(0, primeshare_keyed_mutex_acquire(self->ctx, h, 0, 0, NULL));
+	EXPECT_EQ(2 * rounds, p[0]);
+	EXPECT_EQ(-EDEADLK, primeshare_keyed_mutex_acquire(self->ctx, h, 0, 0,
+							   NULL));
+	EXPECT_EQ(0, primeshare_keyed_mutex_release(self->ctx, h, 0, -1));
+	EXPECT_EQ(-EPERM, primeshare_keyed_mutex_release(self->ctx, h, 0, -1));
+	munmap(p, PAGE);
+	EXPECT_EQ(0, primeshare_release(self->ctx, h));
+}
+
+/*
+ * With no fence pointer the library waits for the last release's fence:
+ * a vgem fence, exported from the dma-buf as a sync_file.  Unsignalled,
+ * the acquire times out and puts the mutex back as it was; signalled, it
+ * succeeds.
+ */
+TEST(keyed_mutex_library_waits_for_the_fence)
+{
+	struct primeshare *a, *b;
+	struct pst_vgem v;
+	int fence, got;
+	uint32_t id;
+	uint64_t h;
+	int64_t t;
+
+	pst_require_device(_metadata);
+	ASSERT_EQ(0, pst_vgem_new(&v, 4 * PAGE));
+	ASSERT_EQ(0, primeshare_open(&a));
+	ASSERT_EQ(0, primeshare_open(&b));
+	ASSERT_EQ(0, primeshare_export2(a, v.buf, PRIMESHARE_LIFETIME_OWNED,
+					0, PRIMESHARE_EXPORT_FLAG_KEYED_MUTEX,
+					NULL, 0, &h));
+	ASSERT_EQ(0, primeshare_keyed_mutex_acquire(a, h, 0, 0, NULL));
+	fence = pst_vgem_fence(&v, &id);
+	ASSERT_LE(0, fence);
+	ASSERT_EQ(0, primeshare_keyed_mutex_release(a, h, 1, fence));
+	close(fence);
+
+	t = pst_now_ns();
+	EXPECT_EQ(-ETIMEDOUT, primeshare_keyed_mutex_acquire(b, h, 1,
+							     100000000, NULL));
+	t = pst_now_ns() - t;
+	EXPECT_LE(100000000, t);
+	TH_LOG("100 ms acquire on an unsignalled fence: %.1f ms", t / 1e6);
+	/* Back as it was: free, key 1, and the fence still there. */
+	ASSERT_EQ(0, primeshare_keyed_mutex_acquire(b, h, 1, 0, &got));
+	ASSERT_LE(0, got);
+	ASSERT_EQ(0, primeshare_keyed_mutex_release(b, h, 1, got));
+	close(got);
+
+	ASSERT_EQ(0, pst_vgem_signal(&v, id));
+	EXPECT_EQ(0, primeshare_keyed_mutex_acquire(b, h, 1, 100000000, NULL));
+	EXPECT_EQ(0, primeshare_keyed_mutex_release(b, h, 0, -1));
+	primeshare_close(b);
+	primeshare_close(a);
+	close(v.buf);
+	close(v.drm);
+}
+
+/* A holder's context closed by its death abandons the mutex. */
+TEST_F(lib, keyed_mutex_abandoned_by_a_dead_holder)
+{
+	int p[2];
+	uint64_t h;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, primeshare_export2(self->ctx, self->buf,
+					PRIMESHARE_LIFETIME_OWNED,
+					PRIMESHARE_MODE_OWNER,
+					PRIMESHARE_EXPORT_FLAG_KEYED_MUTEX,
+					NULL, 0, &h));
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	if (!pid) {
+		struct primeshare *ctx;
+
+		if (primeshare_open(&ctx) ||
+		    primeshare_keyed_mutex_acquire(ctx, h, 0, 0, NULL))
+			_exit(1);
+		if (write(p[1], "y", 1) != 1)
+			_exit(2);
+		pause();
+		_exit(3);
+	}
+	close(p[1]);
+	ASSERT_EQ(1, read(p[0], &c, 1));
+	close(p[0]);
+	kill(pid, SIGKILL);
+	EXPECT_EQ(128 + SIGKILL, pst_wait(pid));
+	EXPECT_EQ(-ENOTRECOVERABLE,
+		  primeshare_keyed_mutex_acquire(self->ctx, h, 0,
+						 PRIMESHARE_TIMEOUT_INFINITE,
+						 NULL));
+	EXPECT_EQ(0, primeshare_release(self->ctx, h));
+}
+
 TEST(no_leaks_after_sessions_close)
 {
 	pst_require_device(_metadata);
 	EXPECT_EQ(0, pst_stat("handles"));
 	EXPECT_EQ(0, pst_stat("sessions"));
 	EXPECT_EQ(0, pst_stat("holds"));
+	EXPECT_EQ(0, pst_stat("keyed_mutexes"));
 }
 
 TEST_HARNESS_MAIN

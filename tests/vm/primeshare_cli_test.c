@@ -253,6 +253,7 @@ TEST_F(cli, info_text_and_json)
 	EXPECT_NE(NULL, strstr(self->r.out, "size:          8192\n"));
 	EXPECT_NE(NULL, strstr(self->r.out, "lifetime:      refcounted\n"));
 	EXPECT_NE(NULL, strstr(self->r.out, "holders:       1\n"));
+	EXPECT_NE(NULL, strstr(self->r.out, "keyed mutex:   no\n"));
 	EXPECT_NE(NULL, strstr(self->r.out, "mode:          0444\n"));
 	snprintf(want, sizeof(want), "exporter:      ps-holder (pid %d)\n",
 		 self->h.pid);
@@ -264,6 +265,7 @@ TEST_F(cli, info_text_and_json)
 	EXPECT_EQ(0, strncmp(self->r.out, want, strlen(want)));
 	EXPECT_NE(NULL, strstr(self->r.out, "\"mode\":\"0444\""));
 	EXPECT_NE(NULL, strstr(self->r.out, "\"holders\":1,"));
+	EXPECT_NE(NULL, strstr(self->r.out, "\"keyed_mutex\":false,"));
 }
 
 TEST_F(cli, info_errors)
@@ -341,7 +343,7 @@ TEST_F(cli, version)
 		 PRIMESHARE_UAPI_VERSION_MAJOR, PRIMESHARE_UAPI_VERSION_MINOR);
 	EXPECT_NE(NULL, strstr(self->r.out, "library: "));
 	EXPECT_NE(NULL, strstr(self->r.out, want)) TH_LOG("%s", self->r.out);
-	EXPECT_NE(NULL, strstr(self->r.out, "force-release"));
+	EXPECT_NE(NULL, strstr(self->r.out, "force-release limits keyed-mutex"));
 	run_cli(&self->r, -1, NULL, "version", "--json", NULL);
 	ASSERT_EQ(0, self->r.status);
 	EXPECT_NE(NULL, strstr(self->r.out, "\"module\":{\"version\":\""));
