@@ -607,10 +607,11 @@ static int initial_root(const struct worker *w)
 }
 
 /*
- * Keep every pointer the kernel may write through inside the arena, and
- * the limits root sets in the initial namespace, which are everyone's,
- * where the campaign still means something (8 to 320 handles or holds,
- * 4 KiB to 1 MiB of metadata); the parameter thread brings the extremes.
+ * Keep every pointer the kernel may write through inside the arena,
+ * keyed-mutex waits short, and the limits root sets in the initial
+ * namespace, which are everyone's, where the campaign still means
+ * something (8 to 320 handles or holds, 4 KiB to 1 MiB of metadata); the
+ * parameter thread brings the extremes.
  */
 static void sanitize(struct worker *w, unsigned int nr, void *buf)
 {
@@ -620,6 +621,12 @@ static void sanitize(struct worker *w, unsigned int nr, void *buf)
 		sanitize_ptr(w, &((struct primeshare_import *)buf)->metadata);
 	else if (nr == 5)
 		sanitize_ptr(w, &((struct primeshare_list *)buf)->handles);
+	/*
+	 * A garbage timeout is a wait of years, which only a release with
+	 * the same key would end: waits stay below 1 ms.
+	 */
+	else if (nr == 7)
+		((struct primeshare_km_acquire *)buf)->timeout_ns %= 1000000;
 	if (nr != 6 || !initial_root(w) || !(l->flags & PRIMESHARE_LIMITS_SET))
 		return;
 	l->max_handles_per_user = 8 + l->max_handles_per_user % 313;
