@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/eventfd.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -477,6 +478,158 @@ static void bench_primeshare(void)
 	free(many);
 }
 
+/* ---- keyed mutexes --------------------------------------------------- */
+
+struct km_arg {
+	int sess;
+	uint64_t h;
+};
+
+static void km_acquire(int s, uint64_t h, uint64_t key, uint64_t timeout)
+{
+	struct primeshare_km_acquire a = {
+		.handle = h, .key = key, .timeout_ns = timeout,
+	};
+
+	xioctl(s, PRIMESHARE_IOCTL_KM_ACQUIRE, &a, "KM_ACQUIRE");
+	if (a.fence_fd >= 0)
+		close(a.fence_fd);
+}
+
+static void km_release(int s, uint64_t h, uint64_t key)
+{
+	struct primeshare_km_release r = {
+		.handle = h, .key = key, .fence_fd = -1,
+	};
+
+	xioctl(s, PRIMESHARE_IOCTL_KM_RELEASE, &r, "KM_RELEASE");
+}
+
+/*
+ * One round trip: this process releases with 1 and acquires 0 again,
+ * which it gets once the other process has acquired 1 and released 0.
+ */
+static void op_km_round_trip(void *arg, unsigned long i)
+{
+	struct km_arg *k = arg;
+
+	km_release(k->sess, k->h, 1);
+	km_acquire(k->sess, k->h, 0, PRIMESHARE_KM_INFINITE);
+}
+
+/* The same hand-over by two eventfds, with no buffer behind it. */
+static void op_eventfd_round_trip(void *arg, unsigned long i)
+{
+	int *efd = arg;
+	uint64_t v = 1;
+
+	if (write(efd[0], &v, 8) != 8 || read(efd[1], &v, 8) != 8)
+		tu_die("eventfd round trip failed");
+}
+
+static void op_km_acquire_release(void *arg, unsigned long i)
+{
+	struct km_arg *k = arg;
+
+	km_acquire(k->sess, k->h, 0, 0);
+	km_release(k->sess, k->h, 0);
+}
+
+/*
+ * A keyed mutex passed back and forth between two processes against two
+ * eventfds doing the same hand-over, and the timeouts of an acquire of a
+ * key nobody releases against what was asked.
+ */
+static void bench_keyed_mutex(void)
+{
+	static const unsigned int ms[] = { 1, 10, 100 };
+	struct km_arg k = { .sess = sess };
+	int efd[2];
+	unsigned int i;
+	pid_t child;
+
+	printf("\nkeyed mutex (ns)                                median        p99\n");
+	k.h = export_handle(PRIMESHARE_EXPORT_KEYED_MUTEX, PRIMESHARE_MODE_OWNER,
+			    NULL, 0);
+	record("primeshare km acquire + release (uncontended)",
+	       measure(op_km_acquire_release, &k, iters));
+
+	efd[0] = eventfd(0, EFD_CLOEXEC);
+	efd[1] = eventfd(0, EFD_CLOEXEC);
+	if (efd[0] < 0 || efd[1] < 0)
+		tu_die("eventfd: %s", strerror(errno));
+	child = fork();
+	if (child == 0) {
+		uint64_t v;
+
+		for (;;) {
+			if (read(efd[0], &v, 8) != 8 || write(efd[1], &v, 8) != 8)
+				_exit(1);
+		}
+	}
+	record("eventfd ping-pong round trip (2 processes)",
+	       measure(op_eventfd_round_trip, efd, iters / 4));
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	close(efd[0]);
+	close(efd[1]);
+
+	km_acquire(sess, k.h, 0, 0);
+	child = fork();
+	if (child == 0) {
+		int s = open("/dev/primeshare", O_RDWR | O_CLOEXEC);
+
+		if (s < 0)
+			_exit(1);
+		for (;;) {
+			km_acquire(s, k.h, 1, PRIMESHARE_KM_INFINITE);
+			km_release(s, k.h, 0);
+		}
+	}
+	record("primeshare km round trip (2 processes)",
+	       measure(op_km_round_trip, &k, iters / 4));
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	km_release(sess, k.h, 0);
+	release_handle(k.h);
+
+	/* Nobody releases key 1: each acquire runs into its timeout. */
+	printf("\nkeyed mutex timeouts (asked, returned after, ratio)\n");
+	k.h = export_handle(PRIMESHARE_EXPORT_KEYED_MUTEX, PRIMESHARE_MODE_OWNER,
+			    NULL, 0);
+	for (i = 0; i < TU_ARRAY_SIZE(ms); i++) {
+		unsigned int n = quick ? 3 : 20, j;
+		uint64_t *t = malloc(n * sizeof(*t));
+		struct tu_stat st;
+		char name[64];
+
+		if (!t)
+			tu_die("out of memory");
+		for (j = 0; j < n; j++) {
+			struct primeshare_km_acquire a = {
+				.handle = k.h, .key = 1,
+				.timeout_ns = ms[i] * 1000000ull,
+			};
+			uint64_t t0 = tu_now_ns();
+
+			if (ioctl(sess, PRIMESHARE_IOCTL_KM_ACQUIRE, &a) == 0 ||
+			    errno != ETIMEDOUT)
+				tu_die("a timed acquire did not time out: %s",
+				       strerror(errno));
+			t[j] = tu_now_ns() - t0;
+		}
+		st = tu_summarize(t, n, clock_ns);
+		free(t);
+		snprintf(name, sizeof(name), "km timeout %u ms", ms[i]);
+		rows[nrows].name = strdup(name);
+		rows[nrows++].t = st;
+		printf("  %-44s %10.3f ms %6.3fx\n", name, st.median / 1e6,
+		       st.median / (ms[i] * 1e6));
+		printf("data km_timeout %u %.1f\n", ms[i], st.median);
+	}
+	release_handle(k.h);
+}
+
 static void raise_limits(unsigned long n)
 {
 	set_param("max_handles", n + 16);
@@ -782,6 +935,14 @@ static void report_ratios(void)
 		 "  the same, importing one handle: %lu / 1", scaling_max);
 	target(what, median_of("scaling hot max") /
 	       median_of("scaling hot 1"), 1.3, false, "x");
+	target("km round trip / eventfd ping-pong round trip",
+	       median_of("primeshare km round trip (2 processes)") /
+	       median_of("eventfd ping-pong round trip (2 processes)"), 3.0,
+	       false, "x");
+	target("km acquire timeout of 10 ms: returned after / asked",
+	       median_of("km timeout 10 ms") / 10e6, 1.1, false, "x");
+	target("km acquire timeout of 100 ms: returned after / asked",
+	       median_of("km timeout 100 ms") / 100e6, 1.1, false, "x");
 	target("kernel bytes per live handle, no metadata",
 	       median_of("memory plain"), 256, false, "B");
 }
@@ -813,6 +974,7 @@ int main(int argc, char **argv)
 	       iters, warmup, clock_ns);
 	bench_baselines();
 	bench_primeshare();
+	bench_keyed_mutex();
 	bench_scaling();
 	bench_throughput();
 	bench_memory();
