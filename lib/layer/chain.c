@@ -33,11 +33,13 @@ struct nvx_stype_size {
 #define NVX_STYPE_SIZE(t, s) { t, sizeof(s) },
 
 static const struct nvx_stype_size nvx_stype_sizes[] = {
-	/* VK_NV_external_memory_win32: platform structures of vk.xml. */
+	/* VK_NV_external_memory_win32, VK_NV_win32_keyed_mutex: platform. */
 	NVX_STYPE_SIZE(VK_STRUCTURE_TYPE_EXPORT_MEMORY_WIN32_HANDLE_INFO_NV,
 		       VkExportMemoryWin32HandleInfoNV)
 	NVX_STYPE_SIZE(VK_STRUCTURE_TYPE_IMPORT_MEMORY_WIN32_HANDLE_INFO_NV,
 		       VkImportMemoryWin32HandleInfoNV)
+	NVX_STYPE_SIZE(VK_STRUCTURE_TYPE_WIN32_KEYED_MUTEX_ACQUIRE_RELEASE_INFO_NV,
+		       VkWin32KeyedMutexAcquireReleaseInfoNV)
 #include "stype-sizes.h"
 };
 

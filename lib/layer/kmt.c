@@ -102,6 +102,30 @@ VkExternalMemoryHandleTypeFlagsNV nvx_kmt_probe(void)
 	return types;
 }
 
+static pthread_once_t nvx_km_once = PTHREAD_ONCE_INIT;
+static bool nvx_km_available;
+
+static void nvx_km_probe(void)
+{
+	struct primeshare *ps;
+
+	if (primeshare_open(&ps))
+		return;
+	nvx_km_available = primeshare_features(ps) &
+			   PRIMESHARE_FEATURE_KEYED_MUTEX;
+	primeshare_close(ps);
+}
+
+/*
+ * nvx_kmt_keyed_mutex() - whether /dev/primeshare has keyed mutexes
+ * (primeshare.ko 1.2), which VK_NV_win32_keyed_mutex needs.
+ */
+bool nvx_kmt_keyed_mutex(void)
+{
+	pthread_once(&nvx_km_once, nvx_km_probe);
+	return nvx_km_available;
+}
+
 /* The device's session, opened now if it is not yet.  Under dev->lock. */
 static int nvx_kmt_session(struct nvx_device *dev)
 {
@@ -210,9 +234,11 @@ VkResult nvx_kmt_export(struct nvx_device *dev, struct nvx_memory *m,
 	res = nvx_kmt_dmabuf(dev, m, &fd, &owned);
 	if (res != VK_SUCCESS)
 		return res;
-	ret = primeshare_export(dev->ps, fd, PRIMESHARE_LIFETIME_OWNED,
-				nvx_kmt_mode(), meta_size ? meta : NULL,
-				meta_size, &made);
+	/* With VK_NV_win32_keyed_mutex every KMT handle has a keyed mutex. */
+	ret = primeshare_export2(dev->ps, fd, PRIMESHARE_LIFETIME_OWNED,
+				 nvx_kmt_mode(), dev->nv_keyed_mutex ?
+				 PRIMESHARE_EXPORT_FLAG_KEYED_MUTEX : 0,
+				 meta_size ? meta : NULL, meta_size, &made);
 	if (owned)
 		close(fd);
 	if (ret) {
@@ -227,6 +253,9 @@ VkResult nvx_kmt_export(struct nvx_device *dev, struct nvx_memory *m,
 	other = m->kmt[slot];
 	if (!other)
 		m->kmt[slot] = made;
+	/* The memory's keyed mutex is its first handle's. */
+	if (!other && dev->nv_keyed_mutex && !m->km_handle)
+		m->km_handle = made;
 	pthread_mutex_unlock(&dev->lock);
 	if (other) {
 		primeshare_release(dev->ps, made);
@@ -239,14 +268,29 @@ VkResult nvx_kmt_export(struct nvx_device *dev, struct nvx_memory *m,
 	return VK_SUCCESS;
 }
 
+/* Whether @handle carries a keyed mutex (the description says so). */
+static bool nvx_kmt_has_km(struct nvx_device *dev, uint64_t handle)
+{
+	struct primeshare_desc *d;
+	bool has;
+
+	if (primeshare_query(dev->ps, handle, &d))
+		return false;
+	has = primeshare_desc_has_keyed_mutex(d);
+	primeshare_desc_free(d);
+	return has;
+}
+
 /*
  * nvx_kmt_import() - open KMT handle @handle: a new dma-buf fd in @fd, its
- * size in @size, and for D3D11_IMAGE_KMT the exporter's image description
- * in @desc (to free).
+ * size in @size, for D3D11_IMAGE_KMT the exporter's image description in
+ * @desc (to free), and on a device with VK_NV_win32_keyed_mutex in
+ * @km_handle the handle if it has a keyed mutex, else 0.
  */
 VkResult nvx_kmt_import(struct nvx_device *dev, uint64_t handle,
 			VkExternalMemoryHandleTypeFlagsNV type,
-			struct nvx_image_desc **desc, uint64_t *size, int *fd)
+			struct nvx_image_desc **desc, uint64_t *size, int *fd,
+			uint64_t *km_handle)
 {
 	unsigned char meta[NVX_DESC_BUFFER];
 	char text[PRIMESHARE_HANDLE_TEXT_SIZE];
@@ -291,6 +335,8 @@ VkResult nvx_kmt_import(struct nvx_device *dev, uint64_t handle,
 		return VK_ERROR_INVALID_EXTERNAL_HANDLE;
 	}
 	*fd = ret;
+	*km_handle = dev->nv_keyed_mutex && nvx_kmt_has_km(dev, handle) ?
+		     handle : 0;
 
 	if (want_desc) {
 		struct nvx_image_desc *d = malloc(sizeof(*d));

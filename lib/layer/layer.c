@@ -29,6 +29,8 @@ static const VkExtensionProperties nvx_device_extensions[] = {
 	  VK_NV_EXTERNAL_MEMORY_WIN32_SPEC_VERSION },
 	{ VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME,
 	  VK_NV_DEDICATED_ALLOCATION_SPEC_VERSION },
+	{ VK_NV_WIN32_KEYED_MUTEX_EXTENSION_NAME,
+	  VK_NV_WIN32_KEYED_MUTEX_SPEC_VERSION },
 };
 
 static VkResult nvx_fill_properties(const VkExtensionProperties *src,
@@ -399,6 +401,9 @@ static const char **nvx_device_names(struct nvx_device *dev,
 		if (dev->nv_dedicated &&
 		    !strcmp(e, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME))
 			continue;
+		if (dev->nv_keyed_mutex &&
+		    !strcmp(e, VK_NV_WIN32_KEYED_MUTEX_EXTENSION_NAME))
+			continue;
 		names[n++] = e;
 	}
 
@@ -477,10 +482,17 @@ static VkResult nvx_device_choose(struct nvx_device *dev,
 	bool want_dedicated = nvx_name_in(ci->ppEnabledExtensionNames,
 					  ci->enabledExtensionCount,
 					  VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME);
+	bool want_km = nvx_name_in(ci->ppEnabledExtensionNames,
+				   ci->enabledExtensionCount,
+				   VK_NV_WIN32_KEYED_MUTEX_EXTENSION_NAME);
 
 	*names = NULL;
 	if (want_win32 && !want_memory) {
 		nvx_error("vkCreateDevice: VK_NV_external_memory_win32 needs VK_NV_external_memory enabled too (VUID-vkCreateDevice-ppEnabledExtensionNames-01387)");
+		return VK_ERROR_EXTENSION_NOT_PRESENT;
+	}
+	if (want_km && !want_win32) {
+		nvx_error("vkCreateDevice: VK_NV_win32_keyed_mutex needs VK_NV_external_memory_win32 enabled too (VUID-vkCreateDevice-ppEnabledExtensionNames-01387)");
 		return VK_ERROR_EXTENSION_NOT_PRESENT;
 	}
 	if (want_memory && !dev->instance->nv_caps_enabled) {
@@ -495,6 +507,18 @@ static VkResult nvx_device_choose(struct nvx_device *dev,
 		return VK_ERROR_OUT_OF_HOST_MEMORY;
 	dev->nv_memory = want_memory && !dev->physdev->native_nv_memory;
 	dev->nv_win32 = want_win32 && !dev->physdev->native_nv_win32;
+	if (want_km && dev->nv_win32) {
+		/* The mutexes live in primeshare.ko, beside the KMT handles. */
+		if (!(dev->physdev->nv_types & NVX_NV_KMT_TYPES) ||
+		    !nvx_kmt_keyed_mutex()) {
+			nvx_error("vkCreateDevice: VK_NV_win32_keyed_mutex needs /dev/primeshare with keyed mutexes (primeshare.ko of uAPI 1.2 or later, loaded, and a backend with KMT handles): %s",
+				  dev->physdev->nv_types & NVX_NV_KMT_TYPES ?
+				  "this module has no keyed mutexes" :
+				  "no KMT handle types on this device");
+			return VK_ERROR_EXTENSION_NOT_PRESENT;
+		}
+		dev->nv_keyed_mutex = true;
+	}
 	/*
 	 * VK_NV_dedicated_allocation is the layer's wherever the NV family
 	 * is: the driver's list cannot tell whether the driver has it, since
@@ -567,6 +591,19 @@ static void nvx_device_resolve(struct nvx_device *dev,
 		GET(GetMemoryFdKHR);
 	if (dev->nv_win32 && (pd->nv_types & NVX_NV_KMT_TYPES))
 		nvx_kmt_open(dev);
+	if (dev->nv_keyed_mutex) {
+		GET(QueueSubmit);
+		GET(CreateFence);
+		GET(DestroyFence);
+		GET(WaitForFences);
+		GET(ResetFences);
+		if (pd->api_version >= VK_API_VERSION_1_3)
+			GET(QueueSubmit2);
+		if (nvx_name_in(ci->ppEnabledExtensionNames,
+				ci->enabledExtensionCount,
+				VK_KHR_SYNCHRONIZATION_2_EXTENSION_NAME))
+			GET(QueueSubmit2KHR);
+	}
 	if (dev->nv_memory && pd->backend == NVX_BACKEND_PRIME) {
 		GET(GetMemoryHostPointerPropertiesEXT);
 		dev->drm_fd = nvx_prime_open(pd);
@@ -617,7 +654,9 @@ static VKAPI_ATTR VkResult VKAPI_CALL nvx_CreateDevice(
 
 	dev->handle = *pDevice;
 	nvx_device_resolve(dev, gdpa, pCreateInfo);
-	if (nvx_map_insert(nvx_key(*pDevice), dev)) {
+	if ((dev->nv_keyed_mutex && nvx_km_init(dev)) ||
+	    nvx_map_insert(nvx_key(*pDevice), dev)) {
+		nvx_km_fini(dev);
 		dev->next.DestroyDevice(*pDevice, pAllocator);
 		res = VK_ERROR_OUT_OF_HOST_MEMORY;
 		goto fail;
@@ -639,6 +678,8 @@ static VKAPI_ATTR void VKAPI_CALL nvx_DestroyDevice(VkDevice device,
 	dev = nvx_map_remove(nvx_key(device));
 	if (!dev)
 		return;
+	/* The pending releases, and the layer's fences, before the device. */
+	nvx_km_fini(dev);
 	dev->next.DestroyDevice(device, pAllocator);
 	/* What the application did not free: the driver has let go now. */
 	nvx_device_forget_memories(dev);
@@ -808,6 +849,22 @@ static bool nvx_hook_buffer_bind2_khr(const struct nvx_device *dev)
 	return nvx_hook_buffers(dev) && dev->next.BindBufferMemory2KHR;
 }
 
+/* VK_NV_win32_keyed_mutex by the layer: the submit commands there are. */
+static bool nvx_hook_km(const struct nvx_device *dev)
+{
+	return dev->nv_keyed_mutex;
+}
+
+static bool nvx_hook_km2(const struct nvx_device *dev)
+{
+	return dev->nv_keyed_mutex && dev->next.QueueSubmit2;
+}
+
+static bool nvx_hook_km2_khr(const struct nvx_device *dev)
+{
+	return dev->nv_keyed_mutex && dev->next.QueueSubmit2KHR;
+}
+
 /* The image layout checks at hand-over, only with PRIMESHARE_LAYER_DEBUG. */
 static bool nvx_hook_debug(const struct nvx_device *dev)
 {
@@ -832,6 +889,9 @@ static const struct nvx_device_entry nvx_device_commands[] = {
 	NVX_DEVICE_ENTRY(BindBufferMemory2, nvx_hook_buffer_bind2),
 	NVX_DEVICE_ENTRY(BindBufferMemory2KHR, nvx_hook_buffer_bind2_khr),
 	NVX_DEVICE_ENTRY(CmdPipelineBarrier, nvx_hook_debug),
+	NVX_DEVICE_ENTRY(QueueSubmit, nvx_hook_km),
+	NVX_DEVICE_ENTRY(QueueSubmit2, nvx_hook_km2),
+	NVX_DEVICE_ENTRY(QueueSubmit2KHR, nvx_hook_km2_khr),
 };
 
 /*

@@ -109,6 +109,7 @@ struct nvx_instance {
 
 struct nvx_memory;
 struct nvx_image;
+struct nvx_km;
 struct nvx_track;
 
 #define NVX_TRACK_BUCKETS 256
@@ -133,6 +134,7 @@ struct nvx_device {
 	 * structures out and translates them.
 	 */
 	bool nv_dedicated;
+	bool nv_keyed_mutex;		/* ... and VK_NV_win32_keyed_mutex */
 	bool khr_dedicated;		/* VkMemoryDedicatedAllocateInfo usable */
 	/* Device extensions the layer enabled below, not the app. */
 	const char *added[8];
@@ -162,6 +164,13 @@ struct nvx_device {
 		PFN_vkGetMemoryHostPointerPropertiesEXT
 			GetMemoryHostPointerPropertiesEXT;
 		PFN_vkCmdPipelineBarrier CmdPipelineBarrier;
+		PFN_vkQueueSubmit QueueSubmit;
+		PFN_vkQueueSubmit2 QueueSubmit2;
+		PFN_vkQueueSubmit2 QueueSubmit2KHR;
+		PFN_vkCreateFence CreateFence;
+		PFN_vkDestroyFence DestroyFence;
+		PFN_vkWaitForFences WaitForFences;
+		PFN_vkResetFences ResetFences;
 	} next;
 
 	pthread_mutex_t lock;		/* protects memories, images, ps */
@@ -172,6 +181,7 @@ struct nvx_device {
 	_Atomic unsigned int ntracks;
 	struct nvx_external_answer external_answers[NVX_EXTERNAL_ANSWERS];
 	struct primeshare *ps;		/* KMT: the session, opened on first use */
+	struct nvx_km *km;		/* keyed mutexes: the release thread */
 	int drm_fd;			/* prime: the dumb buffer node, or -1 */
 };
 
@@ -197,6 +207,8 @@ struct nvx_memory {
 	VkDeviceSize image_offset;
 	/* Imported with a D3D11_IMAGE_KMT handle: the exporter's image. */
 	struct nvx_image_desc *import_desc;
+	/* The KMT handle whose keyed mutex is this memory's, or 0. */
+	uint64_t km_handle;
 };
 
 /*
@@ -363,10 +375,22 @@ VkResult nvx_kmt_export(struct nvx_device *dev, struct nvx_memory *m,
 			VkExternalMemoryHandleTypeFlagsNV type, uint64_t *handle);
 VkResult nvx_kmt_import(struct nvx_device *dev, uint64_t handle,
 			VkExternalMemoryHandleTypeFlagsNV type,
-			struct nvx_image_desc **desc, uint64_t *size, int *fd);
+			struct nvx_image_desc **desc, uint64_t *size, int *fd,
+			uint64_t *km_handle);
+bool nvx_kmt_keyed_mutex(void);
 void nvx_kmt_release(struct nvx_device *dev, struct nvx_memory *m);
 void nvx_kmt_open(struct nvx_device *dev);
 void nvx_kmt_close(struct nvx_device *dev);
+
+/* keyed_mutex.c: VK_NV_win32_keyed_mutex over primeshare's keyed mutexes. */
+int nvx_km_init(struct nvx_device *dev);
+void nvx_km_fini(struct nvx_device *dev);
+VKAPI_ATTR VkResult VKAPI_CALL nvx_QueueSubmit(VkQueue queue,
+	uint32_t submitCount, const VkSubmitInfo *pSubmits, VkFence fence);
+VKAPI_ATTR VkResult VKAPI_CALL nvx_QueueSubmit2(VkQueue queue,
+	uint32_t submitCount, const VkSubmitInfo2 *pSubmits, VkFence fence);
+VKAPI_ATTR VkResult VKAPI_CALL nvx_QueueSubmit2KHR(VkQueue queue,
+	uint32_t submitCount, const VkSubmitInfo2 *pSubmits, VkFence fence);
 
 /* prime.c: dumb buffers as dma-bufs, mapped and imported as host memory. */
 int nvx_prime_find_node(char *path, size_t size);

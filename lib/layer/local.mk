@@ -48,6 +48,7 @@ lib_layer_libVkLayer_primeshare_la_SOURCES = \
 	lib/layer/layer.c \
 	lib/layer/map.c \
 	lib/layer/chain.c \
+	lib/layer/keyed_mutex.c \
 	lib/layer/backend.c \
 	lib/layer/caps.c \
 	lib/layer/memory.c \

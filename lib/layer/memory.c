@@ -269,7 +269,7 @@ static VkResult nvx_alloc_source(struct nvx_device *dev,
 		res = nvx_kmt_import(dev,
 				     PRIMESHARE_GLOBAL_FROM_HANDLE(r->imp->handle),
 				     r->import_type, &a->m->import_desc,
-				     &kmt_size, &a->fd);
+				     &kmt_size, &a->fd, &a->m->km_handle);
 		if (res != VK_SUCCESS)
 			return res;
 		a->fd_ours = true;

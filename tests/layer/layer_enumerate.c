@@ -63,8 +63,8 @@ static void without_layer(void)
 	free(p);
 	/* The loader answers for a layer it knows, enabled or not. */
 	res = vkEnumerateDeviceExtensionProperties(t.pd, VKT_LAYER, &n, NULL);
-	tap_ok(res == VK_SUCCESS && n == 3,
-	       "without the layer enabled: a query for its name still lists its 3 device extensions from the manifest (%d, %u)",
+	tap_ok(res == VK_SUCCESS && n == 4,
+	       "without the layer enabled: a query for its name still lists its 4 device extensions from the manifest (%d, %u)",
 	       res, n);
 	vkt_destroy(&t);
 }
@@ -107,11 +107,12 @@ static void with_layer(void)
 	if (res != VK_SUCCESS)
 		tap_bail("no Vulkan instance with the layer: %d", res);
 	p = vkt_extensions(t.pd, VKT_LAYER, &n, &res);
-	tap_ok(res == VK_SUCCESS && n == 3 &&
+	tap_ok(res == VK_SUCCESS && n == 4 &&
 	       vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_EXTENSION_NAME) &&
 	       vkt_has_ext(p, n, VK_NV_EXTERNAL_MEMORY_WIN32_EXTENSION_NAME) &&
-	       vkt_has_ext(p, n, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME),
-	       "the layer's device extensions: VK_NV_external_memory, VK_NV_external_memory_win32 and VK_NV_dedicated_allocation (%u)",
+	       vkt_has_ext(p, n, VK_NV_DEDICATED_ALLOCATION_EXTENSION_NAME) &&
+	       vkt_has_ext(p, n, VK_NV_WIN32_KEYED_MUTEX_EXTENSION_NAME),
+	       "the layer's device extensions: VK_NV_external_memory, VK_NV_external_memory_win32, VK_NV_dedicated_allocation and VK_NV_win32_keyed_mutex (%u)",
 	       n);
 	free(p);
 

@@ -33,7 +33,8 @@ layer_tests = \
 	tests/layer/share.test \
 	tests/layer/native.test \
 	tests/layer/vulkaninfo.test \
-	tests/layer/exports.test
+	tests/layer/exports.test \
+	tests/layer/keyed-mutex.test
 
 if ENABLE_VULKAN_LAYER
 
@@ -60,6 +61,7 @@ layer_vm_deps = tests/layer/layer-vm-tests \
 	tests/layer/layer_plain tests/layer/layer_dedicated tests/layer/layer_corpus \
 	tests/layer/layer_prime \
 	tests/layer/layer_share \
+	$(layer_km_program) \
 	tests/layer/libVkLayer_primeshare_test_native_nv.la \
 	lib/layer/libVkLayer_primeshare.la $(layer_test_manifests)
 CLEANFILES += tests/layer/layer-vm-tests
@@ -144,6 +146,30 @@ tests_layer_layer_native_SOURCES = tests/layer/layer_native.c
 tests_layer_layer_native_CPPFLAGS = $(layer_test_cppflags)
 tests_layer_layer_native_CFLAGS = $(layer_test_cflags)
 tests_layer_layer_native_LDADD = $(test_common_lib) $(VULKAN_LIBS)
+
+# The keyed-mutex test's compute shader, by glslangValidator (configure
+# finds it for the GPU suite too); without it the test is not built and
+# its wrapper skips.
+EXTRA_DIST += tests/layer/shaders/layer_km_add.comp
+if ENABLE_GPU_SHARE
+layer_km_program = tests/layer/layer_keyed_mutex
+check_PROGRAMS += tests/layer/layer_keyed_mutex
+tests_layer_layer_keyed_mutex_SOURCES = tests/layer/layer_keyed_mutex.c
+nodist_tests_layer_layer_keyed_mutex_SOURCES = tests/layer/layer_km_add.h
+tests_layer_layer_keyed_mutex_CPPFLAGS = $(layer_test_cppflags) \
+	-I$(top_builddir)/tests/layer
+tests_layer_layer_keyed_mutex_CFLAGS = $(layer_test_cflags)
+tests_layer_layer_keyed_mutex_LDADD = $(test_common_lib) lib/libprimeshare.la \
+	$(VULKAN_LIBS)
+BUILT_SOURCES += tests/layer/layer_km_add.h
+CLEANFILES += tests/layer/layer_km_add.h
+tests/layer/layer_km_add.h: $(srcdir)/tests/layer/shaders/layer_km_add.comp
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && $(GLSLANG) -s -V \
+		--target-env vulkan1.1 --vn layer_km_add_spv -o $@.tmp $< && \
+		mv $@.tmp $@
+tests/layer/layer_keyed_mutex-layer_keyed_mutex.$(OBJEXT): \
+	tests/layer/layer_km_add.h
+endif ENABLE_GPU_SHARE
 
 TESTS += $(layer_tests)
 
