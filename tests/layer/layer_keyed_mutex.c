@@ -487,14 +487,15 @@ static int km_start(const char *self)
 /*
  * A known failure, marked TODO where it happens: on lavapipe 22.3 with
  * the prime backend (6.1 in the VM) all texels but the first 8 or 16 come
- * out one higher, as if one dispatch ran once more, whichever side adds
- * on the GPU; never when only the CPU side adds, and never on lavapipe 25.
- * Not yet explained: see the keyed-mutex issue's notes.
+ * out one higher, as if one dispatch ran once more.  It is not the keyed
+ * mutexes': one process adding alone, with plain submissions and a wait
+ * for the queue after each, shows it too; only the CPU side adding does
+ * not.  Never on lavapipe 25.
  */
 static const char *km_known_failure(void)
 {
 	return strcmp(vkt_expected_backend(), "prime") ? "" :
-	       " # TODO one extra addition on lavapipe 22.3 with the prime backend, not yet explained";
+	       " # TODO one extra addition on lavapipe 22.3 with the prime backend, also without keyed mutexes";
 }
 
 static bool km_recv(int sock, struct km_msg *msg)
