@@ -15,6 +15,7 @@ EXTRA_DIST += \
 	Documentation/reports/2026-12-02-d1ef3c2-debug-kernel.rst \
 	Documentation/reports/2026-12-03-b6684ea-debug-kernel.rst \
 	Documentation/reports/2026-12-03-0637bde-gpu-suite.rst \
+	Documentation/reports/2026-12-04-26f2595-keyed-mutex-bench.rst \
 	Documentation/performance/import-scaling.png \
 	Documentation/performance/import-scaling.png.license \
 	Documentation/performance/operations.png \
