@@ -528,51 +528,42 @@ static bool nvx_km_any(const struct nvx_km_batches *b)
 	return false;
 }
 
-VKAPI_ATTR VkResult VKAPI_CALL nvx_QueueSubmit(VkQueue queue,
-	uint32_t submitCount, const VkSubmitInfo *pSubmits, VkFence fence)
+/*
+ * The three submit commands: straight down when no batch has a
+ * keyed-mutex structure, else through nvx_km_submit().
+ */
+static VkResult nvx_km_entry(VkQueue queue, uint32_t count, const void *items,
+			     size_t size, VkFence fence, nvx_km_down_fn down)
 {
 	struct nvx_device *dev = nvx_device_from(queue);
 	struct nvx_km_batches b = {
-		.count = submitCount, .items = pSubmits,
-		.size = sizeof(*pSubmits),
+		.count = count, .items = items, .size = size,
 	};
 
 	if (!dev)
 		return VK_ERROR_INITIALIZATION_FAILED;
 	if (!nvx_km_any(&b))
-		return dev->next.QueueSubmit(queue, submitCount, pSubmits, fence);
-	return nvx_km_submit(dev, queue, &b, fence, nvx_km_down1);
+		return down(dev, queue, count, items, fence);
+	return nvx_km_submit(dev, queue, &b, fence, down);
+}
+
+VKAPI_ATTR VkResult VKAPI_CALL nvx_QueueSubmit(VkQueue queue,
+	uint32_t submitCount, const VkSubmitInfo *pSubmits, VkFence fence)
+{
+	return nvx_km_entry(queue, submitCount, pSubmits, sizeof(*pSubmits),
+			    fence, nvx_km_down1);
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL nvx_QueueSubmit2(VkQueue queue,
 	uint32_t submitCount, const VkSubmitInfo2 *pSubmits, VkFence fence)
 {
-	struct nvx_device *dev = nvx_device_from(queue);
-	struct nvx_km_batches b = {
-		.count = submitCount, .items = pSubmits,
-		.size = sizeof(*pSubmits),
-	};
-
-	if (!dev)
-		return VK_ERROR_INITIALIZATION_FAILED;
-	if (!nvx_km_any(&b))
-		return dev->next.QueueSubmit2(queue, submitCount, pSubmits, fence);
-	return nvx_km_submit(dev, queue, &b, fence, nvx_km_down2);
+	return nvx_km_entry(queue, submitCount, pSubmits, sizeof(*pSubmits),
+			    fence, nvx_km_down2);
 }
 
 VKAPI_ATTR VkResult VKAPI_CALL nvx_QueueSubmit2KHR(VkQueue queue,
 	uint32_t submitCount, const VkSubmitInfo2 *pSubmits, VkFence fence)
 {
-	struct nvx_device *dev = nvx_device_from(queue);
-	struct nvx_km_batches b = {
-		.count = submitCount, .items = pSubmits,
-		.size = sizeof(*pSubmits),
-	};
-
-	if (!dev)
-		return VK_ERROR_INITIALIZATION_FAILED;
-	if (!nvx_km_any(&b))
-		return dev->next.QueueSubmit2KHR(queue, submitCount, pSubmits,
-						 fence);
-	return nvx_km_submit(dev, queue, &b, fence, nvx_km_down2_khr);
+	return nvx_km_entry(queue, submitCount, pSubmits, sizeof(*pSubmits),
+			    fence, nvx_km_down2_khr);
 }

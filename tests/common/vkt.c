@@ -467,6 +467,11 @@ int vkt_picture_mismatches(struct vkt *t, VkImage image, uint32_t width,
 
 VkCommandBuffer vkt_begin(struct vkt *t)
 {
+	return vkt_begin_flags(t, VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT);
+}
+
+VkCommandBuffer vkt_begin_flags(struct vkt *t, VkCommandBufferUsageFlags flags)
+{
 	VkCommandBufferAllocateInfo ai = {
 		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
 		.commandPool = t->pool,
@@ -475,7 +480,7 @@ VkCommandBuffer vkt_begin(struct vkt *t)
 	};
 	VkCommandBufferBeginInfo bi = {
 		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-		.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+		.flags = flags,
 	};
 	VkCommandBuffer cb;
 

@@ -217,6 +217,8 @@ VkResult vkt_read_back(struct vkt *t, VkImage image, uint32_t width,
  * failure); its end, submission, wait for the queue and freeing.
  */
 VkCommandBuffer vkt_begin(struct vkt *t);
+/* The same with usage @flags instead of ONE_TIME_SUBMIT. */
+VkCommandBuffer vkt_begin_flags(struct vkt *t, VkCommandBufferUsageFlags flags);
 VkResult vkt_submit(struct vkt *t, VkCommandBuffer cb);
 
 /* Live primeshare handles (debugfs stats), or -1 when not readable. */

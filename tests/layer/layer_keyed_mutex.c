@@ -208,23 +208,14 @@ static void km_barrier(struct km_gpu *g, VkCommandBuffer cb, bool acquire,
 			     0, NULL, 1, &bar);
 }
 
+/* Submitted again before the last run is known to be done. */
 static VkCommandBuffer km_commands(struct km_gpu *g)
 {
-	VkCommandBufferAllocateInfo ai = {
-		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-		.commandPool = g->t.pool,
-		.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-		.commandBufferCount = 1,
-	};
-	/* Submitted again before the last run is known to be done. */
-	VkCommandBufferBeginInfo bi = {
-		.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
-		.flags = VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT,
-	};
-	VkCommandBuffer cb;
+	VkCommandBuffer cb = vkt_begin_flags(&g->t,
+		VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT);
 
-	VKT_CHECK(vkAllocateCommandBuffers(g->t.device, &ai, &cb));
-	VKT_CHECK(vkBeginCommandBuffer(cb, &bi));
+	if (!cb)
+		tu_die("cannot allocate a command buffer");
 	return cb;
 }
 

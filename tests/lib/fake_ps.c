@@ -305,6 +305,15 @@ static int fake_list(struct primeshare_list *arg)
 	return 0;
 }
 
+/* The live handle @handle with a keyed mutex, or NULL with errno set. */
+static struct fake_handle *fake_km_find(uint64_t handle)
+{
+	struct fake_handle *h = fake_find_live(handle);
+
+	errno = !h ? ENOENT : !h->km ? EINVAL : 0;
+	return h && h->km ? h : NULL;
+}
+
 /* One session, no waiting: a mutex not free with the key times out. */
 static int fake_km_acquire(struct primeshare_km_acquire *arg)
 {
@@ -313,11 +322,9 @@ static int fake_km_acquire(struct primeshare_km_acquire *arg)
 	fake.last_km_acquire = *arg;
 	if (arg->flags & ~PRIMESHARE_KM_ACQUIRE_FLAGS)
 		return fail(EINVAL);
-	h = fake_find_live(arg->handle);
+	h = fake_km_find(arg->handle);
 	if (!h)
-		return fail(ENOENT);
-	if (!h->km)
-		return fail(EINVAL);
+		return -1;
 	if (h->km_held || h->km_key != arg->key)
 		return fail(ETIMEDOUT);
 	arg->fence_fd = -1;
@@ -339,11 +346,9 @@ static int fake_km_release(struct primeshare_km_release *arg)
 	fake.last_km_release = *arg;
 	if (arg->flags)
 		return fail(EINVAL);
-	h = fake_find_live(arg->handle);
+	h = fake_km_find(arg->handle);
 	if (!h)
-		return fail(ENOENT);
-	if (!h->km)
-		return fail(EINVAL);
+		return -1;
 	if (arg->fence_fd != -1) {
 		fence = fcntl(arg->fence_fd, F_DUPFD_CLOEXEC, 0);
 		if (fence < 0)
