@@ -37,12 +37,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <png.h>
-
 #include "primeshare.h"
 #include "primeshare_vulkan_nv.h"
 #include "vkt.h"
-
 
 /* The image and its picture. */
 #define WIDTH		256u
@@ -180,39 +177,6 @@ static double now_ms(void)
 static const char *tiling_name(VkImageTiling tiling)
 {
 	return tiling == VK_IMAGE_TILING_LINEAR ? "linear" : "optimal";
-}
-
-static void create_instance(struct demo *d)
-{
-	static const char *const exts[] = {
-		VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
-	};
-	VkApplicationInfo app = {
-		.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
-		.pApplicationName = "nv_share_demo",
-		.apiVersion = VK_API_VERSION_1_1,
-	};
-	VkInstanceCreateInfo ci = {
-		.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
-		.pApplicationInfo = &app,
-		.enabledExtensionCount = TU_ARRAY_SIZE(exts),
-		.ppEnabledExtensionNames = exts,
-	};
-	VkPhysicalDeviceProperties props;
-	uint32_t n = 1;
-	VkResult res;
-
-	res = vkCreateInstance(&ci, NULL, &d->vk.instance);
-	if (res == VK_ERROR_EXTENSION_NOT_PRESENT)
-		tu_die("no Vulkan driver or layer offers %s: is the layer %s installed or enabled (VK_LAYER_PATH, VK_INSTANCE_LAYERS)?",
-		       exts[0], PRIMESHARE_VULKAN_LAYER_NAME);
-	if (res != VK_SUCCESS)
-		tu_die("vkCreateInstance: %s (%d)", vkt_result_name(res), res);
-	res = vkEnumeratePhysicalDevices(d->vk.instance, &n, &d->vk.pd);
-	if (res < 0 || !n)
-		tu_die("no Vulkan physical device (%s)", vkt_result_name(res));
-	vkGetPhysicalDeviceProperties(d->vk.pd, &props);
-	printf("device: %s\n", props.deviceName);
 }
 
 /*
@@ -370,7 +334,7 @@ static void setup(struct demo *d, const char *mode)
 {
 	printf("%s: pid %d, parent %d, session %d\n", mode, (int)getpid(),
 	       (int)getppid(), (int)getsid(0));
-	create_instance(d);
+	vkt_nv_program(&d->vk, prog);
 	choose_tiling(d);
 	create_device(d);
 }
@@ -463,41 +427,6 @@ static int cmd_render(void)
 
 /* receive ----------------------------------------------------------- */
 
-static int write_png(const char *path, const struct rgba *px)
-{
-	png_structp png;
-	png_infop info;
-	FILE *f = fopen(path, "wb");
-
-	if (!f) {
-		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
-		return -1;
-	}
-	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-	info = png ? png_create_info_struct(png) : NULL;
-	if (!info || setjmp(png_jmpbuf(png))) {
-		png_destroy_write_struct(&png, &info);
-		fclose(f);
-		fprintf(stderr, "%s: %s: libpng could not write it\n", prog,
-			path);
-		return -1;
-	}
-	png_init_io(png, f);
-	png_set_IHDR(png, info, WIDTH, HEIGHT, 8, PNG_COLOR_TYPE_RGB_ALPHA,
-		     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-		     PNG_FILTER_TYPE_DEFAULT);
-	png_write_info(png, info);
-	for (uint32_t y = 0; y < HEIGHT; y++)
-		png_write_row(png, (png_const_bytep)(px + y * WIDTH));
-	png_write_end(png, NULL);
-	png_destroy_write_struct(&png, &info);
-	if (fclose(f)) {
-		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 static int cmd_receive(const char *text, const char *out)
 {
 	struct rgba *px = calloc(WIDTH * HEIGHT, sizeof(*px));
@@ -541,7 +470,7 @@ static int cmd_receive(const char *text, const char *out)
 		printf("verified %u pixels\n", WIDTH * HEIGHT);
 	printf("time: %.1f ms from the start of the import to the end of the comparison\n",
 	       t1 - t0);
-	if (write_png(out, px) == 0)
+	if (tu_write_png(out, WIDTH, HEIGHT, px) == 0)
 		printf("picture: %s\n", out);
 	else
 		wrong = wrong ? wrong : 1;

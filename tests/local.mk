@@ -20,18 +20,21 @@ EXTRA_DIST += $(filter %.test,$(TESTS)) tests/common/tap.sh
 # What the C tests, the examples and the benchmarks share: one
 # convenience library, never installed.  util.c (dying, time and the
 # benchmarks' statistics, fd counts, messages with descriptors) and tap.c
-# (TAP) need nothing; vkt.c (Vulkan helpers) and harness.c (the layer
-# tests' validation harness) need Vulkan.  A program links only the
-# objects whose functions it calls.
+# (TAP) need nothing; vkt.c and compute.c (Vulkan helpers) and harness.c
+# (the layer tests' validation harness) need Vulkan, png.c (the examples'
+# pictures) libpng.  A program links only the objects whose functions it
+# calls.
 noinst_LIBRARIES += tests/common/libcommon.a
 tests_common_libcommon_a_SOURCES = tests/common/util.c tests/common/util.h \
 	tests/common/tap.c tests/common/tap.h
 tests_common_libcommon_a_CFLAGS = $(AM_CFLAGS) $(VULKAN_CFLAGS)
 if ENABLE_VULKAN_LAYER
 tests_common_libcommon_a_SOURCES += tests/common/vkt.c tests/common/vkt.h \
-	tests/common/harness.c
+	tests/common/compute.c tests/common/harness.c tests/common/png.c
+tests_common_libcommon_a_CFLAGS += $(LIBPNG_CFLAGS)
 endif ENABLE_VULKAN_LAYER
-EXTRA_DIST += tests/common/vkt.c tests/common/vkt.h tests/common/harness.c
+EXTRA_DIST += tests/common/vkt.c tests/common/vkt.h tests/common/compute.c \
+	tests/common/harness.c tests/common/png.c
 test_common_cppflags = -I$(top_srcdir)/tests/common
 test_common_lib = tests/common/libcommon.a
 

@@ -82,4 +82,12 @@ int tu_capture_stderr(void (*child)(void *arg), void *arg, char *out,
 void tu_xwrite(int fd, const void *p, size_t n);
 void tu_xread(int fd, void *p, size_t n);
 
+/*
+ * Write @width x @height RGBA8 pixels (rows tightly packed) to the PNG
+ * file @path (png.c, which needs libpng); 0, or -1 with a message on
+ * standard error.
+ */
+int tu_write_png(const char *path, uint32_t width, uint32_t height,
+		 const void *rgba);
+
 #endif /* TESTS_COMMON_UTIL_H */

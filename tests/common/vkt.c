@@ -174,6 +174,39 @@ uint32_t vkt_memory_type(struct vkt *t, uint32_t bits,
 	return UINT32_MAX;
 }
 
+void vkt_nv_program(struct vkt *t, const char *name)
+{
+	static const char *const exts[] = {
+		VK_NV_EXTERNAL_MEMORY_CAPABILITIES_EXTENSION_NAME,
+	};
+	VkApplicationInfo app = {
+		.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+		.pApplicationName = name,
+		.apiVersion = VK_API_VERSION_1_1,
+	};
+	VkInstanceCreateInfo ci = {
+		.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+		.pApplicationInfo = &app,
+		.enabledExtensionCount = TU_ARRAY_SIZE(exts),
+		.ppEnabledExtensionNames = exts,
+	};
+	VkPhysicalDeviceProperties props;
+	uint32_t n = 1;
+	VkResult res;
+
+	res = vkCreateInstance(&ci, NULL, &t->instance);
+	if (res == VK_ERROR_EXTENSION_NOT_PRESENT)
+		tu_die("no Vulkan driver or layer offers %s: is the layer %s installed or enabled (VK_LAYER_PATH, VK_INSTANCE_LAYERS)?",
+		       exts[0], PRIMESHARE_VULKAN_LAYER_NAME);
+	if (res != VK_SUCCESS)
+		tu_die("vkCreateInstance: %s (%d)", vkt_result_name(res), res);
+	res = vkEnumeratePhysicalDevices(t->instance, &n, &t->pd);
+	if (res < 0 || !n)
+		tu_die("no Vulkan physical device (%s)", vkt_result_name(res));
+	vkGetPhysicalDeviceProperties(t->pd, &props);
+	printf("device: %s\n", props.deviceName);
+}
+
 VkImageCreateInfo vkt_image_info(uint32_t width, uint32_t height,
 				 VkImageTiling tiling, const void *next)
 {

@@ -134,6 +134,15 @@ bool vkt_nv_shareable(VkInstance instance, VkPhysicalDevice pd,
 		      size_t size);
 
 /*
+ * vkt_nv_program(): what an example does first: an instance of API 1.1
+ * with VK_NV_external_memory_capabilities for the program @name (the
+ * layer comes from the environment: VK_INSTANCE_LAYERS) and its first
+ * physical device, whose name it prints as "device: NAME".  Dies with a
+ * message naming what is missing.
+ */
+void vkt_nv_program(struct vkt *t, const char *name);
+
+/*
  * vkt_nv_open(): an instance with VK_NV_external_memory_capabilities and
  * a device with @exts; 0 or the failing call's VkResult (nothing is left
  * open then).
@@ -245,5 +254,60 @@ bool vkt_expect_kmt(void);
  * child process.  Call after vkt_layers() and before any Vulkan call.
  */
 void vkt_check_backend(void);
+
+/*
+ * A compute pipeline over one storage image (set 0, binding 0, in
+ * VK_IMAGE_LAYOUT_GENERAL, viewed as @format) with @push bytes of push
+ * constants for the compute stage, from the SPIR-V @spv of @spv_size
+ * bytes; dies on failure.  vkt_compute_bind() binds it and its image in
+ * @cb.  vkt_compute_destroy() takes it apart (a zeroed one too).
+ */
+struct vkt_compute {
+	VkImageView view;
+	VkDescriptorSetLayout dsl;
+	VkPipelineLayout layout;
+	VkPipeline pipeline;
+	VkDescriptorPool pool;
+	VkDescriptorSet set;
+};
+void vkt_compute_init(struct vkt *t, struct vkt_compute *c, VkImage image,
+		      VkFormat format, const uint32_t *spv, size_t spv_size,
+		      uint32_t push);
+void vkt_compute_bind(const struct vkt_compute *c, VkCommandBuffer cb);
+void vkt_compute_destroy(struct vkt *t, struct vkt_compute *c);
+
+/*
+ * The ownership of @image, in VK_IMAGE_LAYOUT_GENERAL, taken from another
+ * process (@acquire: a queue family transfer from VK_QUEUE_FAMILY_EXTERNAL
+ * for the accesses @access) or given back to it.  With @undefined the
+ * acquire starts from VK_IMAGE_LAYOUT_UNDEFINED and no queue family: the
+ * first use of memory whose contents do not matter.
+ */
+void vkt_external_barrier(struct vkt *t, VkCommandBuffer cb, VkImage image,
+			  bool acquire, bool undefined, VkAccessFlags access);
+
+/*
+ * Command buffers for an image shared with another process, recorded with
+ * SIMULTANEOUS_USE (they are submitted again before this process has
+ * seen their last run end): one begun and empty (dies on failure); and,
+ * each between the ownership transfers of vkt_external_barrier(), the
+ * image's first use, a clear to zero from
+ * VK_IMAGE_LAYOUT_UNDEFINED; and a copy of its @width x @height texels
+ * of 4 bytes into @buffer, made visible to the host.  Dies on failure.
+ */
+VkCommandBuffer vkt_begin_shared(struct vkt *t);
+VkCommandBuffer vkt_shared_clear(struct vkt *t, VkImage image);
+VkCommandBuffer vkt_shared_read(struct vkt *t, VkImage image, uint32_t width,
+				uint32_t height, VkBuffer buffer);
+
+/*
+ * One submission of @cb between an acquire of @memory's keyed mutex with
+ * @key (timeout @ms milliseconds) and a release with @release, by
+ * VkWin32KeyedMutexAcquireReleaseInfoNV; @fence may be VK_NULL_HANDLE.
+ * The device must have VK_NV_win32_keyed_mutex.
+ */
+VkResult vkt_km_submit(struct vkt *t, VkCommandBuffer cb,
+		       VkDeviceMemory memory, uint64_t key, uint32_t ms,
+		       uint64_t release, VkFence fence);
 
 #endif /* VKT_H */

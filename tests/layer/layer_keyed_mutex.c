@@ -73,12 +73,7 @@ struct km_gpu {
 	struct vkt t;
 	VkImage image;
 	VkDeviceMemory memory;
-	VkImageView view;
-	VkDescriptorSetLayout dsl;
-	VkPipelineLayout layout;
-	VkPipeline pipeline;
-	VkDescriptorPool dpool;
-	VkDescriptorSet set;
+	struct vkt_compute add_one;
 	VkCommandBuffer add, first, read;
 	VkBuffer host;
 	struct vkt_buffer_memory host_mem;
@@ -103,120 +98,10 @@ static VkImage km_image(struct vkt *t)
 	return image;
 }
 
-static void km_pipeline(struct km_gpu *g)
-{
-	VkDevice d = g->t.device;
-	VkDescriptorSetLayoutBinding b = {
-		.binding = 0,
-		.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_IMAGE,
-		.descriptorCount = 1,
-		.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT,
-	};
-	VkDescriptorSetLayoutCreateInfo dslci = {
-		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-		.bindingCount = 1, .pBindings = &b,
-	};
-	VkShaderModuleCreateInfo smci = {
-		.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
-		.codeSize = sizeof(layer_km_add_spv),
-		.pCode = layer_km_add_spv,
-	};
-	VkDescriptorPoolSize ps = { VK_DESCRIPTOR_TYPE_STORAGE_IMAGE, 1 };
-	VkDescriptorPoolCreateInfo dpci = {
-		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
-		.maxSets = 1, .poolSizeCount = 1, .pPoolSizes = &ps,
-	};
-	VkImageViewCreateInfo vci = {
-		.sType = VK_STRUCTURE_TYPE_IMAGE_VIEW_CREATE_INFO,
-		.image = g->image, .viewType = VK_IMAGE_VIEW_TYPE_2D,
-		.format = VK_FORMAT_R32_UINT,
-		.subresourceRange = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 },
-	};
-	VkPipelineLayoutCreateInfo plci = {
-		.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
-		.setLayoutCount = 1,
-	};
-	VkComputePipelineCreateInfo cpci = {
-		.sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
-		.stage = {
-			.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
-			.stage = VK_SHADER_STAGE_COMPUTE_BIT, .pName = "main",
-		},
-	};
-	VkDescriptorSetAllocateInfo dsai = {
-		.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-		.descriptorSetCount = 1,
-	};
-	VkDescriptorImageInfo dii = { .imageLayout = VK_IMAGE_LAYOUT_GENERAL };
-	VkWriteDescriptorSet w = {
-		.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
-		.descriptorCount = 1,
-		.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_IMAGE,
-		.pImageInfo = &dii,
-	};
-	VkShaderModule sm;
-
-	VKT_CHECK(vkCreateImageView(d, &vci, NULL, &g->view));
-	VKT_CHECK(vkCreateDescriptorSetLayout(d, &dslci, NULL, &g->dsl));
-	plci.pSetLayouts = &g->dsl;
-	VKT_CHECK(vkCreatePipelineLayout(d, &plci, NULL, &g->layout));
-	VKT_CHECK(vkCreateShaderModule(d, &smci, NULL, &sm));
-	cpci.stage.module = sm;
-	cpci.layout = g->layout;
-	VKT_CHECK(vkCreateComputePipelines(d, VK_NULL_HANDLE, 1, &cpci, NULL,
-					   &g->pipeline));
-	vkDestroyShaderModule(d, sm, NULL);
-	VKT_CHECK(vkCreateDescriptorPool(d, &dpci, NULL, &g->dpool));
-	dsai.descriptorPool = g->dpool;
-	dsai.pSetLayouts = &g->dsl;
-	VKT_CHECK(vkAllocateDescriptorSets(d, &dsai, &g->set));
-	dii.imageView = g->view;
-	w.dstSet = g->set;
-	vkUpdateDescriptorSets(d, 1, &w, 0, NULL);
-}
-
-/*
- * The image's ownership comes from the other process and goes back to it:
- * a queue family transfer from and to VK_QUEUE_FAMILY_EXTERNAL around
- * everything a command buffer does, in VK_IMAGE_LAYOUT_GENERAL.  The first
- * command buffer of A starts from VK_IMAGE_LAYOUT_UNDEFINED instead.
- */
 static void km_barrier(struct km_gpu *g, VkCommandBuffer cb, bool acquire,
 		       bool undefined, VkAccessFlags access)
 {
-	VkImageMemoryBarrier bar = {
-		.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-		.srcAccessMask = acquire ? 0 : access,
-		.dstAccessMask = acquire ? access : 0,
-		.oldLayout = undefined ? VK_IMAGE_LAYOUT_UNDEFINED :
-					 VK_IMAGE_LAYOUT_GENERAL,
-		.newLayout = VK_IMAGE_LAYOUT_GENERAL,
-		.srcQueueFamilyIndex = acquire && !undefined ?
-			VK_QUEUE_FAMILY_EXTERNAL : acquire ?
-			VK_QUEUE_FAMILY_IGNORED : g->t.queue_family,
-		.dstQueueFamilyIndex = acquire ? (undefined ?
-			VK_QUEUE_FAMILY_IGNORED : g->t.queue_family) :
-			VK_QUEUE_FAMILY_EXTERNAL,
-		.image = g->image,
-		.subresourceRange = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 },
-	};
-
-	vkCmdPipelineBarrier(cb, acquire ? VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT :
-			     VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
-			     acquire ? VK_PIPELINE_STAGE_ALL_COMMANDS_BIT :
-			     VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, 0, 0, NULL,
-			     0, NULL, 1, &bar);
-}
-
-/* Submitted again before the last run is known to be done. */
-static VkCommandBuffer km_commands(struct km_gpu *g)
-{
-	VkCommandBuffer cb = vkt_begin_flags(&g->t,
-		VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT);
-
-	if (!cb)
-		tu_die("cannot allocate a command buffer");
-	return cb;
+	vkt_external_barrier(&g->t, cb, g->image, acquire, undefined, access);
 }
 
 static void km_add(struct km_gpu *g, VkCommandBuffer cb)
@@ -231,9 +116,7 @@ static void km_add(struct km_gpu *g, VkCommandBuffer cb)
 	vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT,
 			     VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, 0, 1, &mb,
 			     0, NULL, 0, NULL);
-	vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, g->pipeline);
-	vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, g->layout,
-				0, 1, &g->set, 0, NULL);
+	vkt_compute_bind(&g->add_one, cb);
 	vkCmdDispatch(cb, (size + 15) / 16, (size + 15) / 16, 1);
 }
 
@@ -245,7 +128,7 @@ static const VkAccessFlags km_rw = VK_ACCESS_SHADER_READ_BIT |
 /* A command buffer that adds one, between the ownership transfers. */
 static VkCommandBuffer km_add_commands(struct km_gpu *g)
 {
-	VkCommandBuffer cb = km_commands(g);
+	VkCommandBuffer cb = vkt_begin_shared(&g->t);
 
 	km_barrier(g, cb, true, false, km_rw);
 	km_add(g, cb);
@@ -254,77 +137,20 @@ static VkCommandBuffer km_add_commands(struct km_gpu *g)
 	return cb;
 }
 
-
 /* The three command buffers: add one; clear; read back. */
 static void km_record(struct km_gpu *g, bool exporter)
 {
-	VkClearColorValue zero = { .uint32 = { 0 } };
-	VkImageSubresourceRange range = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1 };
-	VkBufferImageCopy copy = {
-		.imageSubresource = { VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1 },
-		.imageExtent = { size, size, 1 },
-	};
-	VkBufferMemoryBarrier hb = {
-		.sType = VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER,
-		.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
-		.dstAccessMask = VK_ACCESS_HOST_READ_BIT,
-		.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-		.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-		.size = VK_WHOLE_SIZE,
-	};
-	VkAccessFlags rw = VK_ACCESS_SHADER_READ_BIT |
-			   VK_ACCESS_SHADER_WRITE_BIT |
-			   VK_ACCESS_TRANSFER_READ_BIT |
-			   VK_ACCESS_TRANSFER_WRITE_BIT;
-
 	g->add = km_add_commands(g);
 	if (!exporter)
 		return;
-
-	g->first = km_commands(g);
-	km_barrier(g, g->first, true, true, rw);
-	vkCmdClearColorImage(g->first, g->image, VK_IMAGE_LAYOUT_GENERAL,
-			     &zero, 1, &range);
-	km_barrier(g, g->first, false, false, rw);
-	VKT_CHECK(vkEndCommandBuffer(g->first));
-
-	g->read = km_commands(g);
-	km_barrier(g, g->read, true, false, rw);
-	hb.buffer = g->host;
-	vkCmdCopyImageToBuffer(g->read, g->image, VK_IMAGE_LAYOUT_GENERAL,
-			       g->host, 1, &copy);
-	vkCmdPipelineBarrier(g->read, VK_PIPELINE_STAGE_TRANSFER_BIT,
-			     VK_PIPELINE_STAGE_HOST_BIT, 0, 0, NULL, 1, &hb, 0,
-			     NULL);
-	km_barrier(g, g->read, false, false, rw);
-	VKT_CHECK(vkEndCommandBuffer(g->read));
+	g->first = vkt_shared_clear(&g->t, g->image);
+	g->read = vkt_shared_read(&g->t, g->image, size, size, g->host);
 }
 
-/*
- * One submission of @cb between an acquire of @acq (timeout @ms) and a
- * release with @rel; @fence may be VK_NULL_HANDLE.
- */
 static VkResult km_submit(struct km_gpu *g, VkCommandBuffer cb, uint64_t acq,
 			  uint32_t ms, uint64_t rel, VkFence fence)
 {
-	VkWin32KeyedMutexAcquireReleaseInfoNV km = {
-		.sType = VK_STRUCTURE_TYPE_WIN32_KEYED_MUTEX_ACQUIRE_RELEASE_INFO_NV,
-		.acquireCount = 1,
-		.pAcquireSyncs = &g->memory,
-		.pAcquireKeys = &acq,
-		.pAcquireTimeoutMilliseconds = &ms,
-		.releaseCount = 1,
-		.pReleaseSyncs = &g->memory,
-		.pReleaseKeys = &rel,
-	};
-	VkSubmitInfo si = {
-		.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-		.pNext = &km,
-		.commandBufferCount = 1,
-		.pCommandBuffers = &cb,
-	};
-
-	return vkQueueSubmit(g->t.queue, 1, &si, fence);
+	return vkt_km_submit(&g->t, cb, g->memory, acq, ms, rel, fence);
 }
 
 static void km_destroy(struct km_gpu *g)
@@ -338,11 +164,7 @@ static void km_destroy(struct km_gpu *g)
 		vkDestroyBuffer(d, g->host, NULL);
 		vkFreeMemory(d, g->host_mem.memory, NULL);
 	}
-	vkDestroyPipeline(d, g->pipeline, NULL);
-	vkDestroyPipelineLayout(d, g->layout, NULL);
-	vkDestroyDescriptorPool(d, g->dpool, NULL);
-	vkDestroyDescriptorSetLayout(d, g->dsl, NULL);
-	vkDestroyImageView(d, g->view, NULL);
+	vkt_compute_destroy(&g->t, &g->add_one);
 	vkDestroyImage(d, g->image, NULL);
 	vkFreeMemory(d, g->memory, NULL);
 	vkt_destroy(&g->t);
@@ -400,7 +222,8 @@ static int km_exporter(int sock)
 			       NULL, true, &g.host_mem);
 	if (!g.host)
 		goto fail;
-	km_pipeline(&g);
+	vkt_compute_init(&g.t, &g.add_one, g.image, VK_FORMAT_R32_UINT,
+			 layer_km_add_spv, sizeof(layer_km_add_spv), 0);
 	km_record(&g, true);
 
 	msg.handle = PRIMESHARE_GLOBAL_FROM_HANDLE(h);
@@ -510,7 +333,8 @@ static void km_vulkan_side(int sock, const struct km_msg *msg)
 		   VK_SUCCESS, "B imports the KMT handle");
 	TAP_EXPECT(vkBindImageMemory(g.t.device, g.image, g.memory, 0),
 		   VK_SUCCESS, "and binds its image");
-	km_pipeline(&g);
+	vkt_compute_init(&g.t, &g.add_one, g.image, VK_FORMAT_R32_UINT,
+			 layer_km_add_spv, sizeof(layer_km_add_spv), 0);
 	km_record(&g, false);
 
 	t0 = tu_now_ns();
@@ -650,9 +474,11 @@ int main(int argc, char **argv)
 {
 	const char *e;
 
-	if ((e = getenv("LAYER_KM_SIZE")))
+	e = getenv("LAYER_KM_SIZE");
+	if (e)
 		size = (uint32_t)strtoul(e, NULL, 10);
-	if ((e = getenv("LAYER_KM_ROUNDS")))
+	e = getenv("LAYER_KM_ROUNDS");
+	if (e)
 		rounds = (uint32_t)strtoul(e, NULL, 10);
 	if (argc == 3 && !strcmp(argv[1], "--export")) {
 		/* A speaks no TAP: its stdout is not the plan's. */
