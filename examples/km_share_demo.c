@@ -339,29 +339,30 @@ static void destroy(struct side *s)
 /* The turns ------------------------------------------------------------- */
 
 /*
- * The turns.  The clock starts once the first has been submitted: the
- * second acquire waits for the other side's first turn, so the time is
- * of rounds both take part in, not of the other side's start.
+ * The turns.  The clock starts once the first turn that waited for the
+ * other side has been submitted (A's second, B's first), so that the time
+ * is of rounds both take part in, not of the other side's start.
  */
 static void take_turns(struct side *s)
 {
 	uint64_t mine = s->is_b ? KEY_B : KEY_A;
 	uint64_t theirs = s->is_b ? KEY_A : KEY_B;
-	int64_t t0 = 0, took;
+	uint32_t first = s->is_b ? 0 : 1, timed;
+	int64_t t0 = tu_now_ns(), took;
 
 	for (uint32_t i = 0; i < s->rounds; i++) {
 		submit(s, s->turn, mine, theirs, 2 * i + s->is_b);
-		if (i == 0)
+		if (i == first)
 			t0 = tu_now_ns();
 	}
 	VKT_CHECK(vkQueueWaitIdle(s->vk.queue));
 	took = tu_now_ns() - t0;
+	timed = s->rounds > first + 1 ? s->rounds - first - 1 : 0;
 	printf("turns: %u, each acquiring key %" PRIu64 " and releasing key %" PRIu64,
 	       s->rounds, mine, theirs);
-	if (s->rounds > 1)
-		printf(", the last %u in %.2f s (%.2f ms a round trip)",
-		       s->rounds - 1, took / 1e9,
-		       took / 1e6 / (s->rounds - 1));
+	if (timed)
+		printf(", the last %u in %.2f s (%.2f ms a round trip)", timed,
+		       took / 1e9, took / 1e6 / timed);
 	printf("\n");
 }
 
@@ -481,9 +482,12 @@ static int cmd_join(struct side *s, const char *text)
 static bool number(const char *arg, uint32_t lo, uint32_t hi, uint32_t *out)
 {
 	char *end;
-	unsigned long v = strtoul(arg, &end, 10);
+	unsigned long v;
 
-	if (!*arg || *end || v < lo || v > hi)
+	if (*arg < '0' || *arg > '9')
+		return false;
+	v = strtoul(arg, &end, 10);
+	if (*end || v < lo || v > hi)
 		return false;
 	*out = (uint32_t)v;
 	return true;
@@ -494,7 +498,8 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: %s export SIZE ROUNDS OUT.png\n"
 		"       %s join HANDLE SIZE ROUNDS\n"
-		"SIZE: %u to %u (the image is SIZE x SIZE); ROUNDS: 1 to %u turns each\n",
+		"SIZE: %u to %u (the image is SIZE x SIZE); ROUNDS: 1 to %u turns each;\n"
+		"join takes the SIZE and ROUNDS that export was given\n",
 		prog, prog, MIN_SIZE, MAX_SIZE, MAX_ROUNDS);
 	return 2;
 }

@@ -62,6 +62,8 @@ examples/km_share_demo_spv.h: $(srcdir)/examples/shaders/km_share_demo.comp
 	$(AM_V_GEN)$(MKDIR_P) $(@D) && $(GLSLANG) -s -V \
 		--target-env vulkan1.1 --vn km_share_demo_spv -o $@.tmp $< && \
 		mv $@.tmp $@
+# BUILT_SOURCES makes the header before all, check and install only.
+examples/km_share_demo-km_share_demo.$(OBJEXT): examples/km_share_demo_spv.h
 
 demo-km: ps-need-module all modules-all \
 		lib/layer/explicit/VkLayer_primeshare_nv_external_memory.json

@@ -18,7 +18,8 @@ int tu_write_png(const char *path, uint32_t width, uint32_t height,
 	FILE *f = fopen(path, "wb");
 
 	if (!f) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		fprintf(stderr, "%s: %s: %s\n", program_invocation_short_name,
+			path, strerror(errno));
 		return -1;
 	}
 	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
@@ -26,7 +27,8 @@ int tu_write_png(const char *path, uint32_t width, uint32_t height,
 	if (!info || setjmp(png_jmpbuf(png))) {
 		png_destroy_write_struct(&png, &info);
 		fclose(f);
-		fprintf(stderr, "%s: libpng could not write it\n", path);
+		fprintf(stderr, "%s: %s: libpng could not write it\n",
+			program_invocation_short_name, path);
 		return -1;
 	}
 	png_init_io(png, f);
@@ -39,7 +41,8 @@ int tu_write_png(const char *path, uint32_t width, uint32_t height,
 	png_write_end(png, NULL);
 	png_destroy_write_struct(&png, &info);
 	if (fclose(f)) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		fprintf(stderr, "%s: %s: %s\n", program_invocation_short_name,
+			path, strerror(errno));
 		return -1;
 	}
 	return 0;

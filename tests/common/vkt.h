@@ -279,9 +279,9 @@ void vkt_compute_destroy(struct vkt *t, struct vkt_compute *c);
 /*
  * The ownership of @image, in VK_IMAGE_LAYOUT_GENERAL, taken from another
  * process (@acquire: a queue family transfer from VK_QUEUE_FAMILY_EXTERNAL
- * for the accesses @access) or given back to it.  With @undefined the
- * acquire starts from VK_IMAGE_LAYOUT_UNDEFINED and no queue family: the
- * first use of memory whose contents do not matter.
+ * for the accesses @access) or given back to it.  @undefined, for an
+ * acquire only: it starts from VK_IMAGE_LAYOUT_UNDEFINED and no queue
+ * family, the first use of memory whose contents do not matter.
  */
 void vkt_external_barrier(struct vkt *t, VkCommandBuffer cb, VkImage image,
 			  bool acquire, bool undefined, VkAccessFlags access);
