@@ -16,6 +16,8 @@ EXTRA_DIST += \
 	Documentation/reports/2026-12-03-b6684ea-debug-kernel.rst \
 	Documentation/reports/2026-12-03-0637bde-gpu-suite.rst \
 	Documentation/reports/2026-12-04-26f2595-keyed-mutex-bench.rst \
+	Documentation/reports/2026-12-04-b701142-debug-kernel.rst \
+	Documentation/reports/2026-12-04-4fe3697-keyed-mutex-acceptance.rst \
 	Documentation/performance/import-scaling.png \
 	Documentation/performance/import-scaling.png.license \
 	Documentation/performance/operations.png \
