@@ -277,19 +277,12 @@ static void record_turn(struct side *s)
 	s->turn = cb;
 }
 
-static uint32_t host_type(struct vkt *t, uint32_t bits, void *arg)
-{
-	(void)arg;
-	return vkt_memory_type(t, bits, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT |
-			       VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
-}
-
 /* A's first use (a clear to zero) and last (a copy to a host buffer). */
 static void record_clear_and_read(struct side *s)
 {
-	s->host = vkt_buffer_in(&s->vk, (VkDeviceSize)s->size * s->size * 4,
-				VK_BUFFER_USAGE_TRANSFER_DST_BIT, host_type,
-				NULL, true, &s->host_mem);
+	s->host = vkt_host_buffer(&s->vk, (VkDeviceSize)s->size * s->size * 4,
+				  VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+				  &s->host_mem.memory, &s->host_mem.map);
 	if (!s->host)
 		tu_die("no host-visible buffer of %u bytes",
 		       s->size * s->size * 4);
